@@ -1,0 +1,67 @@
+# neptun - the two commands a new machine needs:
+#   make run    install what is missing, build, serve on http://127.0.0.1:8080
+#   make test   install what is missing, build, run every test (normal build,
+#               then AddressSanitizer + UndefinedBehaviorSanitizer build)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CONF       ?= conf/neptun.conf
+
+BUILD_DEPS = build-essential cmake pkg-config libevent-dev liblua5.4-dev libxml2-dev \
+             libsqlite3-dev libicu-dev zlib1g-dev libssl-dev
+TEST_DEPS  = libxml2-utils python3 python3-feedparser python3-icalendar sqlite3 curl \
+             clang libclang-rt-14-dev
+BENCH_DEPS = wrk nginx-light lighttpd apache2 libapache2-mod-lua
+
+.PHONY: all build run test test-fast deps test-deps bench-deps bench install clean fuzz
+
+all: build
+
+deps:
+	@tools/install-deps.sh $(BUILD_DEPS)
+
+test-deps:
+	@tools/install-deps.sh $(BUILD_DEPS) $(TEST_DEPS)
+
+bench-deps:
+	@tools/install-deps.sh $(BUILD_DEPS) $(BENCH_DEPS)
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	@mkdir -p var
+	$(BUILD)/neptun serve -c $(CONF)
+
+# The whole suite twice: a normal build, then under ASan + UBSan.
+test: test-deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --timeout 600
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNEPTUN_SANITIZE=address,undefined
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	    ctest --output-on-failure -j$(JOBS) --timeout 900
+	@tests/fuzz/run.sh
+
+# Only the normal build's suite, for a quick loop while developing.
+test-fast: test-deps build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+fuzz: test-deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run.sh
+
+bench: bench-deps build
+	bench/run.sh
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

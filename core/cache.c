@@ -1,0 +1,346 @@
+/*
+ * cache.c - the answer cache.
+ *
+ * Design: CACHE_SHARDS independent shards, each a chained hash table plus an
+ * LRU list under its own mutex, so workers rarely contend.  Every shard gets
+ * an equal share of the byte budget.  Validity is decided by generations:
+ * one atomic counter per dependency (each type, "all types", "none"); an
+ * entry remembers the counter's value when it was rendered and is dropped
+ * on lookup once the counter has moved on.  Entries are immutable and
+ * reference-counted, so a reply can keep writing one that was evicted.
+ *
+ * Both representations are made once, at creation: the identity bytes and
+ * (for bodies worth it) the gzip bytes, each with its own strong ETag.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <neptun/common.h>
+#include "cache.h"
+#include "types.h"
+
+#define CACHE_SHARDS 16
+#define CACHE_BUCKETS 4096          /* per shard; a power of two */
+#define CACHE_GZIP_MIN 256          /* smaller bodies are sent as they are */
+#define CACHE_GZIP_LEVEL 6
+
+/* Generation slots: [0] CACHE_DEP_NONE, [1] CACHE_DEP_ALL, [2 + t] type t. */
+#define GEN_SLOTS (TYPES_MAX + 2)
+
+struct shard {
+    pthread_mutex_t lock;
+    struct cache_entry *buckets[CACHE_BUCKETS];
+    struct cache_entry *lru_head, *lru_tail; /* head: most recently used */
+    size_t bytes;
+};
+
+static struct shard shards[CACHE_SHARDS];
+static _Atomic uint64_t generations[GEN_SLOTS];
+static _Atomic uint64_t hits, misses;
+static _Atomic size_t total_bytes, total_entries;
+static _Atomic size_t shard_budget;
+static atomic_int initialised;
+
+static uint64_t fnv1a64(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static int gen_slot(int dep)
+{
+    if (dep == CACHE_DEP_NONE)
+        return 0;
+    if (dep == CACHE_DEP_ALL)
+        return 1;
+    if (dep >= 0 && dep < TYPES_MAX)
+        return dep + 2;
+    return -1;
+}
+
+int cache_init(size_t max_bytes)
+{
+    /* Called again (a second server run in one process): only resize. */
+    atomic_store(&shard_budget, max_bytes / CACHE_SHARDS);
+    if (atomic_exchange(&initialised, 1))
+        return NEPTUN_OK;
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        if (pthread_mutex_init(&shards[i].lock, NULL) != 0)
+            return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
+static void entry_free(struct cache_entry *e)
+{
+    free((char *)e->content_type);
+    free((char *)e->body);
+    free((char *)e->gz);
+    free((char *)e->extra_headers);
+    free(e->key);
+    free(e);
+}
+
+void cache_entry_ref(struct cache_entry *e)
+{
+    atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+}
+
+void cache_entry_unref(struct cache_entry *e)
+{
+    if (e == NULL)
+        return;
+    if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
+        entry_free(e);
+}
+
+/* gzip (RFC 1952) of body; NULL when it failed or does not shrink it. */
+static char *gzip_bytes(const char *body, size_t len, size_t *outlen)
+{
+    z_stream z;
+    char *out = NULL;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, CACHE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    size_t cap = deflateBound(&z, (uLong)len) + 32;
+    out = malloc(cap);
+    if (out == NULL)
+        goto out;
+    z.next_in = (Bytef *)body;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= len) {
+        free(out);
+        out = NULL;
+        goto out;
+    }
+    *outlen = z.total_out;
+out:
+    deflateEnd(&z);
+    return out;
+}
+
+static void make_etag(char dst[48], const char *data, size_t len)
+{
+    snprintf(dst, 48, "\"%016llx%08zx\"", (unsigned long long)fnv1a64(data, len),
+             len & 0xffffffffu);
+}
+
+struct cache_entry *cache_entry_new(int status, const char *content_type,
+                                    const char *body, size_t len,
+                                    int64_t last_modified, int dep, int64_t expires)
+{
+    struct cache_entry *e = calloc(1, sizeof(*e));
+    if (e == NULL || gen_slot(dep) < 0 || (body == NULL && len > 0))
+        goto fail;
+    e->status = status;
+    e->content_type = strdup(content_type != NULL ? content_type : "application/octet-stream");
+    e->body = malloc(len + 1);
+    if (e->content_type == NULL || e->body == NULL)
+        goto fail;
+    if (len > 0)
+        memcpy((char *)e->body, body, len);
+    ((char *)e->body)[len] = '\0';
+    e->len = len;
+    make_etag(e->etag, e->body, len);
+    if (len >= CACHE_GZIP_MIN) {
+        e->gz = gzip_bytes(e->body, len, &e->gzlen);
+        if (e->gz != NULL)
+            make_etag(e->gz_etag, e->gz, e->gzlen);
+    }
+    e->last_modified = last_modified;
+    e->dep = dep;
+    e->generation = cache_generation(dep);
+    e->expires = expires;
+    e->cost = sizeof(*e) + len + e->gzlen + strlen(e->content_type);
+    atomic_init(&e->refs, 1);
+    return e;
+fail:
+    if (e != NULL)
+        entry_free(e);
+    return NULL;
+}
+
+int cache_entry_set_headers(struct cache_entry *e, const char *headers)
+{
+    char *copy = headers != NULL ? strdup(headers) : NULL;
+    if (headers != NULL && copy == NULL)
+        return NEPTUN_NOMEM;
+    free((char *)e->extra_headers);
+    e->extra_headers = copy;
+    return NEPTUN_OK;
+}
+
+uint64_t cache_generation(int dep)
+{
+    int slot = gen_slot(dep);
+    return slot < 0 ? 0 : atomic_load_explicit(&generations[slot], memory_order_acquire);
+}
+
+void cache_bump(int type_index)
+{
+    int slot = gen_slot(type_index);
+    if (slot >= 2)
+        atomic_fetch_add_explicit(&generations[slot], 1, memory_order_acq_rel);
+    atomic_fetch_add_explicit(&generations[1], 1, memory_order_acq_rel);
+}
+
+void cache_bump_all(void)
+{
+    for (int i = 0; i < GEN_SLOTS; i++)
+        atomic_fetch_add_explicit(&generations[i], 1, memory_order_acq_rel);
+}
+
+static bool entry_valid(const struct cache_entry *e, int64_t now)
+{
+    if (e->expires != 0 && now >= e->expires)
+        return false;
+    return e->generation == cache_generation(e->dep);
+}
+
+/* ---- one shard: callers hold its lock ---------------------------------- */
+
+static void lru_unlink(struct shard *s, struct cache_entry *e)
+{
+    if (e->lru_prev != NULL)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        s->lru_head = e->lru_next;
+    if (e->lru_next != NULL)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        s->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_front(struct shard *s, struct cache_entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = s->lru_head;
+    if (s->lru_head != NULL)
+        s->lru_head->lru_prev = e;
+    s->lru_head = e;
+    if (s->lru_tail == NULL)
+        s->lru_tail = e;
+}
+
+/* Unlink e from its bucket and the LRU and drop the cache's reference. */
+static void shard_remove(struct shard *s, struct cache_entry **link, struct cache_entry *e)
+{
+    *link = e->hnext;
+    e->hnext = NULL;
+    lru_unlink(s, e);
+    s->bytes -= e->cost;
+    atomic_fetch_sub(&total_bytes, e->cost);
+    atomic_fetch_sub(&total_entries, 1);
+    cache_entry_unref(e);
+}
+
+static struct cache_entry **bucket_find(struct shard *s, uint64_t h, const char *key)
+{
+    struct cache_entry **link = &s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)];
+    while (*link != NULL && strcmp((*link)->key, key) != 0)
+        link = &(*link)->hnext;
+    return link;
+}
+
+static struct cache_entry **link_of(struct shard *s, struct cache_entry *e)
+{
+    uint64_t h = fnv1a64(e->key, strlen(e->key));
+    return bucket_find(s, h, e->key);
+}
+
+struct cache_entry *cache_get(const char *key, int64_t now)
+{
+    uint64_t h = fnv1a64(key, strlen(key));
+    struct shard *s = &shards[h & (CACHE_SHARDS - 1)];
+    struct cache_entry *found = NULL;
+
+    pthread_mutex_lock(&s->lock);
+    struct cache_entry **link = bucket_find(s, h, key);
+    struct cache_entry *e = *link;
+    if (e != NULL) {
+        if (entry_valid(e, now)) {
+            lru_unlink(s, e);
+            lru_push_front(s, e);
+            cache_entry_ref(e);
+            found = e;
+        } else {
+            shard_remove(s, link, e);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add_explicit(found != NULL ? &hits : &misses, 1, memory_order_relaxed);
+    return found;
+}
+
+void cache_put(const char *key, struct cache_entry *e)
+{
+    size_t budget = atomic_load(&shard_budget);
+    if (e == NULL || e->key != NULL || e->generation != cache_generation(e->dep))
+        return;
+    size_t keylen = strlen(key);
+    if (e->cost + keylen > budget)
+        return; /* would evict the whole shard and still not fit */
+    e->key = strdup(key);
+    if (e->key == NULL)
+        return;
+    e->cost += keylen;
+
+    uint64_t h = fnv1a64(key, keylen);
+    struct shard *s = &shards[h & (CACHE_SHARDS - 1)];
+    pthread_mutex_lock(&s->lock);
+    struct cache_entry **link = bucket_find(s, h, key);
+    if (*link != NULL)
+        shard_remove(s, link, *link);
+    cache_entry_ref(e);
+    e->hnext = s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)];
+    s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)] = e;
+    lru_push_front(s, e);
+    s->bytes += e->cost;
+    atomic_fetch_add(&total_bytes, e->cost);
+    atomic_fetch_add(&total_entries, 1);
+    while (s->bytes > budget && s->lru_tail != NULL && s->lru_tail != e) {
+        struct cache_entry *victim = s->lru_tail;
+        shard_remove(s, link_of(s, victim), victim);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void cache_cleanup(void)
+{
+    if (!atomic_load(&initialised))
+        return;
+    for (int i = 0; i < CACHE_SHARDS; i++) {
+        struct shard *s = &shards[i];
+        pthread_mutex_lock(&s->lock);
+        while (s->lru_tail != NULL) {
+            struct cache_entry *victim = s->lru_tail;
+            shard_remove(s, link_of(s, victim), victim);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+void cache_stats(uint64_t *hits_out, uint64_t *misses_out, size_t *bytes, size_t *entries)
+{
+    if (hits_out != NULL)
+        *hits_out = atomic_load(&hits);
+    if (misses_out != NULL)
+        *misses_out = atomic_load(&misses);
+    if (bytes != NULL)
+        *bytes = atomic_load(&total_bytes);
+    if (entries != NULL)
+        *entries = atomic_load(&total_entries);
+}

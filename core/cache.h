@@ -1,0 +1,76 @@
+/*
+ * cache.h - rendered answers kept in memory, keyed by (URL, variant).
+ *
+ * An entry is immutable once made and reference-counted: a reply holds a
+ * reference while its bytes are on the wire (added to the output buffer by
+ * reference, never copied).  Each entry records what content it depends on
+ * (one type, every type, or none) and the generation of that dependency
+ * when it was rendered; a store write bumps the generation, so stale entries
+ * are never served.  Entries also expire at the next scheduled publish_at.
+ * Bounded in bytes (least recently used go first).  Thread-safe.
+ */
+#ifndef NEPTUN_CACHE_H
+#define NEPTUN_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CACHE_DEP_NONE (-2) /* config-only answers: service doc, OPML, schema */
+#define CACHE_DEP_ALL (-1)  /* answers drawing on every type */
+/* dep >= 0: the index of one type (types_index) */
+
+struct cache_entry {
+    int status;               /* 200 */
+    const char *content_type; /* owned by the entry */
+    const char *body;         /* identity bytes, owned */
+    size_t len;
+    const char *gz;           /* gzip bytes, owned; NULL when not worth it */
+    size_t gzlen;
+    char etag[48];            /* "\"<hash of body>\"" */
+    char gz_etag[48];         /* "\"<hash of gz>\"" */
+    int64_t last_modified;    /* Unix seconds */
+    int dep;                  /* CACHE_DEP_* or a type index */
+    uint64_t generation;      /* of dep when rendered */
+    int64_t expires;          /* 0 or a Unix time (next publish_at) */
+    const char *extra_headers;/* "Name: value\r\n"..., owned, may be NULL */
+    const char *route;        /* router pattern that rendered it (borrowed,
+                               * static); metrics label of cache hits */
+    /* private to cache.c */
+    _Atomic int refs;
+    char *key;
+    size_t cost;
+    struct cache_entry *lru_prev, *lru_next, *hnext;
+};
+
+int cache_init(size_t max_bytes);
+void cache_cleanup(void);
+
+/* A new entry with one reference owned by the caller: copies body,
+ * computes both strong ETags and the gzip form.  NULL on failure. */
+struct cache_entry *cache_entry_new(int status, const char *content_type,
+                                    const char *body, size_t len,
+                                    int64_t last_modified, int dep, int64_t expires);
+/* Extra response headers ("Name: value\r\n" lines), copied into e; only
+ * before e is shared (cache_put).  NEPTUN_OK or NEPTUN_NOMEM. */
+int cache_entry_set_headers(struct cache_entry *e, const char *headers);
+void cache_entry_ref(struct cache_entry *e);
+void cache_entry_unref(struct cache_entry *e);
+
+/* The valid entry for key, with a new reference, or NULL (a miss). */
+struct cache_entry *cache_get(const char *key, int64_t now);
+/* Store e under key (the cache takes its own reference).  Does nothing when
+ * e's generation is already stale. */
+void cache_put(const char *key, struct cache_entry *e);
+
+/* The current generation of dep; read before rendering, stored in the
+ * entry.  Cheap (an atomic load). */
+uint64_t cache_generation(int dep);
+/* Content of type index changed (also bumps CACHE_DEP_ALL). */
+void cache_bump(int type_index);
+/* Everything changed (scripts reloaded). */
+void cache_bump_all(void);
+
+/* For /metrics. */
+void cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes, size_t *entries);
+
+#endif

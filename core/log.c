@@ -1,0 +1,107 @@
+/*
+ * log.c - the error log on stderr and the access log.  Each line is
+ * written with one write(2) call so lines from several workers never
+ * interleave; no lock is needed on the hot path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <pthread.h>
+#include "log.h"
+
+static atomic_int log_level = NEPTUN_LOG_INFO;
+static atomic_int access_fd = -1;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void log_set_level(int level)
+{
+    atomic_store(&log_level, level);
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* nowhere left to report it */
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+    if (level < atomic_load(&log_level))
+        return;
+    if (level < NEPTUN_LOG_DEBUG || level > NEPTUN_LOG_ERROR)
+        level = NEPTUN_LOG_ERROR;
+    char buf[2048];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ [%s] ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
+    if (n < 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        return;
+    size_t len = (size_t)n + (size_t)m;
+    if (len > sizeof(buf) - 2)
+        len = sizeof(buf) - 2;
+    buf[len++] = '\n';
+    write_all(STDERR_FILENO, buf, len);
+}
+
+int log_access_open(const char *path)
+{
+    int fd;
+    if (path == NULL)
+        fd = -1;
+    else if (strcmp(path, "-") == 0)
+        fd = dup(STDERR_FILENO);
+    else
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (path != NULL && fd < 0) {
+        log_error("cannot open access log %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int old = atomic_exchange(&access_fd, fd);
+    if (old >= 0)
+        close(old);
+    return 0;
+}
+
+void log_access_close(void)
+{
+    int old = atomic_exchange(&access_fd, -1);
+    if (old >= 0)
+        close(old);
+}
+
+void log_access_line(const char *line, size_t len)
+{
+    int fd = atomic_load(&access_fd);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    if (len > sizeof(buf) - 1)
+        len = sizeof(buf) - 1;
+    memcpy(buf, line, len);
+    buf[len++] = '\n';
+    write_all(fd, buf, len);
+}

@@ -1,0 +1,51 @@
+/*
+ * lua_host.h - admin rules in Lua 5.4 (scripts/*.lua).
+ *
+ * A rule set is the compiled sources of every script, in name order,
+ * checked before it is installed.  Each worker owns one sandboxed
+ * lua_State built from the current set; when a reload installs a new set,
+ * each worker rebuilds its state before its next request (requests already
+ * running finish on the old one).  See lua_sandbox.c for the sandbox.
+ */
+#ifndef NEPTUN_LUA_HOST_H
+#define NEPTUN_LUA_HOST_H
+
+#include "request.h"
+#include "render.h"
+
+struct lua_worker;
+struct store;
+
+/* Compile and check every script in dir, then make it the set in force.
+ * On error the old set stays, the error is logged (script and line) and
+ * NEPTUN_ERROR is returned.  Safe from any thread (SIGHUP handler thread,
+ * POST /admin/reload, the file watcher). */
+int lua_rules_reload(const char *dir);
+/* The generation of the set in force (bumped by each successful reload). */
+uint64_t lua_rules_generation(void);
+void lua_rules_cleanup(void);
+/* Does the set in force define a hook?  name: "on_request", "on_item", ... */
+int lua_rules_has(const char *hook);
+
+/* Offline check: compile every script in dir, run test_* functions,
+ * print a line each; returns the number of failures (0 = all good), or -1
+ * when the dir cannot be read. */
+int lua_rules_check(const char *dir);
+
+/* Per-worker state; store is the worker's read connection (for
+ * neptun.items).  NULL on failure. */
+struct lua_worker *lua_worker_new(struct store *store, int worker_index);
+void lua_worker_free(struct lua_worker *lw);
+
+/* Each returns NEPTUN_DECLINED to go on, NEPTUN_OK when Lua answered
+ * (reply filled), or NEPTUN_ERROR when the hook failed (the caller answers
+ * 500; the error was logged and counted). */
+int lua_on_request(struct lua_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
+int lua_route(struct lua_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
+/* *keep is set to 0 when the rule drops the item; item (a pool copy) may be
+ * changed in title, summary, tags and links for this answer only. */
+int lua_on_item(struct lua_worker *lw, struct neptun_req *req, struct neptun_item *item,
+                const char *lang, int *keep);
+int lua_on_feed(struct lua_worker *lw, struct neptun_req *req, struct render_feed *feed);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * lua_sandbox.h - one sandboxed Lua 5.4 state holding every rule script.
+ *
+ * The state runs on a capped allocator, with an instruction budget per
+ * call and only safe libraries.  Each script gets its own _ENV table whose
+ * reads fall through to a read-only shared globals table, so no script can
+ * change what another sees.  lua_host.c builds and calls sandboxes;
+ * lua_api.c provides the `neptun` table inside them.
+ *
+ * A sandbox is used by one thread at a time.
+ */
+#ifndef NEPTUN_LUA_SANDBOX_H
+#define NEPTUN_LUA_SANDBOX_H
+
+#include <lua.h>
+#include <neptun/pool.h>
+
+struct store;
+struct neptun_req;
+
+#define SANDBOX_DEFAULT_MEMORY (16u * 1024 * 1024)
+#define SANDBOX_DEFAULT_INSTRUCTIONS 1000000L
+
+/* Registry keys: the list of routes registered by neptun.route (each an
+ * array {method, pattern, fn, script}). */
+#define SANDBOX_ROUTES_KEY "neptun.routes"
+
+/* What the call in progress is about; read by the neptun.* functions. */
+struct sandbox_call_ctx {
+    struct store *store;       /* worker's read store, NULL: none (tests) */
+    struct neptun_req *req;    /* request being served, or NULL */
+    struct neptun_pool *pool;  /* where strings for this call live, or NULL */
+    const char *script;        /* file name of the running script */
+    int loading;               /* running a script's main chunk */
+};
+
+struct sandbox;
+
+/* A new state with the given limits (0: the config's, or the defaults).
+ * NULL with *err set (malloc'd, caller frees) on failure. */
+struct sandbox *sandbox_new(size_t memory, long instructions, char **err);
+void sandbox_free(struct sandbox *sb);
+lua_State *sandbox_lua(struct sandbox *sb);
+/* The sandbox that owns L (any thread of it). */
+struct sandbox *sandbox_of(lua_State *L);
+struct sandbox_call_ctx *sandbox_ctx(struct sandbox *sb);
+
+/* Compile source as script name (text only), give it a fresh _ENV and run
+ * its main chunk under the budget.  NEPTUN_OK, or NEPTUN_ERROR with *err
+ * set to "FILE:LINE: message" (malloc'd, caller frees).  [-0, +0] */
+int sandbox_add_script(struct sandbox *sb, const char *name, const char *source,
+                       size_t len, char **err);
+size_t sandbox_script_count(const struct sandbox *sb);
+const char *sandbox_script_name(const struct sandbox *sb, size_t i);
+/* Push script i's _ENV table.  [-0, +1] */
+void sandbox_push_env(struct sandbox *sb, size_t i);
+
+/* Call the function below nargs arguments on the stack, with a fresh
+ * instruction budget and a traceback handler.  On success leaves nresults
+ * values; on error leaves nothing, sets *err to "FILE:LINE: message" with
+ * a traceback (malloc'd, caller frees) and marks the sandbox as tainted.
+ * *elapsed_ms (may be NULL) receives the wall time.  [-(nargs+1), +nresults|0] */
+int sandbox_call(struct sandbox *sb, int nargs, int nresults, char **err, double *elapsed_ms);
+/* Did a call fail since the sandbox was made?  A tainted state may hold
+ * half-done work or be out of memory: build a fresh one. */
+int sandbox_tainted(const struct sandbox *sb);
+
+/* Charge work done inside C functions (pattern matching) to the budget of
+ * the call in progress; raises a Lua error when it is spent. */
+void sandbox_charge(lua_State *L, long steps);
+
+/* Push a read-only view of the table at idx: reads, pairs, ipairs and #
+ * reach the table; writes (also rawset) and metatable changes raise an
+ * error.  Nested tables are wrapped too.  [-0, +1] */
+void sandbox_push_readonly(lua_State *L, int idx);
+
+/* lua_api.c: push the `neptun` table (plain; the sandbox wraps it).  [-0, +1] */
+void lua_api_push(lua_State *L);
+/* lua_strmatch.c: replace find, match, gmatch and gsub in the string
+ * library table at idx by versions that charge their work to the budget, so
+ * that backtracking blow-ups end.  [-0, +0] */
+void lua_strmatch_install(lua_State *L, int idx);
+
+#endif

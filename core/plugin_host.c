@@ -1,0 +1,436 @@
+/*
+ * plugin_host.c - loading plugins and the table of host functions they get.
+ *
+ * A plugin is dlopen()ed with RTLD_NOW | RTLD_LOCAL, its `neptun_plugin`
+ * descriptor checked (ABI major, struct size, unique name), then its init
+ * runs with the host table.  Types are registered at once (so init learns
+ * of a clash); routes and Lua functions are collected in the plugin's
+ * record and only published when init succeeds, so a failing init leaves
+ * nothing behind: its types are withdrawn and the library closed.
+ * Runs on the main thread during start-up only.
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libgen.h>
+#include "errors.h"
+#include "locale.h"
+#include "log.h"
+#include "plugin_host.h"
+#include "render.h"
+#include "request.h"
+#include "router.h"
+#include "types.h"
+#include "xmlutil.h"
+
+#define PLUGINS_MAX 32
+#define PLUGIN_ROUTES_MAX 32
+#define LUA_FNS_MAX 128
+
+struct pending_route {
+    char *method, *pattern;
+    neptun_route_fn fn;
+    void *ud;
+};
+
+struct plugin_rec {
+    void *handle;
+    const struct neptun_plugin *desc;
+    char *path;
+    void *data; /* what init handed back, for fini */
+};
+
+struct neptun_plugin_ctx {
+    struct plugin_rec *rec;
+    int in_init;
+    struct pending_route routes[PLUGIN_ROUTES_MAX];
+    size_t nroutes;
+    struct plugin_lua_fn fns[LUA_FNS_MAX];
+    size_t nfns;
+    int failed; /* a registration was refused */
+};
+
+static struct plugin_rec *plugins[PLUGINS_MAX];
+static size_t nplugins;
+static struct plugin_lua_fn lua_fns[LUA_FNS_MAX];
+static size_t nlua_fns;
+
+/* ---- the host table ----------------------------------------------------- */
+
+static int host_register_type(struct neptun_plugin_ctx *ctx, const struct neptun_type *type)
+{
+    if (ctx == NULL || !ctx->in_init) {
+        log_error("register_type called outside init");
+        return NEPTUN_ERROR;
+    }
+    int rc = types_register(type, ctx->rec);
+    if (rc != NEPTUN_OK)
+        ctx->failed = 1;
+    return rc;
+}
+
+static int host_register_route(struct neptun_plugin_ctx *ctx, const char *method, const char *pattern,
+                               neptun_route_fn fn, void *ud)
+{
+    if (ctx == NULL || !ctx->in_init || method == NULL || pattern == NULL || pattern[0] != '/' || fn == NULL) {
+        log_error("register_route: called outside init or with a bad method, pattern or function");
+        return NEPTUN_INVALID;
+    }
+    if (ctx->nroutes == PLUGIN_ROUTES_MAX) {
+        log_error("plugin %s: too many routes", ctx->rec->desc->name);
+        return NEPTUN_INVALID;
+    }
+    struct pending_route *r = &ctx->routes[ctx->nroutes];
+    r->method = strdup(method);
+    r->pattern = strdup(pattern);
+    if (r->method == NULL || r->pattern == NULL) {
+        free(r->method);
+        free(r->pattern);
+        return NEPTUN_NOMEM;
+    }
+    r->fn = fn;
+    r->ud = ud;
+    ctx->nroutes++;
+    return NEPTUN_OK;
+}
+
+static int host_register_lua_function(struct neptun_plugin_ctx *ctx, const char *name, neptun_lua_fn fn,
+                                      void *ud)
+{
+    if (ctx == NULL || !ctx->in_init || name == NULL || fn == NULL || ctx->nfns == LUA_FNS_MAX) {
+        log_error("register_lua_function: called outside init, with bad arguments, or too often");
+        return NEPTUN_INVALID;
+    }
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) {
+            log_error("plugin %s: Lua function name \"%s\" must be [a-z0-9_]", ctx->rec->desc->name, name);
+            return NEPTUN_INVALID;
+        }
+    struct plugin_lua_fn *f = &ctx->fns[ctx->nfns];
+    f->plugin = ctx->rec->desc->name;
+    f->name = strdup(name);
+    if (f->name == NULL)
+        return NEPTUN_NOMEM;
+    f->fn = fn;
+    f->ud = ud;
+    ctx->nfns++;
+    return NEPTUN_OK;
+}
+
+static void host_log(struct neptun_plugin_ctx *ctx, int level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ctx != NULL && ctx->rec != NULL)
+        log_msg(level, "plugin %s: %s", ctx->rec->desc->name, msg);
+    else
+        log_msg(level, "plugin: %s", msg);
+}
+
+static void *host_pool_alloc(struct neptun_pool *pool, size_t size)
+{
+    return neptun_pool_alloc(pool, size);
+}
+
+static char *host_pool_strdup(struct neptun_pool *pool, const char *s)
+{
+    return neptun_pool_strdup(pool, s);
+}
+
+static char *host_pool_printf(struct neptun_pool *pool, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = neptun_pool_vprintf(pool, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static void host_error_add(struct neptun_errors *errs, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errors_vadd(errs, path, fmt, ap);
+    va_end(ap);
+}
+
+static struct neptun_pool *host_req_pool(struct neptun_req *req)
+{
+    return req->pool;
+}
+
+static const char *host_req_method(struct neptun_req *req)
+{
+    return req->method_name;
+}
+
+static const char *host_req_path(struct neptun_req *req)
+{
+    return req->path;
+}
+
+static const char *host_req_lang(struct neptun_req *req)
+{
+    return req->lang;
+}
+
+static int host_reply_send(struct neptun_reply *reply, int status, const char *content_type, const void *body,
+                           size_t len);
+
+static const struct neptun_host host_table = {
+    .abi_major = NEPTUN_ABI_MAJOR,
+    .abi_minor = NEPTUN_ABI_MINOR,
+    .struct_size = sizeof(struct neptun_host),
+    .register_type = host_register_type,
+    .register_route = host_register_route,
+    .register_lua_function = host_register_lua_function,
+    .log = host_log,
+    .pool_alloc = host_pool_alloc,
+    .pool_strdup = host_pool_strdup,
+    .pool_printf = host_pool_printf,
+    .error_add = host_error_add,
+    .parse_time = locale_parse_time,
+    .t = locale_t,
+    .format_range = locale_format_range,
+    .xml_child = xmlutil_child,
+    .xml_next = xmlutil_next,
+    .xml_text = xmlutil_text,
+    .xml_attr = xmlutil_attr,
+    .xml_child_lang = xmlutil_child_lang,
+    .xml_write_text = xmlutil_write_text,
+    .ics_add = render_ics_add,
+    .req_pool = host_req_pool,
+    .req_method = host_req_method,
+    .req_path = host_req_path,
+    .req_lang = host_req_lang,
+    .req_query = req_query,
+    .req_param = req_param,
+    .req_header = req_header,
+    .reply_header = reply_header,
+    .reply_send = host_reply_send,
+};
+
+/* Route handlers get the reply only; its request is remembered by the
+ * dispatcher for the duration of the call. */
+static _Thread_local struct neptun_req *current_route_req;
+
+static int host_reply_send(struct neptun_reply *reply, int status, const char *content_type, const void *body,
+                           size_t len)
+{
+    if (current_route_req == NULL)
+        return NEPTUN_ERROR;
+    return reply_set(current_route_req, reply, status, content_type, body, len);
+}
+
+struct route_thunk {
+    neptun_route_fn fn;
+    void *ud;
+};
+
+static int plugin_route(void *ud, struct neptun_req *req, struct neptun_reply *reply)
+{
+    struct route_thunk *t = ud;
+    struct neptun_req *saved = current_route_req;
+    current_route_req = req;
+    int rc = t->fn(t->ud, req, reply);
+    current_route_req = saved;
+    return rc;
+}
+
+const struct neptun_host *plugin_host_api(void)
+{
+    return &host_table;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static char *plugin_path(const char *name, const char *dir)
+{
+    char buf[PATH_MAX];
+    if (strchr(name, '/') != NULL)
+        return strdup(name);
+    if (dir != NULL) {
+        snprintf(buf, sizeof(buf), "%s/%s.so", dir, name);
+        return strdup(buf);
+    }
+    /* Beside the binary (a build tree), then the installed plugin folder. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        snprintf(buf, sizeof(buf), "%s/plugins/%s.so", dirname(exe), name);
+        if (access(buf, R_OK) == 0)
+            return strdup(buf);
+    }
+    snprintf(buf, sizeof(buf), "%s/%s.so", NEPTUN_PLUGIN_INSTALL_DIR, name);
+    return strdup(buf);
+}
+
+static void ctx_release(struct neptun_plugin_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->nroutes; i++) {
+        free(ctx->routes[i].method);
+        free(ctx->routes[i].pattern);
+    }
+    for (size_t i = 0; i < ctx->nfns; i++)
+        free((char *)ctx->fns[i].name);
+    ctx->nroutes = ctx->nfns = 0;
+}
+
+static int publish(struct neptun_plugin_ctx *ctx)
+{
+    if (nlua_fns + ctx->nfns > LUA_FNS_MAX) {
+        log_error("plugin %s: too many Lua functions in all", ctx->rec->desc->name);
+        return NEPTUN_ERROR;
+    }
+    for (size_t i = 0; i < ctx->nroutes; i++) {
+        struct route_thunk *t = malloc(sizeof(*t));
+        if (t == NULL)
+            return NEPTUN_NOMEM;
+        t->fn = ctx->routes[i].fn;
+        t->ud = ctx->routes[i].ud;
+        /* The thunk lives as long as the process: routes are never removed. */
+        if (router_add(ctx->routes[i].method, ctx->routes[i].pattern, plugin_route, t,
+                       ctx->rec->desc->name) != NEPTUN_OK) {
+            free(t);
+            log_error("plugin %s: route %s %s refused", ctx->rec->desc->name, ctx->routes[i].method,
+                      ctx->routes[i].pattern);
+            return NEPTUN_ERROR;
+        }
+    }
+    for (size_t i = 0; i < ctx->nfns; i++) {
+        lua_fns[nlua_fns++] = ctx->fns[i];
+        ctx->fns[i].name = NULL; /* now owned by lua_fns */
+    }
+    ctx->nfns = 0;
+    return NEPTUN_OK;
+}
+
+static int load_one(const char *name, const char *dir)
+{
+    struct plugin_rec *rec = NULL;
+    struct neptun_plugin_ctx ctx;
+    int rc = NEPTUN_ERROR;
+    char *path = plugin_path(name, dir);
+    void *handle = NULL;
+
+    memset(&ctx, 0, sizeof(ctx));
+    if (path == NULL)
+        goto out;
+    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        log_error("plugin %s refused: cannot load %s: %s", name, path, dlerror());
+        goto out;
+    }
+    const struct neptun_plugin *desc = dlsym(handle, NEPTUN_PLUGIN_SYMBOL);
+    if (desc == NULL) {
+        log_error("plugin %s refused: %s exports no \"%s\" descriptor (use NEPTUN_PLUGIN_HEADER)", name, path,
+                  NEPTUN_PLUGIN_SYMBOL);
+        goto out;
+    }
+    if (desc->abi_major != NEPTUN_ABI_MAJOR) {
+        log_error("plugin %s refused: %s was built for plugin ABI %u.%u, this host provides ABI %d.%d", name,
+                  path, desc->abi_major, desc->abi_minor, NEPTUN_ABI_MAJOR, NEPTUN_ABI_MINOR);
+        goto out;
+    }
+    if (desc->struct_size < offsetof(struct neptun_plugin, fini) + sizeof(desc->fini) || desc->name == NULL ||
+        desc->init == NULL) {
+        log_error("plugin %s refused: %s has a malformed descriptor (size %zu, name or init missing)", name,
+                  path, desc->struct_size);
+        goto out;
+    }
+    if (desc->abi_minor > NEPTUN_ABI_MINOR)
+        log_warn("plugin %s was built for ABI %u.%u, newer than this host's %d.%d: it must test for newer "
+                 "host functions with NEPTUN_HOST_HAS", desc->name, desc->abi_major, desc->abi_minor,
+                 NEPTUN_ABI_MAJOR, NEPTUN_ABI_MINOR);
+    for (size_t i = 0; i < nplugins; i++)
+        if (strcmp(plugins[i]->desc->name, desc->name) == 0 || plugins[i]->handle == handle) {
+            log_error("plugin %s refused: a plugin named \"%s\" is already loaded (from %s)", name, desc->name,
+                      plugins[i]->path);
+            goto out;
+        }
+    if (nplugins == PLUGINS_MAX) {
+        log_error("plugin %s refused: at most %d plugins", name, PLUGINS_MAX);
+        goto out;
+    }
+    rec = calloc(1, sizeof(*rec));
+    if (rec == NULL)
+        goto out;
+    rec->handle = handle;
+    rec->desc = desc;
+    rec->path = path;
+    ctx.rec = rec;
+    ctx.in_init = 1;
+    int irc = desc->init(&ctx, &host_table, &rec->data);
+    ctx.in_init = 0;
+    if (irc != NEPTUN_OK || ctx.failed) {
+        log_error("plugin %s refused: its init failed (%d)%s; its registrations were undone", desc->name, irc,
+                  ctx.failed ? " after a refused registration" : "");
+        types_unregister_owner(rec);
+        if (irc == NEPTUN_OK && desc->fini != NULL)
+            desc->fini(rec->data);
+        goto out;
+    }
+    if (publish(&ctx) != NEPTUN_OK) {
+        types_unregister_owner(rec);
+        if (desc->fini != NULL)
+            desc->fini(rec->data);
+        goto out;
+    }
+    plugins[nplugins++] = rec;
+    log_info("plugin %s %s loaded from %s (ABI %u.%u)", desc->name, desc->version ? desc->version : "?", path,
+             desc->abi_major, desc->abi_minor);
+    rec = NULL;
+    handle = NULL;
+    path = NULL;
+    rc = NEPTUN_OK;
+out:
+    ctx_release(&ctx);
+    free(rec);
+    if (handle != NULL)
+        dlclose(handle);
+    free(path);
+    return rc;
+}
+
+int plugins_load(char *const *names, size_t n, const char *dir)
+{
+    int loaded = 0;
+    for (size_t i = 0; i < n; i++)
+        if (load_one(names[i], dir) == NEPTUN_OK)
+            loaded++;
+    return loaded;
+}
+
+void plugins_unload(void)
+{
+    while (nplugins > 0) {
+        struct plugin_rec *rec = plugins[--nplugins];
+        if (rec->desc->fini != NULL)
+            rec->desc->fini(rec->data);
+        /* The library stays mapped: types, routes and Lua functions still
+         * point into it until the process exits. */
+        free(rec->path);
+        free(rec);
+    }
+    for (size_t i = 0; i < nlua_fns; i++)
+        free((char *)lua_fns[i].name);
+    nlua_fns = 0;
+}
+
+size_t plugins_lua_fn_count(void)
+{
+    return nlua_fns;
+}
+
+const struct plugin_lua_fn *plugins_lua_fn_at(size_t i)
+{
+    return i < nlua_fns ? &lua_fns[i] : NULL;
+}

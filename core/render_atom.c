@@ -1,0 +1,126 @@
+/*
+ * render_atom.c - Atom 1.0 feeds (RFC 4287) with RFC 5005 paging links.
+ * Entry content is the human XHTML block as type="xhtml"; text that fell
+ * back to another language carries xml:lang on its own element.  Output
+ * validates against the RFC 4287 RELAX NG grammar (tests/schemas/atom.rng).
+ */
+#include <string.h>
+#include "locale.h"
+#include "render_internal.h"
+
+#define W(call) do { if ((call) < 0) goto out; } while (0)
+
+static int link_el(xmlTextWriterPtr w, const char *rel, const char *href, const char *type,
+                   const char *hreflang)
+{
+    if (href == NULL)
+        return 0;
+    if (xmlTextWriterStartElement(w, BAD_CAST "link") < 0 || render_attr(w, "rel", rel) < 0 ||
+        render_attr(w, "href", href) < 0 || render_attr(w, "type", type) < 0 ||
+        render_attr(w, "hreflang", hreflang) < 0 || xmlTextWriterEndElement(w) < 0)
+        return -1;
+    return 0;
+}
+
+static int text_el(xmlTextWriterPtr w, const char *name, const char *text, const char *got,
+                   const char *lang)
+{
+    if (xmlTextWriterStartElement(w, BAD_CAST name) < 0 ||
+        xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "text") < 0 ||
+        render_attr_lang(w, got, lang) < 0 || xmlTextWriterWriteString(w, BAD_CAST text) < 0 ||
+        xmlTextWriterEndElement(w) < 0)
+        return -1;
+    return 0;
+}
+
+static int date_el(struct neptun_pool *pool, xmlTextWriterPtr w, const char *name, int64_t t)
+{
+    const char *s = locale_rfc3339(pool, t);
+    if (s == NULL)
+        return -1;
+    return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST s);
+}
+
+static int write_entry(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
+                       const struct neptun_item *item)
+{
+    int rc = NEPTUN_ERROR;
+    struct render_pick p;
+    struct neptun_render_ctx ctx;
+    struct neptun_pool *pool = f->pool;
+    const char *url = render_item_url(pool, f->lang, item);
+    int64_t updated = item->updated != 0 ? item->updated : render_pub_time(item);
+
+    render_pick_text(item, chain, &p);
+    render_ctx_init(&ctx, pool, item, f->lang, chain);
+    W(xmlTextWriterStartElement(w, BAD_CAST "entry"));
+    /* The permalink identifies the entry: edits keep it. */
+    W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST url));
+    W(text_el(w, "title", p.title, p.title_lang, f->lang));
+    W(date_el(pool, w, "updated", updated));
+    W(date_el(pool, w, "published", render_pub_time(item)));
+    W(link_el(w, "alternate", url, "application/xml", f->lang));
+    for (size_t i = 0; i < item->ntexts; i++) {
+        const char *tl = item->texts[i].lang;
+        if (tl != NULL && strcmp(tl, f->lang) != 0)
+            W(link_el(w, "alternate", render_item_url(pool, tl, item), "application/xml", tl));
+    }
+    for (size_t i = 0; i < item->ntags; i++) {
+        W(xmlTextWriterStartElement(w, BAD_CAST "category"));
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "term", BAD_CAST item->tags[i]));
+        W(xmlTextWriterEndElement(w));
+    }
+    if (p.summary != NULL)
+        W(text_el(w, "summary", p.summary, p.summary_lang, f->lang));
+    W(xmlTextWriterStartElement(w, BAD_CAST "content"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "xhtml"));
+    if (render_write_human(w, &ctx, &p) != NEPTUN_OK)
+        goto out;
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterEndElement(w));
+    rc = NEPTUN_OK;
+out:
+    return rc;
+}
+
+int render_atom(const struct render_feed *f, char **out, size_t *len)
+{
+    struct xmlutil_out o;
+    struct neptun_pool *pool = f->pool;
+    const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(pool, f->lang);
+    /* The first page's URL names the feed whichever page this is. */
+    const char *id = f->first_url != NULL ? f->first_url : f->self_url;
+    const char *author = locale_t(pool, "site.title", f->lang, -1);
+
+    if (render_doc_begin(&o) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    xmlTextWriterPtr w = o.w;
+    W(xmlTextWriterStartElementNS(w, NULL, BAD_CAST "feed", BAD_CAST RENDER_ATOM_NS));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST f->lang));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST(id != NULL ? id : render_base_url())));
+    W(text_el(w, "title", f->title != NULL ? f->title : "", NULL, NULL));
+    if (f->description != NULL && f->description[0] != '\0')
+        W(text_el(w, "subtitle", f->description, NULL, NULL));
+    W(date_el(pool, w, "updated", f->updated != 0 ? f->updated : render_started_at()));
+    W(xmlTextWriterStartElement(w, BAD_CAST "author"));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST(author != NULL ? author : "neptun")));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "uri", BAD_CAST render_base_url()));
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "generator", BAD_CAST "neptun"));
+    if (f->image_url != NULL)
+        W(xmlTextWriterWriteElement(w, BAD_CAST "logo", BAD_CAST f->image_url));
+    W(link_el(w, "self", f->self_url, "application/atom+xml", NULL));
+    W(link_el(w, "alternate", f->html_url, "application/xml", NULL));
+    W(link_el(w, "first", f->first_url, "application/atom+xml", NULL));
+    W(link_el(w, "previous", f->prev_url, "application/atom+xml", NULL));
+    W(link_el(w, "next", f->next_url, "application/atom+xml", NULL));
+    W(link_el(w, "last", f->last_url, "application/atom+xml", NULL));
+    for (size_t i = 0; i < f->nitems; i++)
+        if (write_entry(f, w, chain, f->items[i]) != NEPTUN_OK)
+            goto out;
+    W(xmlTextWriterEndElement(w));
+    return render_doc_end(&o, out, len);
+out:
+    xmlutil_writer_abort(&o);
+    return NEPTUN_ERROR;
+}

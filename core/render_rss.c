@@ -1,0 +1,119 @@
+/*
+ * render_rss.c - RSS 2.0 feeds, following the RSS Advisory Board profile.
+ * Machine dates are RFC 822 in English with four-digit years whatever the
+ * feed's language.  Item descriptions carry the human XHTML block as
+ * escaped text (the writer escapes it).  Paging links follow RFC 5005 as
+ * atom:link elements; an item whose text fell back to another language
+ * names that language in dc:language (RSS has no xml:lang on items).
+ */
+#include <string.h>
+#include "locale.h"
+#include "render_internal.h"
+
+#define W(call) do { if ((call) < 0) goto out; } while (0)
+
+static int atom_link(xmlTextWriterPtr w, const char *rel, const char *href,
+                     const char *type, const char *hreflang)
+{
+    if (href == NULL)
+        return 0;
+    if (xmlTextWriterStartElementNS(w, BAD_CAST "atom", BAD_CAST "link", NULL) < 0 ||
+        render_attr(w, "rel", rel) < 0 || render_attr(w, "href", href) < 0 ||
+        render_attr(w, "type", type) < 0 || render_attr(w, "hreflang", hreflang) < 0 ||
+        xmlTextWriterEndElement(w) < 0)
+        return -1;
+    return 0;
+}
+
+static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
+                      const struct neptun_item *item)
+{
+    int rc = NEPTUN_ERROR;
+    struct render_pick p;
+    struct neptun_render_ctx ctx;
+    struct neptun_pool *pool = f->pool;
+    const char *url = render_item_url(pool, f->lang, item);
+
+    render_pick_text(item, chain, &p);
+    render_ctx_init(&ctx, pool, item, f->lang, chain);
+    const char *html = render_human_html(&ctx, &p);
+    const char *pub = locale_rfc822(pool, render_pub_time(item));
+    const char *fell_back = render_pick_fallback(&p, f->lang);
+    if (html == NULL || pub == NULL)
+        goto out;
+
+    W(xmlTextWriterStartElement(w, BAD_CAST "item"));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST p.title));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "link", BAD_CAST url));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "description", BAD_CAST html));
+    for (size_t i = 0; i < item->ntags; i++)
+        W(xmlTextWriterWriteElement(w, BAD_CAST "category", BAD_CAST item->tags[i]));
+    /* The URL never changes when the item is edited: a stable permalink. */
+    W(xmlTextWriterStartElement(w, BAD_CAST "guid"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "isPermaLink", BAD_CAST "true"));
+    W(xmlTextWriterWriteString(w, BAD_CAST url));
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "pubDate", BAD_CAST pub));
+    if (fell_back != NULL)
+        W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "language", NULL,
+                                      BAD_CAST fell_back));
+    for (size_t i = 0; i < item->ntexts; i++) {
+        const char *tl = item->texts[i].lang;
+        if (tl != NULL && strcmp(tl, f->lang) != 0)
+            W(atom_link(w, "alternate", render_item_url(pool, tl, item), "application/xml", tl));
+    }
+    W(xmlTextWriterEndElement(w));
+    rc = NEPTUN_OK;
+out:
+    return rc;
+}
+
+int render_rss(const struct render_feed *f, char **out, size_t *len)
+{
+    struct xmlutil_out o;
+    const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(f->pool, f->lang);
+    const char *built = locale_rfc822(f->pool, f->updated != 0 ? f->updated : render_started_at());
+
+    if (built == NULL || render_doc_begin(&o) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    xmlTextWriterPtr w = o.w;
+    W(xmlTextWriterStartElement(w, BAD_CAST "rss"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST "2.0"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:atom", BAD_CAST RENDER_ATOM_NS));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:dc", BAD_CAST RENDER_DC_NS));
+    W(xmlTextWriterStartElement(w, BAD_CAST "channel"));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST(f->title != NULL ? f->title : "")));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "link",
+                                BAD_CAST(f->html_url != NULL ? f->html_url : render_base_url())));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "description",
+                                BAD_CAST(f->description != NULL ? f->description : "")));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "language", BAD_CAST f->lang));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "lastBuildDate", BAD_CAST built));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "generator", BAD_CAST "neptun"));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "docs",
+                                BAD_CAST "https://www.rssboard.org/rss-specification"));
+    if (f->ttl > 0)
+        W(xmlTextWriterWriteFormatElement(w, BAD_CAST "ttl", "%d", f->ttl));
+    if (f->image_url != NULL) {
+        W(xmlTextWriterStartElement(w, BAD_CAST "image"));
+        W(xmlTextWriterWriteElement(w, BAD_CAST "url", BAD_CAST f->image_url));
+        W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST(f->title != NULL ? f->title : "")));
+        W(xmlTextWriterWriteElement(w, BAD_CAST "link",
+                                    BAD_CAST(f->html_url != NULL ? f->html_url : render_base_url())));
+        W(xmlTextWriterEndElement(w));
+    }
+    W(atom_link(w, "self", f->self_url, "application/rss+xml", NULL));
+    W(atom_link(w, "first", f->first_url, "application/rss+xml", NULL));
+    W(atom_link(w, "previous", f->prev_url, "application/rss+xml", NULL));
+    W(atom_link(w, "next", f->next_url, "application/rss+xml", NULL));
+    W(atom_link(w, "last", f->last_url, "application/rss+xml", NULL));
+    for (size_t i = 0; i < f->nitems; i++)
+        if (write_item(f, w, chain, f->items[i]) != NEPTUN_OK)
+            goto out;
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterEndElement(w));
+    return render_doc_end(&o, out, len);
+out:
+    xmlutil_writer_abort(&o);
+    return NEPTUN_ERROR;
+}

@@ -1,0 +1,657 @@
+/*
+ * store.c - the SQLite store: connections, cached statements and writes.
+ *
+ * How the pieces fit: store.c opens a connection (WAL, synchronous=FULL,
+ * foreign keys, busy timeout), runs the migrations of store_migrate.c on
+ * write connections, and writes items; store_read.c loads and lists them;
+ * store_text.c prepares the folded text of the FTS5 index and turns what a
+ * reader typed into a safe FTS5 query.
+ *
+ * Tables: items (one row per type+slug), item_texts (one per language),
+ * item_tags and item_links (ordered by pos), and item_search, an FTS5 table
+ * whose rowid is the item_texts row it indexes.
+ *
+ * Writes are serialised inside the process by write_lock and across
+ * processes (a CLI import beside a running server) by BEGIN IMMEDIATE; each
+ * call is one transaction and returns only after COMMIT.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <pthread.h>
+#include "store_internal.h"
+#include "log.h"
+
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* One writer at a time in this process: SQLite would serialise writers
+ * anyway, but waiting on a mutex is cheaper and fairer than busy retries. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const stmt_sql[STMT__COUNT] = {
+    [STMT_BEGIN] = "BEGIN",
+    [STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_ITEM_FIND] = "SELECT id, created, revision FROM items WHERE type = ?1 AND slug = ?2",
+    [STMT_ITEM_INSERT] =
+        "INSERT INTO items(type, slug, status, publish_at, created, updated, starts_at,"
+        " ends_at, revision, fields_xml) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
+    [STMT_ITEM_UPDATE] =
+        "UPDATE items SET status = ?2, publish_at = ?3, created = ?4, updated = ?5,"
+        " starts_at = ?6, ends_at = ?7, revision = revision + 1, fields_xml = ?8 WHERE id = ?1",
+    [STMT_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
+    [STMT_ITEM_GET] = "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 AND i.slug = ?2",
+    [STMT_SEARCH_DELETE] =
+        "DELETE FROM item_search WHERE rowid IN (SELECT id FROM item_texts WHERE item_id = ?1)",
+    [STMT_TEXTS_DELETE] = "DELETE FROM item_texts WHERE item_id = ?1",
+    [STMT_TAGS_DELETE] = "DELETE FROM item_tags WHERE item_id = ?1",
+    [STMT_LINKS_DELETE] = "DELETE FROM item_links WHERE item_id = ?1",
+    [STMT_TEXT_INSERT] =
+        "INSERT INTO item_texts(item_id, lang, title, summary, body) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [STMT_SEARCH_INSERT] =
+        "INSERT INTO item_search(rowid, title, summary, body, extra) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [STMT_TAG_INSERT] = "INSERT INTO item_tags(item_id, pos, tag) VALUES(?1, ?2, ?3)",
+    [STMT_LINK_INSERT] =
+        "INSERT INTO item_links(item_id, pos, rel, href, lang, title, mime)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_TEXTS_LOAD] =
+        "SELECT lang, title, summary, body FROM item_texts WHERE item_id = ?1 ORDER BY id",
+    [STMT_TAGS_LOAD] = "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY pos",
+    [STMT_LINKS_LOAD] =
+        "SELECT rel, href, lang, title, mime FROM item_links WHERE item_id = ?1 ORDER BY pos",
+    [STMT_COUNT] = "SELECT count(*) FROM items",
+    [STMT_NEXT_PUBLISH_ALL] =
+        "SELECT min(publish_at) FROM items WHERE status IN (1, 2) AND publish_at > ?1",
+    [STMT_NEXT_PUBLISH_TYPE] =
+        "SELECT min(publish_at) FROM items"
+        " WHERE type = ?2 AND status IN (1, 2) AND publish_at > ?1",
+    [STMT_FOREACH_ALL] = "SELECT " STORE_ITEM_COLS " FROM items i ORDER BY i.type, i.slug",
+    [STMT_FOREACH_TYPE] =
+        "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 ORDER BY i.slug",
+};
+
+/* ---- statements ------------------------------------------------------- */
+
+void store_log_error(struct store *s, const char *what)
+{
+    log_error("store %s: %s: %s (%d)", s->path, what, sqlite3_errmsg(s->db),
+              sqlite3_extended_errcode(s->db));
+}
+
+sqlite3_stmt *store_stmt(struct store *s, enum store_stmt_id id)
+{
+    if (s->stmt[id] == NULL &&
+        sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+                           NULL) != SQLITE_OK) {
+        store_log_error(s, stmt_sql[id]);
+        s->stmt[id] = NULL;
+    }
+    return s->stmt[id];
+}
+
+sqlite3_stmt *store_stmt_sql(struct store *s, const char *sql)
+{
+    struct store_dyn_stmt *slot = &s->dyn[0];
+    for (size_t i = 0; i < STORE_DYN_MAX; i++) {
+        struct store_dyn_stmt *d = &s->dyn[i];
+        if (d->sql != NULL && strcmp(d->sql, sql) == 0) {
+            d->last_used = ++s->tick;
+            return d->stmt;
+        }
+        /* remember an empty slot, else the least recently used one */
+        if (slot->sql != NULL && (d->sql == NULL || d->last_used < slot->last_used))
+            slot = d;
+    }
+    sqlite3_stmt *st = NULL;
+    char *key = strdup(sql);
+    if (key == NULL) {
+        log_error("store %s: out of memory", s->path);
+        return NULL;
+    }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        store_log_error(s, sql);
+        sqlite3_finalize(st);
+        free(key);
+        return NULL;
+    }
+    if (slot->sql != NULL) {
+        sqlite3_finalize(slot->stmt);
+        free(slot->sql);
+    }
+    slot->sql = key;
+    slot->stmt = st;
+    slot->last_used = ++s->tick;
+    return st;
+}
+
+void store_stmt_done(sqlite3_stmt *st)
+{
+    if (st == NULL)
+        return;
+    sqlite3_reset(st); /* its code repeats the step's, already handled */
+    sqlite3_clear_bindings(st);
+}
+
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        store_log_error(s, what);
+    store_stmt_done(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+int store_bind_text(sqlite3_stmt *st, int idx, const char *text)
+{
+    if (text == NULL)
+        return sqlite3_bind_null(st, idx);
+    return sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+}
+
+int store_bind_int64(sqlite3_stmt *st, int idx, int64_t v)
+{
+    return sqlite3_bind_int64(st, idx, (sqlite3_int64)v);
+}
+
+static int run_stmt(struct store *s, enum store_stmt_id id)
+{
+    sqlite3_stmt *st = store_stmt(s, id);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    return store_step_done(s, st, stmt_sql[id]);
+}
+
+int store_read_begin(struct store *s, int *began)
+{
+    *began = 0;
+    if (!sqlite3_get_autocommit(s->db))
+        return NEPTUN_OK; /* already inside store_foreach's snapshot */
+    if (run_stmt(s, STMT_BEGIN) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    *began = 1;
+    return NEPTUN_OK;
+}
+
+void store_read_end(struct store *s, int began)
+{
+    if (began && run_stmt(s, STMT_COMMIT) != NEPTUN_OK)
+        (void)run_stmt(s, STMT_ROLLBACK);
+}
+
+/* ---- open and close --------------------------------------------------- */
+
+static char *open_error(const char *path, const char *what, sqlite3 *db)
+{
+    const char *msg = db != NULL ? sqlite3_errmsg(db) : "out of memory";
+    size_t len = strlen(path) + strlen(what) + strlen(msg) + 8;
+    char *err = malloc(len);
+    if (err != NULL)
+        snprintf(err, len, "%s: %s: %s", path, what, msg);
+    return err;
+}
+
+static int exec_pragma(struct store *s, const char *sql, const char *want, char **err)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = NEPTUN_ERROR;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        goto fail;
+    if (want != NULL) {
+        const char *got = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (got == NULL || strcmp(got, want) != 0) {
+            size_t len = strlen(s->path) + strlen(sql) + strlen(want) + 64;
+            *err = malloc(len);
+            if (*err != NULL)
+                snprintf(*err, len, "%s: %s: got \"%s\", need \"%s\"", s->path, sql,
+                         got ? got : "", want);
+            goto out;
+        }
+    }
+    ret = NEPTUN_OK;
+    goto out;
+fail:
+    *err = open_error(s->path, sql, s->db);
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int store_open(const char *path, int flags, struct store **out, char **err)
+{
+    struct store *s = NULL;
+    int ret = NEPTUN_ERROR;
+    *out = NULL;
+    *err = NULL;
+
+    s = calloc(1, sizeof(*s));
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        *err = open_error(path, "open", NULL);
+        goto out;
+    }
+    s->readonly = (flags & STORE_READONLY) != 0;
+    /* Read connections open read-write and set query_only: a read-only
+     * handle cannot create the WAL index when it is the first to open. */
+    int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (flags & STORE_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        *err = open_error(path, "cannot open the database", s->db);
+        goto out;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+        *err = open_error(path, "busy_timeout", s->db);
+        goto out;
+    }
+    if (exec_pragma(s, "PRAGMA foreign_keys = ON", NULL, err) != NEPTUN_OK ||
+        exec_pragma(s, "PRAGMA trusted_schema = OFF", NULL, err) != NEPTUN_OK ||
+        exec_pragma(s, "PRAGMA journal_mode = WAL", "wal", err) != NEPTUN_OK ||
+        exec_pragma(s, "PRAGMA synchronous = FULL", NULL, err) != NEPTUN_OK)
+        goto out;
+
+    if (!s->readonly) {
+        if (store_migrate(s, err) != NEPTUN_OK)
+            goto out;
+    } else {
+        int version = 0;
+        if (store_schema_version(s, &version) != NEPTUN_OK) {
+            *err = open_error(path, "reading the schema version", s->db);
+            goto out;
+        }
+        if (version != STORE_SCHEMA_VERSION) {
+            size_t len = strlen(path) + 96;
+            *err = malloc(len);
+            if (*err != NULL)
+                snprintf(*err, len, "%s: schema version %d, this neptun needs %d", path,
+                         version, STORE_SCHEMA_VERSION);
+            goto out;
+        }
+        if (exec_pragma(s, "PRAGMA query_only = ON", NULL, err) != NEPTUN_OK)
+            goto out;
+    }
+    *out = s;
+    s = NULL;
+    ret = NEPTUN_OK;
+out:
+    if (ret != NEPTUN_OK && *err == NULL)
+        *err = open_error(path, "open", NULL);
+    store_close(s);
+    return ret;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < STMT__COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    for (size_t i = 0; i < STORE_DYN_MAX; i++) {
+        sqlite3_finalize(s->dyn[i].stmt);
+        free(s->dyn[i].sql);
+    }
+    if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+        log_error("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
+    free(s->path);
+    free(s);
+}
+
+/* ---- small reads ------------------------------------------------------ */
+
+int store_count(struct store *s, int64_t *count)
+{
+    sqlite3_stmt *st = store_stmt(s, STMT_COUNT);
+    *count = 0;
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    else
+        store_log_error(s, "count");
+    store_stmt_done(st);
+    return rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+int64_t store_next_publish(struct store *s, const char *type, int64_t now)
+{
+    sqlite3_stmt *st = store_stmt(s, type ? STMT_NEXT_PUBLISH_TYPE : STMT_NEXT_PUBLISH_ALL);
+    int64_t next = 0;
+    if (st == NULL)
+        return 0;
+    if (store_bind_int64(st, 1, now) != SQLITE_OK ||
+        (type != NULL && store_bind_text(st, 2, type) != SQLITE_OK)) {
+        store_log_error(s, "next publish: bind");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        next = sqlite3_column_int64(st, 0); /* NULL (none) reads as 0 */
+    else
+        store_log_error(s, "next publish");
+out:
+    store_stmt_done(st);
+    return next;
+}
+
+int store_check(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = NEPTUN_ERROR;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+        store_log_error(s, "integrity_check");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    const char *first = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (first == NULL || strcmp(first, "ok") != 0) {
+        log_error("store %s: integrity_check: %s", s->path, first ? first : sqlite3_errmsg(s->db));
+        goto out;
+    }
+    /* The full-text index must agree with the texts it indexes; the check
+     * is an INSERT, so only a write connection can run it. */
+    if (!s->readonly &&
+        sqlite3_exec(s->db, "INSERT INTO item_search(item_search) VALUES('integrity-check')",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        store_log_error(s, "full-text integrity check");
+        goto out;
+    }
+    ret = NEPTUN_OK;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+static int delete_parts(struct store *s, int64_t id)
+{
+    static const enum store_stmt_id parts[] = {
+        STMT_SEARCH_DELETE, STMT_TEXTS_DELETE, STMT_TAGS_DELETE, STMT_LINKS_DELETE
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        sqlite3_stmt *st = store_stmt(s, parts[i]);
+        if (st == NULL)
+            return NEPTUN_ERROR;
+        if (store_bind_int64(st, 1, id) != SQLITE_OK) {
+            store_log_error(s, stmt_sql[parts[i]]);
+            store_stmt_done(st);
+            return NEPTUN_ERROR;
+        }
+        if (store_step_done(s, st, stmt_sql[parts[i]]) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
+/* The item row: *id and *created (1 when new) on success. */
+static int write_item_row(struct store *s, const struct neptun_item *item,
+                          const struct neptun_index *idx, int64_t now, int64_t *id,
+                          int *created)
+{
+    sqlite3_stmt *st = store_stmt(s, STMT_ITEM_FIND);
+    int64_t stored_created = 0;
+    int rc;
+    *id = 0;
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    if (store_bind_text(st, 1, item->type) || store_bind_text(st, 2, item->slug)) {
+        store_log_error(s, "find item: bind");
+        store_stmt_done(st);
+        return NEPTUN_ERROR;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        stored_created = sqlite3_column_int64(st, 1);
+    } else if (rc != SQLITE_DONE) {
+        store_log_error(s, "find item");
+    }
+    store_stmt_done(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return NEPTUN_ERROR;
+
+    int64_t updated = item->updated ? item->updated : now;
+    int64_t created_at = item->created ? item->created : stored_created ? stored_created : now;
+    int64_t starts = idx ? idx->starts_at : item->starts_at;
+    int64_t ends = idx ? idx->ends_at : item->ends_at;
+    *created = *id == 0;
+
+    if (*id != 0) {
+        st = store_stmt(s, STMT_ITEM_UPDATE);
+        if (st == NULL)
+            return NEPTUN_ERROR;
+        if (store_bind_int64(st, 1, *id) || store_bind_int64(st, 2, item->status) ||
+            store_bind_int64(st, 3, item->publish_at) || store_bind_int64(st, 4, created_at) ||
+            store_bind_int64(st, 5, updated) || store_bind_int64(st, 6, starts) ||
+            store_bind_int64(st, 7, ends) || store_bind_text(st, 8, item->fields_xml)) {
+            store_log_error(s, "update item: bind");
+            store_stmt_done(st);
+            return NEPTUN_ERROR;
+        }
+        if (store_step_done(s, st, "update item") != NEPTUN_OK)
+            return NEPTUN_ERROR;
+        return delete_parts(s, *id);
+    }
+    st = store_stmt(s, STMT_ITEM_INSERT);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    if (store_bind_text(st, 1, item->type) || store_bind_text(st, 2, item->slug) ||
+        store_bind_int64(st, 3, item->status) || store_bind_int64(st, 4, item->publish_at) ||
+        store_bind_int64(st, 5, created_at) || store_bind_int64(st, 6, updated) ||
+        store_bind_int64(st, 7, starts) || store_bind_int64(st, 8, ends) ||
+        store_bind_text(st, 9, item->fields_xml)) {
+        store_log_error(s, "insert item: bind");
+        store_stmt_done(st);
+        return NEPTUN_ERROR;
+    }
+    if (store_step_done(s, st, "insert item") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    *id = sqlite3_last_insert_rowid(s->db);
+    return NEPTUN_OK;
+}
+
+static int write_text(struct store *s, struct neptun_pool *pool, int64_t id,
+                      const struct neptun_item *item, const struct neptun_text *text,
+                      const char *extra)
+{
+    struct store_fts_row row;
+    sqlite3_stmt *st = store_stmt(s, STMT_TEXT_INSERT);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    if (store_bind_int64(st, 1, id) || store_bind_text(st, 2, text->lang) ||
+        store_bind_text(st, 3, text->title ? text->title : "") ||
+        store_bind_text(st, 4, text->summary) || store_bind_text(st, 5, text->body)) {
+        store_log_error(s, "insert text: bind");
+        store_stmt_done(st);
+        return NEPTUN_ERROR;
+    }
+    if (store_step_done(s, st, "insert text") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    int64_t text_id = sqlite3_last_insert_rowid(s->db);
+
+    if (store_fts_row(pool, item, text, extra, &row) != NEPTUN_OK) {
+        log_error("store %s: %s/%s: cannot prepare the search text", s->path, item->type,
+                  item->slug);
+        return NEPTUN_ERROR;
+    }
+    st = store_stmt(s, STMT_SEARCH_INSERT);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    if (store_bind_int64(st, 1, text_id) || store_bind_text(st, 2, row.title) ||
+        store_bind_text(st, 3, row.summary) || store_bind_text(st, 4, row.body) ||
+        store_bind_text(st, 5, row.extra)) {
+        store_log_error(s, "index text: bind");
+        store_stmt_done(st);
+        return NEPTUN_ERROR;
+    }
+    return store_step_done(s, st, "index text");
+}
+
+static int write_tags_links(struct store *s, int64_t id, const struct neptun_item *item)
+{
+    for (size_t i = 0; i < item->ntags; i++) {
+        sqlite3_stmt *st = store_stmt(s, STMT_TAG_INSERT);
+        if (st == NULL)
+            return NEPTUN_ERROR;
+        if (store_bind_int64(st, 1, id) || store_bind_int64(st, 2, (int64_t)i) ||
+            store_bind_text(st, 3, item->tags[i])) {
+            store_log_error(s, "insert tag: bind");
+            store_stmt_done(st);
+            return NEPTUN_ERROR;
+        }
+        if (store_step_done(s, st, "insert tag") != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    for (size_t i = 0; i < item->nlinks; i++) {
+        const struct neptun_link *l = &item->links[i];
+        sqlite3_stmt *st = store_stmt(s, STMT_LINK_INSERT);
+        if (st == NULL)
+            return NEPTUN_ERROR;
+        if (store_bind_int64(st, 1, id) || store_bind_int64(st, 2, (int64_t)i) ||
+            store_bind_text(st, 3, l->rel ? l->rel : "related") ||
+            store_bind_text(st, 4, l->href ? l->href : "") || store_bind_text(st, 5, l->lang) ||
+            store_bind_text(st, 6, l->title) || store_bind_text(st, 7, l->mime)) {
+            store_log_error(s, "insert link: bind");
+            store_stmt_done(st);
+            return NEPTUN_ERROR;
+        }
+        if (store_step_done(s, st, "insert link") != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
+static int write_one(struct store *s, const struct neptun_item *item,
+                     const struct neptun_index *idx, int64_t now, int *created)
+{
+    struct neptun_pool *pool = NULL;
+    int64_t id = 0;
+    int ret = NEPTUN_ERROR;
+
+    if (item->type == NULL || item->slug == NULL || item->ntexts == 0) {
+        log_error("store %s: refusing an item without type, slug or text", s->path);
+        return NEPTUN_INVALID;
+    }
+    pool = neptun_pool_new(8192); /* folded search text, gone after the write */
+    if (pool == NULL) {
+        log_error("store %s: out of memory", s->path);
+        return NEPTUN_NOMEM;
+    }
+    if (write_item_row(s, item, idx, now, &id, created) != NEPTUN_OK)
+        goto out;
+    const char *extra = store_fts_extra(pool, item, idx);
+    if (extra == NULL)
+        goto out;
+    for (size_t i = 0; i < item->ntexts; i++)
+        if (write_text(s, pool, id, item, &item->texts[i], extra) != NEPTUN_OK)
+            goto out;
+    if (write_tags_links(s, id, item) != NEPTUN_OK)
+        goto out;
+    ret = NEPTUN_OK;
+out:
+    neptun_pool_free(pool);
+    return ret;
+}
+
+/* Run BEGIN IMMEDIATE under the write lock; the caller ends with
+ * write_end(). */
+static int write_begin(struct store *s)
+{
+    if (s->readonly) {
+        log_error("store %s: write on a read connection", s->path);
+        return NEPTUN_ERROR;
+    }
+    pthread_mutex_lock(&write_lock);
+    if (run_stmt(s, STMT_BEGIN_IMMEDIATE) != NEPTUN_OK) {
+        pthread_mutex_unlock(&write_lock);
+        return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
+/* COMMIT when ok is NEPTUN_OK, else ROLLBACK; returns the outcome. */
+static int write_end(struct store *s, int ok)
+{
+    if (ok == NEPTUN_OK && run_stmt(s, STMT_COMMIT) != NEPTUN_OK)
+        ok = NEPTUN_ERROR;
+    if (ok != NEPTUN_OK && !sqlite3_get_autocommit(s->db) &&
+        run_stmt(s, STMT_ROLLBACK) != NEPTUN_OK)
+        log_error("store %s: rollback failed", s->path);
+    pthread_mutex_unlock(&write_lock);
+    return ok;
+}
+
+int store_put_many(struct store *s, const struct neptun_item *const *items,
+                   const struct neptun_index *const *idx, size_t n, int *created)
+{
+    int64_t now = (int64_t)time(NULL);
+    int ret = write_begin(s);
+    if (ret != NEPTUN_OK)
+        return ret;
+    for (size_t i = 0; i < n && ret == NEPTUN_OK; i++) {
+        int is_new = 0;
+        ret = write_one(s, items[i], idx ? idx[i] : NULL, now, &is_new);
+        if (created != NULL)
+            created[i] = is_new;
+    }
+    return write_end(s, ret);
+}
+
+int store_put(struct store *s, const struct neptun_item *item,
+              const struct neptun_index *idx, int *created)
+{
+    int is_new = 0;
+    int ret = store_put_many(s, &item, &idx, 1, &is_new);
+    if (created != NULL)
+        *created = is_new;
+    return ret;
+}
+
+int store_delete(struct store *s, const char *type, const char *slug)
+{
+    int64_t id = 0;
+    int ret = write_begin(s);
+    if (ret != NEPTUN_OK)
+        return ret;
+    ret = NEPTUN_ERROR;
+    sqlite3_stmt *st = store_stmt(s, STMT_ITEM_FIND);
+    if (st == NULL)
+        goto out;
+    if (store_bind_text(st, 1, type) || store_bind_text(st, 2, slug)) {
+        store_log_error(s, "delete: bind");
+        store_stmt_done(st);
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        store_log_error(s, "delete: find");
+    store_stmt_done(st);
+    if (rc == SQLITE_DONE) {
+        ret = NEPTUN_NOT_FOUND;
+        goto out;
+    }
+    if (rc != SQLITE_ROW || delete_parts(s, id) != NEPTUN_OK)
+        goto out;
+    st = store_stmt(s, STMT_ITEM_DELETE);
+    if (st == NULL)
+        goto out;
+    if (store_bind_int64(st, 1, id) != SQLITE_OK) {
+        store_log_error(s, "delete: bind");
+        store_stmt_done(st);
+        goto out;
+    }
+    ret = store_step_done(s, st, "delete item");
+out:
+    /* nothing to commit for a missing item: roll the empty transaction back */
+    if (ret == NEPTUN_NOT_FOUND) {
+        (void)write_end(s, NEPTUN_ERROR);
+        return NEPTUN_NOT_FOUND;
+    }
+    return write_end(s, ret);
+}

@@ -1,0 +1,92 @@
+/*
+ * store.h - the one narrow interface to persistent storage.
+ *
+ * No SQL exists outside store.c (and its private helpers): plugins,
+ * renderers and handlers speak only this interface, so a PostgreSQL backend
+ * could replace SQLite behind it.
+ *
+ * A struct store is one connection and is not thread-safe: each worker opens
+ * its own read connection, writers open their own.  Writes are serialised
+ * process-wide and acknowledged only after COMMIT under WAL with
+ * synchronous=FULL.  Items returned are allocated from the caller's pool.
+ */
+#ifndef NEPTUN_STORE_H
+#define NEPTUN_STORE_H
+
+#include <neptun/item.h>
+#include <neptun/plugin.h>
+#include <neptun/pool.h>
+
+struct store;
+
+#define STORE_READONLY 0x1  /* a worker's read connection */
+#define STORE_CREATE 0x2    /* create the file and run migrations */
+
+/* Open path.  On failure returns NEPTUN_ERROR and sets *err (malloc'd,
+ * caller frees). */
+int store_open(const char *path, int flags, struct store **out, char **err);
+void store_close(struct store *s);
+
+/* Number of items of every status. */
+int store_count(struct store *s, int64_t *count);
+
+/* Insert or replace the item (type, slug).  item->updated of 0 means now;
+ * item->created of 0 keeps the stored one (or now).  *created tells
+ * whether it is new.  idx comes from the type's index().  Search text is
+ * folded (locale_fold) and indexed per language here.  NEPTUN_OK only
+ * after the transaction committed. */
+int store_put(struct store *s, const struct neptun_item *item,
+              const struct neptun_index *idx, int *created);
+/* Like store_put for n items in one transaction: all are stored or none.
+ * idx may be NULL (no derived values); created (may be NULL) receives one
+ * flag per item.  Used by import, where each file is all-or-nothing. */
+int store_put_many(struct store *s, const struct neptun_item *const *items,
+                   const struct neptun_index *const *idx, size_t n, int *created);
+/* NEPTUN_OK, or NEPTUN_NOT_FOUND. */
+int store_delete(struct store *s, const char *type, const char *slug);
+
+enum store_order {
+    STORE_ORDER_UPDATED = 0, /* newest publication first (feeds, lists) */
+    STORE_ORDER_START = 1,   /* dated types: earliest start first (iCalendar) */
+    STORE_ORDER_RANK = 2     /* search relevance */
+};
+
+struct store_query {
+    const char *type;     /* NULL: every type */
+    const char *tag;      /* NULL: any */
+    const char *q;        /* search text as typed (folded here), or NULL */
+    const char *lang;     /* with q: language whose text ranks first */
+    int64_t from, to;     /* dated: items overlapping [from, to]; 0 = open */
+    int upcoming;         /* dated: items not yet ended at now */
+    enum store_order order;
+    int64_t now;          /* visibility: published/archived and publish_at <= now */
+    int include_hidden;   /* admin: drafts and scheduled too */
+    size_t offset, limit; /* limit 0: no limit */
+};
+
+/* Items matching q (texts, tags, links and fields loaded), plus the total
+ * count without offset/limit.  For searches, (*matched_lang)[i] is the
+ * language whose text matched item i (pass NULL when not wanted). */
+int store_list(struct store *s, struct neptun_pool *pool, const struct store_query *q,
+               struct neptun_item ***items, const char ***matched_lang,
+               size_t *n, size_t *total);
+
+/* One item; hidden ones only with include_hidden.  NEPTUN_NOT_FOUND. */
+int store_get(struct store *s, struct neptun_pool *pool, const char *type,
+              const char *slug, int include_hidden, int64_t now,
+              struct neptun_item **out);
+
+/* Earliest publish_at later than now among non-draft items of type (NULL:
+ * any type), or 0: when cached answers of that type must be rebuilt. */
+int64_t store_next_publish(struct store *s, const char *type, int64_t now);
+
+/* Call fn on every item (all statuses) of type (NULL: all) inside one read
+ * transaction: a consistent snapshot for export.  Stops at the first
+ * non-OK return and returns it. */
+int store_foreach(struct store *s, const char *type,
+                  int (*fn)(void *ud, const struct neptun_item *item), void *ud);
+
+/* PRAGMA integrity_check: NEPTUN_OK when "ok". */
+int store_check(struct store *s);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * store_internal.h - what the store's files (store.c, store_migrate.c,
+ * store_read.c, store_text.c) share.  Nothing outside the store includes it:
+ * SQL stays behind store.h.
+ */
+#ifndef NEPTUN_STORE_INTERNAL_H
+#define NEPTUN_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include "store.h"
+
+/* The schema version the migrations in store_migrate.c lead to. */
+#define STORE_SCHEMA_VERSION 1
+
+/* Columns of an items row, in the order store_item_from_row() reads them. */
+#define STORE_ITEM_COLS \
+    "i.id, i.type, i.slug, i.status, i.publish_at, i.created, i.updated, " \
+    "i.starts_at, i.ends_at, i.revision, i.fields_xml"
+#define STORE_ITEM_NCOLS 11
+
+/* Statements prepared once per connection (SQL in store.c). */
+enum store_stmt_id {
+    STMT_BEGIN,
+    STMT_BEGIN_IMMEDIATE,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_ITEM_FIND,
+    STMT_ITEM_INSERT,
+    STMT_ITEM_UPDATE,
+    STMT_ITEM_DELETE,
+    STMT_ITEM_GET,
+    STMT_SEARCH_DELETE,
+    STMT_TEXTS_DELETE,
+    STMT_TAGS_DELETE,
+    STMT_LINKS_DELETE,
+    STMT_TEXT_INSERT,
+    STMT_SEARCH_INSERT,
+    STMT_TAG_INSERT,
+    STMT_LINK_INSERT,
+    STMT_TEXTS_LOAD,
+    STMT_TAGS_LOAD,
+    STMT_LINKS_LOAD,
+    STMT_COUNT,
+    STMT_NEXT_PUBLISH_ALL,
+    STMT_NEXT_PUBLISH_TYPE,
+    STMT_FOREACH_ALL,
+    STMT_FOREACH_TYPE,
+    STMT__COUNT
+};
+
+/* Statements built from a query's shape (store_list), cached by SQL text. */
+#define STORE_DYN_MAX 48
+
+struct store_dyn_stmt {
+    char *sql;            /* malloc'd key */
+    sqlite3_stmt *stmt;
+    uint64_t last_used;
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;           /* malloc'd, for messages */
+    int readonly;
+    sqlite3_stmt *stmt[STMT__COUNT];
+    struct store_dyn_stmt dyn[STORE_DYN_MAX];
+    uint64_t tick;
+};
+
+/* The cached statement, prepared on first use; NULL (logged) on failure. */
+sqlite3_stmt *store_stmt(struct store *s, enum store_stmt_id id);
+sqlite3_stmt *store_stmt_sql(struct store *s, const char *sql);
+/* Reset and clear bindings so no borrowed text pointer outlives the call. */
+void store_stmt_done(sqlite3_stmt *st);
+/* Step a statement that returns no rows, then store_stmt_done().
+ * NEPTUN_OK or NEPTUN_ERROR (logged with what). */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+/* Log the connection's last error. */
+void store_log_error(struct store *s, const char *what);
+
+/* Bind helpers: 0 on success, else the sqlite code (which is also logged
+ * by the caller through store_log_error). */
+int store_bind_text(sqlite3_stmt *st, int idx, const char *text);
+int store_bind_int64(sqlite3_stmt *st, int idx, int64_t v);
+
+/* Open a read transaction unless one is already open; *began tells whether
+ * to end it with store_read_end(). */
+int store_read_begin(struct store *s, int *began);
+void store_read_end(struct store *s, int began);
+
+/* Bring the schema to STORE_SCHEMA_VERSION (store_migrate.c).  On failure
+ * returns NEPTUN_ERROR with *err malloc'd. */
+int store_migrate(struct store *s, char **err);
+/* The schema version in the file. */
+int store_schema_version(struct store *s, int *version);
+
+/* Fill it from the current row of a statement selecting STORE_ITEM_COLS
+ * from column first on, then load its texts, tags and links. */
+int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int first,
+                    struct neptun_item *it);
+
+/* store_text.c: the folded text indexed for one language's row, and the
+ * FTS5 query for what a reader typed ("" when nothing searchable is left). */
+struct store_fts_row {
+    const char *title, *summary, *body, *extra;
+};
+int store_fts_row(struct neptun_pool *pool, const struct neptun_item *item,
+                  const struct neptun_text *text, const char *extra,
+                  struct store_fts_row *out);
+const char *store_fts_extra(struct neptun_pool *pool, const struct neptun_item *item,
+                            const struct neptun_index *idx);
+const char *store_fts_query(struct neptun_pool *pool, const char *typed);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * store_migrate.c - the schema as a list of numbered steps.
+ *
+ * PRAGMA user_version records the last step applied.  Opening a write
+ * connection applies the missing steps in one IMMEDIATE transaction, so two
+ * processes starting together cannot both migrate, and a failed step leaves
+ * the file as it was.  Steps are never edited once released: a change is a
+ * new step at the end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store_internal.h"
+#include "log.h"
+
+struct migration {
+    int version;
+    const char *what;
+    const char *sql;
+};
+
+static const struct migration migrations[] = {
+    {1, "items, texts, tags, links and the full-text index",
+     "CREATE TABLE items ("
+     "  id INTEGER PRIMARY KEY,"
+     "  type TEXT NOT NULL,"
+     "  slug TEXT NOT NULL,"
+     "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+     "  publish_at INTEGER NOT NULL DEFAULT 0,"
+     "  created INTEGER NOT NULL,"
+     "  updated INTEGER NOT NULL,"
+     "  starts_at INTEGER NOT NULL DEFAULT 0,"
+     "  ends_at INTEGER NOT NULL DEFAULT 0,"
+     "  revision INTEGER NOT NULL DEFAULT 1,"
+     "  fields_xml TEXT,"
+     "  UNIQUE (type, slug));"
+     /* lists and feeds: visible items of a type, newest first */
+     "CREATE INDEX items_by_publication ON items(type, status, publish_at, updated);"
+     /* dated types: calendars and from/to/upcoming */
+     "CREATE INDEX items_by_start ON items(type, starts_at, ends_at);"
+     "CREATE TABLE item_texts ("
+     "  id INTEGER PRIMARY KEY,"
+     "  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+     "  lang TEXT NOT NULL,"
+     "  title TEXT NOT NULL,"
+     "  summary TEXT,"
+     "  body TEXT,"
+     "  UNIQUE (item_id, lang));"
+     "CREATE TABLE item_tags ("
+     "  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+     "  pos INTEGER NOT NULL,"
+     "  tag TEXT NOT NULL,"
+     "  PRIMARY KEY (item_id, pos)) WITHOUT ROWID;"
+     "CREATE INDEX item_tags_by_tag ON item_tags(tag, item_id);"
+     "CREATE TABLE item_links ("
+     "  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+     "  pos INTEGER NOT NULL,"
+     "  rel TEXT NOT NULL,"
+     "  href TEXT NOT NULL,"
+     "  lang TEXT,"
+     "  title TEXT,"
+     "  mime TEXT,"
+     "  PRIMARY KEY (item_id, pos)) WITHOUT ROWID;"
+     /* One row per item_texts row (same rowid), holding folded text: the
+      * tokenizer must not fold again, so diacritics are kept as given. */
+     "CREATE VIRTUAL TABLE item_search USING fts5("
+     "  title, summary, body, extra,"
+     "  tokenize = 'unicode61 remove_diacritics 0');"},
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+int store_schema_version(struct store *s, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = NEPTUN_ERROR;
+    *version = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    *version = sqlite3_column_int(st, 0);
+    ret = NEPTUN_OK;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static char *migrate_error(struct store *s, const char *what)
+{
+    const char *msg = sqlite3_errmsg(s->db);
+    size_t len = strlen(s->path) + strlen(what) + strlen(msg) + 32;
+    char *err = malloc(len);
+    if (err != NULL)
+        snprintf(err, len, "%s: migration: %s: %s", s->path, what, msg);
+    return err;
+}
+
+int store_migrate(struct store *s, char **err)
+{
+    int version = 0, in_tx = 0;
+    int ret = NEPTUN_ERROR;
+
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        *err = migrate_error(s, "begin");
+        goto out;
+    }
+    in_tx = 1;
+    if (store_schema_version(s, &version) != NEPTUN_OK) {
+        *err = migrate_error(s, "reading user_version");
+        goto out;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        size_t len = strlen(s->path) + 96;
+        *err = malloc(len);
+        if (*err != NULL)
+            snprintf(*err, len, "%s: schema version %d is newer than this neptun's (%d)",
+                     s->path, version, STORE_SCHEMA_VERSION);
+        goto out;
+    }
+    for (size_t i = 0; i < NMIGRATIONS; i++) {
+        const struct migration *m = &migrations[i];
+        if (m->version <= version)
+            continue;
+        if (sqlite3_exec(s->db, m->sql, NULL, NULL, NULL) != SQLITE_OK) {
+            *err = migrate_error(s, m->what);
+            goto out;
+        }
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
+        if (sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+            *err = migrate_error(s, pragma);
+            goto out;
+        }
+        log_info("store %s: schema migrated to version %d (%s)", s->path, m->version, m->what);
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        *err = migrate_error(s, "commit");
+        goto out;
+    }
+    in_tx = 0;
+    ret = NEPTUN_OK;
+out:
+    if (in_tx && sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+        log_error("store %s: migration rollback: %s", s->path, sqlite3_errmsg(s->db));
+    return ret;
+}

@@ -1,0 +1,241 @@
+/*
+ * xmlutil.c - libxml2 helpers: reading fields trees by local name in the
+ * neptun namespace, choosing a child by language along a fallback chain,
+ * and writers into memory.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <libxml/xmlsave.h>
+#include "xmlutil.h"
+
+static int is_named(const xmlNode *n, const char *name)
+{
+    if (n->type != XML_ELEMENT_NODE)
+        return 0;
+    if (n->ns == NULL || n->ns->href == NULL || strcmp((const char *)n->ns->href, NEPTUN_XML_NS) != 0)
+        return 0;
+    return name == NULL || strcmp((const char *)n->name, name) == 0;
+}
+
+const xmlNode *xmlutil_child(const xmlNode *parent, const char *name)
+{
+    if (parent == NULL)
+        return NULL;
+    for (const xmlNode *c = parent->children; c != NULL; c = c->next)
+        if (is_named(c, name))
+            return c;
+    return NULL;
+}
+
+const xmlNode *xmlutil_next(const xmlNode *node, const char *name)
+{
+    if (node == NULL)
+        return NULL;
+    for (const xmlNode *c = node->next; c != NULL; c = c->next)
+        if (is_named(c, name))
+            return c;
+    return NULL;
+}
+
+const char *xmlutil_text(struct neptun_pool *pool, const xmlNode *node)
+{
+    if (node == NULL)
+        return NULL;
+    xmlChar *s = xmlNodeGetContent(node);
+    if (s == NULL)
+        return NULL;
+    char *d = neptun_pool_strdup(pool, (const char *)s);
+    xmlFree(s);
+    return d;
+}
+
+const char *xmlutil_attr(struct neptun_pool *pool, const xmlNode *node, const char *name)
+{
+    if (node == NULL || node->type != XML_ELEMENT_NODE)
+        return NULL;
+    xmlChar *s = xmlGetNoNsProp(node, (const xmlChar *)name);
+    if (s == NULL)
+        return NULL;
+    char *d = neptun_pool_strdup(pool, (const char *)s);
+    xmlFree(s);
+    return d;
+}
+
+const char *xmlutil_lang(struct neptun_pool *pool, const xmlNode *node)
+{
+    if (node == NULL)
+        return NULL;
+    xmlChar *s = xmlNodeGetLang(node);
+    if (s == NULL)
+        return NULL;
+    char *d = neptun_pool_strdup(pool, (const char *)s);
+    xmlFree(s);
+    return d;
+}
+
+/* The xml:lang written on this very element (not inherited), borrowed. */
+static const xmlChar *own_lang(const xmlNode *n)
+{
+    for (const xmlAttr *a = n->properties; a != NULL; a = a->next)
+        if (a->ns != NULL && a->ns->href != NULL && xmlStrEqual(a->ns->href, XML_XML_NAMESPACE) &&
+            xmlStrEqual(a->name, (const xmlChar *)"lang") && a->children != NULL)
+            return a->children->content;
+    return NULL;
+}
+
+const xmlNode *xmlutil_child_lang(const struct neptun_render_ctx *rc, const xmlNode *parent, const char *name,
+                                  const char **got_lang)
+{
+    if (got_lang != NULL)
+        *got_lang = NULL;
+    if (parent == NULL)
+        return NULL;
+    const xmlNode *neutral = NULL;
+    for (size_t i = 0; rc->fallback != NULL && rc->fallback[i] != NULL; i++)
+        for (const xmlNode *c = xmlutil_child(parent, name); c != NULL; c = xmlutil_next(c, name)) {
+            const xmlChar *l = own_lang(c);
+            if (l == NULL) {
+                if (neutral == NULL)
+                    neutral = c;
+                continue;
+            }
+            if (strcmp((const char *)l, rc->fallback[i]) == 0) {
+                if (got_lang != NULL)
+                    *got_lang = rc->fallback[i];
+                return c;
+            }
+        }
+    if (neutral == NULL)
+        neutral = xmlutil_child(parent, name);
+    if (neutral != NULL && got_lang != NULL) {
+        const xmlChar *l = own_lang(neutral);
+        *got_lang = l ? neptun_pool_strdup(rc->pool, (const char *)l) : rc->lang;
+    }
+    return neutral;
+}
+
+int xmlutil_write_text(const struct neptun_render_ctx *rc, xmlTextWriterPtr w, const char *name, const char *text,
+                       const char *got_lang)
+{
+    if (xmlTextWriterStartElement(w, (const xmlChar *)name) < 0)
+        return NEPTUN_ERROR;
+    if (got_lang != NULL && rc->lang != NULL && strcmp(got_lang, rc->lang) != 0 &&
+        xmlTextWriterWriteAttribute(w, (const xmlChar *)"xml:lang", (const xmlChar *)got_lang) < 0)
+        return NEPTUN_ERROR;
+    if (text != NULL && xmlTextWriterWriteString(w, (const xmlChar *)text) < 0)
+        return NEPTUN_ERROR;
+    if (xmlTextWriterEndElement(w) < 0)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+int xmlutil_writer_new(struct xmlutil_out *o, int indent)
+{
+    o->buf = xmlBufferCreate();
+    if (o->buf == NULL)
+        return NEPTUN_NOMEM;
+    o->w = xmlNewTextWriterMemory(o->buf, 0);
+    if (o->w == NULL) {
+        xmlBufferFree(o->buf);
+        o->buf = NULL;
+        return NEPTUN_NOMEM;
+    }
+    if (indent) {
+        xmlTextWriterSetIndent(o->w, 1);
+        xmlTextWriterSetIndentString(o->w, (const xmlChar *)"  ");
+    }
+    return NEPTUN_OK;
+}
+
+int xmlutil_writer_done(struct xmlutil_out *o, char **out, size_t *len)
+{
+    int rc = NEPTUN_ERROR;
+    *out = NULL;
+    *len = 0;
+    /* Freeing the writer flushes it into the buffer. */
+    xmlFreeTextWriter(o->w);
+    o->w = NULL;
+    size_t n = (size_t)xmlBufferLength(o->buf);
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, xmlBufferContent(o->buf), n);
+        d[n] = '\0';
+        *out = d;
+        *len = n;
+        rc = NEPTUN_OK;
+    }
+    xmlBufferFree(o->buf);
+    o->buf = NULL;
+    return rc;
+}
+
+void xmlutil_writer_abort(struct xmlutil_out *o)
+{
+    if (o->w != NULL)
+        xmlFreeTextWriter(o->w);
+    if (o->buf != NULL)
+        xmlBufferFree(o->buf);
+    o->w = NULL;
+    o->buf = NULL;
+}
+
+/* Parse the stored fragment (no DTD, no network, no entities: it came from
+ * our own sanitiser) and write its nodes through the writer, so the
+ * writer's state and escaping stay in charge. */
+static int write_node(xmlTextWriterPtr w, const xmlNode *n);
+
+static int write_children(xmlTextWriterPtr w, const xmlNode *n)
+{
+    for (const xmlNode *c = n->children; c != NULL; c = c->next)
+        if (write_node(w, c) < 0)
+            return -1;
+    return 0;
+}
+
+static int write_node(xmlTextWriterPtr w, const xmlNode *n)
+{
+    switch (n->type) {
+    case XML_ELEMENT_NODE: {
+        int rc;
+        const xmlChar *href = n->ns ? n->ns->href : NULL;
+        /* Only the fragment root declares the namespace; children inherit. */
+        int declare = href != NULL && (n->parent == NULL || n->parent->type != XML_ELEMENT_NODE);
+        rc = declare ? xmlTextWriterStartElementNS(w, NULL, n->name, href)
+                     : xmlTextWriterStartElement(w, n->name);
+        if (rc < 0)
+            return -1;
+        for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+            xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+            const char *prefix = a->ns && xmlStrEqual(a->ns->href, XML_XML_NAMESPACE) ? "xml:" : "";
+            char name[128];
+            snprintf(name, sizeof(name), "%s%s", prefix, (const char *)a->name);
+            rc = xmlTextWriterWriteAttribute(w, (const xmlChar *)name, v ? v : (const xmlChar *)"");
+            xmlFree(v);
+            if (rc < 0)
+                return -1;
+        }
+        if (write_children(w, n) < 0)
+            return -1;
+        return xmlTextWriterFullEndElement(w) < 0 ? -1 : 0;
+    }
+    case XML_TEXT_NODE:
+    case XML_CDATA_SECTION_NODE:
+        return xmlTextWriterWriteString(w, n->content) < 0 ? -1 : 0;
+    default:
+        return 0; /* comments and processing instructions are not carried */
+    }
+}
+
+int xmlutil_write_fragment(xmlTextWriterPtr w, const char *xhtml)
+{
+    if (xhtml == NULL || xhtml[0] == '\0')
+        return NEPTUN_OK;
+    xmlDocPtr doc = xmlReadMemory(xhtml, (int)strlen(xhtml), NULL, "UTF-8",
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR |
+                                      XML_PARSE_NOWARNING);
+    if (doc == NULL)
+        return NEPTUN_ERROR;
+    int rc = write_node(w, xmlDocGetRootElement(doc)) < 0 ? NEPTUN_ERROR : NEPTUN_OK;
+    xmlFreeDoc(doc);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * xmlutil.h - small libxml2 helpers shared by the core: reading fields
+ * trees, writing to memory, and the host-table XML functions.
+ */
+#ifndef NEPTUN_XMLUTIL_H
+#define NEPTUN_XMLUTIL_H
+
+#include <neptun/plugin.h>
+
+/* First element child / next element sibling with this local name in the
+ * neptun namespace (name NULL: any element). */
+const xmlNode *xmlutil_child(const xmlNode *parent, const char *name);
+const xmlNode *xmlutil_next(const xmlNode *node, const char *name);
+const char *xmlutil_text(struct neptun_pool *pool, const xmlNode *node);
+const char *xmlutil_attr(struct neptun_pool *pool, const xmlNode *node, const char *name);
+/* xml:lang of node (inherited), or NULL. */
+const char *xmlutil_lang(struct neptun_pool *pool, const xmlNode *node);
+const xmlNode *xmlutil_child_lang(const struct neptun_render_ctx *rc, const xmlNode *parent,
+                                  const char *name, const char **got_lang);
+int xmlutil_write_text(const struct neptun_render_ctx *rc, xmlTextWriterPtr w,
+                       const char *name, const char *text, const char *got_lang);
+
+/* A writer into memory.  Finish with xmlutil_writer_done(), which frees
+ * the writer and hands over the bytes (malloc'd, caller frees). */
+struct xmlutil_out {
+    xmlTextWriterPtr w;
+    xmlBufferPtr buf;
+};
+int xmlutil_writer_new(struct xmlutil_out *o, int indent);
+int xmlutil_writer_done(struct xmlutil_out *o, char **out, size_t *len);
+void xmlutil_writer_abort(struct xmlutil_out *o);
+
+/* Write a serialised XHTML fragment (a whole <div>...</div> string, as
+ * stored in neptun_text.body) into w as raw markup.  It was produced by the
+ * sanitiser through libxml2, so it is well-formed. */
+int xmlutil_write_fragment(xmlTextWriterPtr w, const char *xhtml);
+
+#endif

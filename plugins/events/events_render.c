@@ -1,0 +1,215 @@
+/*
+ * events_render.c - the render.events element of an API <entry>: the
+ * fields in the answer's language, each localised leaf picked along the
+ * fallback chain and marked with xml:lang when it came from another
+ * language, plus human date lines for the event and each session.
+ */
+#include <string.h>
+#include "events.h"
+
+/* Write the localised child name of parent, if any language has one. */
+static int write_local(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w, const xmlNode *parent, const char *name)
+{
+    const char *got = NULL;
+    const char *text = events_local_text(p, rc, parent, name, &got);
+    if (text == NULL)
+        return NEPTUN_OK;
+    return p->host->xml_write_text(rc, w, name, text, got);
+}
+
+/* Copy a plain (not localised) child element's text. */
+static int write_plain(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w, const xmlNode *parent, const char *name)
+{
+    return events_w_element(w, name, p->host->xml_text(rc->pool, p->host->xml_child(parent, name)));
+}
+
+static int write_address(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                         xmlTextWriterPtr w, const xmlNode *address)
+{
+    if (address == NULL)
+        return NEPTUN_OK;
+    if (events_w_start(w, "address") != NEPTUN_OK || write_plain(p, rc, w, address, "street") ||
+        write_plain(p, rc, w, address, "postcode") || write_plain(p, rc, w, address, "city") ||
+        write_plain(p, rc, w, address, "country") || events_w_end(w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+static int write_session(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                         xmlTextWriterPtr w, const xmlNode *session)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *venue = h->xml_child(session, "venue");
+    const char *name_lang = NULL;
+    const char *venue_name = events_local_text(p, rc, venue, "name", &name_lang);
+    int64_t start, end;
+
+    if (venue_name == NULL)
+        return NEPTUN_OK; /* the schema requires a venue name; nothing sound to show */
+    if (events_session_times(p, rc->pool, session, &start, &end) != NEPTUN_OK)
+        return NEPTUN_OK;
+    if (events_w_start(w, "session") != NEPTUN_OK ||
+        events_w_attr(w, "start", h->xml_attr(rc->pool, session, "start")) != NEPTUN_OK ||
+        events_w_attr(w, "end", h->xml_attr(rc->pool, session, "end")) != NEPTUN_OK ||
+        events_w_element(w, "when", h->format_range(rc->pool, rc->lang, start, end,
+                                                    NEPTUN_FMT_DATE | NEPTUN_FMT_TIME)) ||
+        write_local(p, rc, w, session, "title") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+
+    if (events_w_start(w, "venue") != NEPTUN_OK ||
+        events_w_attr(w, "href", h->xml_attr(rc->pool, venue, "href")) != NEPTUN_OK ||
+        h->xml_write_text(rc, w, "name", venue_name, name_lang) != NEPTUN_OK ||
+        write_address(p, rc, w, h->xml_child(venue, "address")) != NEPTUN_OK ||
+        write_local(p, rc, w, venue, "room") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+
+    if (write_local(p, rc, w, session, "description") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+/* <organisers> or <partners>, one <organisation> each with its name. */
+static int write_organisations(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                               xmlTextWriterPtr w, const char *group)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *list = h->xml_child(rc->fields, group);
+    int opened = 0;
+    for (const xmlNode *o = h->xml_child(list, "organisation"); o; o = h->xml_next(o, "organisation")) {
+        const char *got = NULL;
+        const char *name = events_local_text(p, rc, o, "name", &got);
+        if (name == NULL)
+            continue;
+        if (!opened && events_w_start(w, group) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+        opened = 1;
+        if (events_w_start(w, "organisation") != NEPTUN_OK ||
+            events_w_attr(w, "href", h->xml_attr(rc->pool, o, "href")) != NEPTUN_OK ||
+            events_w_attr(w, "short", h->xml_attr(rc->pool, o, "short")) != NEPTUN_OK ||
+            h->xml_write_text(rc, w, "name", name, got) != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    return opened ? events_w_end(w) : NEPTUN_OK;
+}
+
+static int write_speakers(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                          xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *list = h->xml_child(rc->fields, "speakers");
+    if (h->xml_child(list, "speaker") == NULL)
+        return NEPTUN_OK;
+    if (events_w_start(w, "speakers") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *s = h->xml_child(list, "speaker"); s; s = h->xml_next(s, "speaker")) {
+        if (events_w_start(w, "speaker") != NEPTUN_OK ||
+            events_w_attr(w, "session", h->xml_attr(rc->pool, s, "session")) != NEPTUN_OK ||
+            events_w_attr(w, "keynote", h->xml_attr(rc->pool, s, "keynote")) != NEPTUN_OK ||
+            write_plain(p, rc, w, s, "name") != NEPTUN_OK ||
+            write_local(p, rc, w, s, "role") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    return events_w_end(w);
+}
+
+static int write_price(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w)
+{
+    const xmlNode *price = p->host->xml_child(rc->fields, "price");
+    if (price == NULL)
+        return NEPTUN_OK;
+    if (events_w_start(w, "price") != NEPTUN_OK ||
+        events_w_attr(w, "free", p->host->xml_attr(rc->pool, price, "free")) != NEPTUN_OK ||
+        write_local(p, rc, w, price, "text") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+static int write_registration_and_participants(const struct events_plugin *p,
+                                               const struct neptun_render_ctx *rc,
+                                               xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *reg = h->xml_child(rc->fields, "registration");
+    const xmlNode *participants = h->xml_child(rc->fields, "participants");
+    if (reg != NULL &&
+        (events_w_start(w, "registration") != NEPTUN_OK ||
+         events_w_attr(w, "href", h->xml_attr(rc->pool, reg, "href")) != NEPTUN_OK ||
+         events_w_attr(w, "deadline", h->xml_attr(rc->pool, reg, "deadline")) != NEPTUN_OK ||
+         events_w_end(w) != NEPTUN_OK))
+        return NEPTUN_ERROR;
+    if (participants != NULL &&
+        (events_w_start(w, "participants") != NEPTUN_OK ||
+         events_w_attr(w, "at-least", h->xml_attr(rc->pool, participants, "at-least")) != NEPTUN_OK ||
+         events_w_text(w, h->xml_text(rc->pool, participants)) != NEPTUN_OK ||
+         events_w_end(w) != NEPTUN_OK))
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+static int write_contact(const struct events_plugin *p, const struct neptun_render_ctx *rc,
+                         xmlTextWriterPtr w, const xmlNode *c)
+{
+    const struct neptun_host *h = p->host;
+    if (events_w_start(w, "contact") != NEPTUN_OK || write_plain(p, rc, w, c, "name") != NEPTUN_OK ||
+        write_local(p, rc, w, c, "role") != NEPTUN_OK ||
+        write_local(p, rc, w, c, "organisation") != NEPTUN_OK ||
+        write_address(p, rc, w, h->xml_child(c, "address")) != NEPTUN_OK ||
+        write_plain(p, rc, w, c, "room") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *ph = h->xml_child(c, "phone"); ph; ph = h->xml_next(ph, "phone"))
+        if (events_w_start(w, "phone") != NEPTUN_OK ||
+            events_w_attr(w, "kind", h->xml_attr(rc->pool, ph, "kind")) != NEPTUN_OK ||
+            events_w_text(w, h->xml_text(rc->pool, ph)) != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    if (write_plain(p, rc, w, c, "fax") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *e = h->xml_child(c, "email"); e; e = h->xml_next(e, "email"))
+        if (events_w_element(w, "email", h->xml_text(rc->pool, e)) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return events_w_end(w);
+}
+
+int events_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    const struct events_plugin *p = ud;
+    const struct neptun_host *h = p->host;
+    const xmlNode *f = rc->fields;
+    const xmlNode *first = h->xml_child(f, "session");
+    const xmlNode *last = NULL;
+    const char *when = NULL, *days = NULL, *free_flag = NULL;
+
+    if (f == NULL)
+        return NEPTUN_OK;
+    for (const xmlNode *s = first; s; s = h->xml_next(s, "session"))
+        last = s;
+    if (first != NULL) {
+        long span = events_day_span(h->xml_attr(rc->pool, first, "start"),
+                                    h->xml_attr(rc->pool, last, "end"));
+        days = span > 0 ? h->pool_printf(rc->pool, "%ld", span) : NULL;
+    }
+    if (rc->item != NULL && rc->item->starts_at != 0)
+        when = h->format_range(rc->pool, rc->lang, rc->item->starts_at, rc->item->ends_at,
+                               NEPTUN_FMT_DATE);
+    free_flag = h->xml_attr(rc->pool, h->xml_child(f, "price"), "free");
+
+    if (events_w_start_ns(w, "event", NEPTUN_XML_NS) != NEPTUN_OK ||
+        events_w_attr(w, "timezone", rc->timezone) != NEPTUN_OK ||
+        events_w_attr(w, "days", days) != NEPTUN_OK || events_w_attr(w, "free", free_flag) ||
+        events_w_element(w, "when", when) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *s = first; s; s = h->xml_next(s, "session"))
+        if (write_session(p, rc, w, s) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    if (write_organisations(p, rc, w, "organisers") != NEPTUN_OK ||
+        write_organisations(p, rc, w, "partners") != NEPTUN_OK ||
+        write_speakers(p, rc, w) != NEPTUN_OK || write_price(p, rc, w) != NEPTUN_OK ||
+        write_registration_and_participants(p, rc, w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *c = h->xml_child(f, "contact"); c; c = h->xml_next(c, "contact"))
+        if (write_contact(p, rc, w, c) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return events_w_end(w);
+}
