@@ -1,5 +1,5 @@
 /*
- * lua_host.h - admin rules in Lua 5.4 (scripts/*.lua).
+ * lua_host.h - admin rules in Lua 5.4 (scripts/NAME.lua, in name order).
  *
  * A rule set is the compiled sources of every script, in name order,
  * checked before it is installed.  Each worker owns one sandboxed

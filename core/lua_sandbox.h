@@ -64,6 +64,9 @@ int sandbox_call(struct sandbox *sb, int nargs, int nresults, char **err, double
 /* Did a call fail since the sandbox was made?  A tainted state may hold
  * half-done work or be out of memory: build a fresh one. */
 int sandbox_tainted(const struct sandbox *sb);
+/* Start a fresh budget (sandbox_call does it; callers that run several
+ * hooks inside one protected call give each its own). */
+void sandbox_budget_reset(struct sandbox *sb);
 
 /* Charge work done inside C functions (pattern matching) to the budget of
  * the call in progress; raises a Lua error when it is spent. */

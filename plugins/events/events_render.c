@@ -30,9 +30,9 @@ static int write_address(const struct events_plugin *p, const struct neptun_rend
 {
     if (address == NULL)
         return NEPTUN_OK;
-    if (events_w_start(w, "address") != NEPTUN_OK || write_plain(p, rc, w, address, "street") ||
-        write_plain(p, rc, w, address, "postcode") || write_plain(p, rc, w, address, "city") ||
-        write_plain(p, rc, w, address, "country") || events_w_end(w) != NEPTUN_OK)
+    if (events_w_start(w, "address") != NEPTUN_OK || write_plain(p, rc, w, address, "street") != NEPTUN_OK ||
+        write_plain(p, rc, w, address, "postcode") != NEPTUN_OK || write_plain(p, rc, w, address, "city") != NEPTUN_OK ||
+        write_plain(p, rc, w, address, "country") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -54,7 +54,7 @@ static int write_session(const struct events_plugin *p, const struct neptun_rend
         events_w_attr(w, "start", h->xml_attr(rc->pool, session, "start")) != NEPTUN_OK ||
         events_w_attr(w, "end", h->xml_attr(rc->pool, session, "end")) != NEPTUN_OK ||
         events_w_element(w, "when", h->format_range(rc->pool, rc->lang, start, end,
-                                                    NEPTUN_FMT_DATE | NEPTUN_FMT_TIME)) ||
+                                                    NEPTUN_FMT_DATE | NEPTUN_FMT_TIME)) != NEPTUN_OK ||
         write_local(p, rc, w, session, "title") != NEPTUN_OK)
         return NEPTUN_ERROR;
 
@@ -197,7 +197,7 @@ int events_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWrite
 
     if (events_w_start_ns(w, "event", NEPTUN_XML_NS) != NEPTUN_OK ||
         events_w_attr(w, "timezone", rc->timezone) != NEPTUN_OK ||
-        events_w_attr(w, "days", days) != NEPTUN_OK || events_w_attr(w, "free", free_flag) ||
+        events_w_attr(w, "days", days) != NEPTUN_OK || events_w_attr(w, "free", free_flag) != NEPTUN_OK ||
         events_w_element(w, "when", when) != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *s = first; s; s = h->xml_next(s, "session"))

@@ -8,8 +8,6 @@
 #include <string.h>
 #include "events.h"
 
-#define T(rc, key) (((const struct events_plugin *)0, 0), key) /* keys are looked up below */
-
 static const char *label(const struct events_plugin *p, const struct neptun_render_ctx *rc,
                          const char *key)
 {
@@ -69,7 +67,7 @@ static int write_session(const struct events_plugin *p, const struct neptun_rend
                           events_w_xhtml_text(rc, w, "em", "title", title, title_lang) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (events_w_start(w, "br") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK ||
-        events_w_text(w, label(p, rc, "label.venue")) != NEPTUN_OK || events_w_text(w, ": ") ||
+        events_w_text(w, label(p, rc, "label.venue")) != NEPTUN_OK || events_w_text(w, ": ") != NEPTUN_OK ||
         events_w_xhtml_text(rc, w, "span", "venue", venue_name, venue_lang) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (address != NULL && (events_w_text(w, ", ") != NEPTUN_OK ||
@@ -243,7 +241,7 @@ static int write_contact(const struct events_plugin *p, const struct neptun_rend
         if (write_labelled(p, rc, w, key, h->xml_text(rc->pool, ph), NULL) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    if (write_labelled(p, rc, w, "label.fax", h->xml_text(rc->pool, h->xml_child(c, "fax")), NULL))
+    if (write_labelled(p, rc, w, "label.fax", h->xml_text(rc->pool, h->xml_child(c, "fax")), NULL) != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *e = h->xml_child(c, "email"); e; e = h->xml_next(e, "email")) {
         const char *email = h->xml_text(rc->pool, e);

@@ -221,6 +221,15 @@ def main(ns):
     if only:
         tests = [(n, f) for n, f in tests if re.search(only, n)]
     passed = failed = 0
+    setup, teardown = ns.get("setup"), ns.get("teardown")
+    if setup is not None:
+        try:
+            setup()
+        except Exception:
+            print("FAIL setup")
+            traceback.print_exc()
+            print("0 passed, %d failed" % max(1, len(tests)))
+            sys.exit(1)
     for name, fn in tests:
         t0 = time.time()
         try:
@@ -233,5 +242,12 @@ def main(ns):
             passed += 1
             print("ok   %s (%.1fs)" % (name, time.time() - t0))
         sys.stdout.flush()
+    if teardown is not None:
+        try:
+            teardown()
+        except Exception:
+            failed += 1
+            print("FAIL teardown")
+            traceback.print_exc()
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or not tests else 0)

@@ -1,0 +1,845 @@
+/*
+ * itemdoc.c - reading and writing item documents (see itemdoc.h).
+ *
+ * Reading happens in three layers, each refusing what the next must not see:
+ *   1. bytes: valid UTF-8, no non-UTF-8 encoding declaration;
+ *   2. the parser: a private SAX table stops at any DOCTYPE (so no entity is
+ *      ever declared, let alone expanded) and at excessive depth or size;
+ *      errors go to this parse's own handler, never to the global one;
+ *   3. the tree: the composed RELAX NG grammar, then per item the checks
+ *      that need the configuration or the type (slug, languages, times, the
+ *      type's validate()), each problem reported with its element path.
+ * Bodies are sanitised and re-serialised as one XHTML <div>; the type's
+ * fields element is serialised with its namespace for the store.
+ *
+ * Writing goes through xmlTextWriter; bodies and fields are re-parsed with
+ * the same secure reader and copied node by node, never pasted as text.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
+#include <libxml/tree.h>
+#include <libxml/xmlwriter.h>
+#include "itemdoc.h"
+#include "conf.h"
+#include "locale.h"
+#include "sanitize.h"
+#include "schema.h"
+#include "types.h"
+
+#define MAX_DEPTH 64
+#define MAX_ELEMENTS 200000
+#define MAX_INPUT (64u * 1024 * 1024)
+#define SLUG_MAX 80
+
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC)
+
+/* ---- layer 1: bytes ------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at p (shortest form, no surrogates,
+ * at most U+10FFFF), or 0. */
+static size_t utf8_sequence(const unsigned char *p, size_t left)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
+    else return 0;
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+static int check_utf8(const char *buf, size_t len, struct neptun_errors *errs)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t i = 0;
+    int line = 1;
+
+    while (i < len) {
+        size_t n = utf8_sequence(p + i, len - i);
+        if (n == 0) {
+            errors_add(errs, "/", "line %d: invalid UTF-8 (byte 0x%02x at offset %zu)", line, p[i], i);
+            return -1;
+        }
+        if (p[i] == '\n')
+            line++;
+        i += n;
+    }
+    return 0;
+}
+
+/* The encoding named in the XML declaration must be UTF-8 when present.
+ * Only the declaration's own bytes are looked at; libxml2 checks its form. */
+static int check_declared_encoding(const char *buf, size_t len, struct neptun_errors *errs)
+{
+    size_t i = 0, end;
+    const char *decl;
+
+    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
+    if (len - i < 5 || memcmp(buf + i, "<?xml", 5) != 0)
+        return 0;
+    decl = buf + i;
+    for (end = 5; i + end + 1 < len && end < 256; end++)
+        if (decl[end] == '?' && decl[end + 1] == '>')
+            break;
+    for (size_t k = 5; k + 8 <= end; k++) {
+        if (memcmp(decl + k, "encoding", 8) != 0)
+            continue;
+        size_t v = k + 8;
+        while (v < end && (decl[v] == ' ' || decl[v] == '\t' || decl[v] == '\r' || decl[v] == '\n' || decl[v] == '='))
+            v++;
+        if (v >= end || (decl[v] != '"' && decl[v] != '\''))
+            return 0; /* malformed: the parser reports it */
+        char quote = decl[v++];
+        size_t start = v;
+        while (v < end && decl[v] != quote)
+            v++;
+        size_t n = v - start;
+        if ((n == 5 && strncasecmp(decl + start, "utf-8", 5) == 0) ||
+            (n == 4 && strncasecmp(decl + start, "utf8", 4) == 0))
+            return 0;
+        errors_add(errs, "/", "line 1: encoding \"%.*s\" is not supported; documents must be UTF-8",
+                   (int)(n > 40 ? 40 : n), decl + start);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- layer 2: the parser ------------------------------------------------- */
+
+struct parse_state {
+    struct neptun_errors *errs;
+    int depth;
+    long elements;
+    int refused; /* parsing stopped on purpose; later parser noise is dropped */
+};
+
+static void parse_error(void *ctx, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct parse_state *st = ctxt ? ctxt->_private : NULL;
+    const char *msg;
+    size_t len;
+
+    if (st == NULL || e == NULL || st->refused || e->level == XML_ERR_WARNING)
+        return;
+    msg = e->message ? e->message : "malformed XML";
+    len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+        len--;
+    errors_add(st->errs, "/", "line %d: %.*s", e->line, (int)len, msg);
+}
+
+static void refuse(xmlParserCtxtPtr ctxt, const char *msg)
+{
+    struct parse_state *st = ctxt->_private;
+    if (!st->refused)
+        errors_add(st->errs, "/", "line %d: %s", xmlSAX2GetLineNumber(ctxt), msg);
+    st->refused = 1;
+    xmlStopParser(ctxt);
+}
+
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                       const xmlChar *system_id)
+{
+    refuse(ctx, "DTDs and entity declarations are not allowed");
+}
+
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                           const xmlChar *system_id, xmlChar *content)
+{
+    refuse(ctx, "DTDs and entity declarations are not allowed");
+}
+
+static void on_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                             const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                             int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct parse_state *st = ctxt->_private;
+
+    if (++st->depth > MAX_DEPTH) {
+        refuse(ctxt, "elements are nested too deeply (at most 64 levels)");
+        return;
+    }
+    if (++st->elements > MAX_ELEMENTS) {
+        refuse(ctxt, "too many elements");
+        return;
+    }
+    xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces,
+                          nb_attributes, nb_defaulted, attributes);
+}
+
+static void on_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                           const xmlChar *uri)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct parse_state *st = ctxt->_private;
+    st->depth--;
+    xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+}
+
+static void free_doc(void *doc)
+{
+    xmlFreeDoc(doc);
+}
+
+xmlDocPtr itemdoc_read_secure(struct neptun_pool *pool, const char *buf, size_t len,
+                              struct neptun_errors *errs)
+{
+    struct parse_state st = { errs, 0, 0, 0 };
+    xmlParserCtxtPtr ctxt = NULL;
+    xmlDocPtr doc = NULL;
+
+    if (buf == NULL || len == 0) {
+        errors_add(errs, "/", "the document is empty");
+        goto out;
+    }
+    if (len > MAX_INPUT) {
+        errors_add(errs, "/", "the document is too large");
+        goto out;
+    }
+    if (check_utf8(buf, len, errs) < 0 || check_declared_encoding(buf, len, errs) < 0)
+        goto out;
+
+    ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
+    if (ctxt == NULL) {
+        errors_add(errs, "/", "out of memory parsing the document");
+        goto out;
+    }
+    xmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+    ctxt->_private = &st;
+    ctxt->sax->serror = parse_error;
+    ctxt->sax->internalSubset = on_doctype;
+    ctxt->sax->externalSubset = on_doctype;
+    ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->startElementNs = on_start_element;
+    ctxt->sax->endElementNs = on_end_element;
+
+    xmlParseDocument(ctxt);
+    doc = ctxt->myDoc;
+    ctxt->myDoc = NULL;
+    if (st.refused || !ctxt->wellFormed || doc == NULL || xmlDocGetRootElement(doc) == NULL) {
+        if (!st.refused && (errs == NULL || errs->n == 0))
+            errors_add(errs, "/", "the document is not well-formed XML");
+        xmlFreeDoc(doc);
+        doc = NULL;
+        goto out;
+    }
+    if (neptun_pool_cleanup_add(pool, free_doc, doc) != NEPTUN_OK) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+        errors_add(errs, "/", "out of memory parsing the document");
+    }
+out:
+    if (ctxt != NULL) {
+        ctxt->_private = NULL;
+        xmlFreeParserCtxt(ctxt);
+    }
+    return doc;
+}
+
+/* ---- layer 3: the item tree --------------------------------------------- */
+
+static int is_elem(const xmlNode *node, const char *ns, const char *name)
+{
+    return node != NULL && node->type == XML_ELEMENT_NODE && node->ns != NULL &&
+           strcmp((const char *)node->ns->href, ns) == 0 &&
+           (name == NULL || strcmp((const char *)node->name, name) == 0);
+}
+
+static const xmlNode *first_child(const xmlNode *parent, const char *name)
+{
+    for (const xmlNode *c = parent->children; c != NULL; c = c->next)
+        if (is_elem(c, NEPTUN_XML_NS, name))
+            return c;
+    return NULL;
+}
+
+/* Path of a node ("/items/item[3]/text[2]") with an optional "/@attr". */
+static const char *node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr)
+{
+    xmlChar *p = xmlGetNodePath(node);
+    const char *out;
+    if (attr != NULL)
+        out = neptun_pool_printf(pool, "%s/@%s", p ? (const char *)p : "", attr);
+    else
+        out = neptun_pool_strdup(pool, p ? (const char *)p : "/");
+    xmlFree(p);
+    return out;
+}
+
+static const char *pool_text(struct neptun_pool *pool, const xmlNode *node)
+{
+    xmlChar *s = xmlNodeGetContent(node);
+    const char *out = neptun_pool_strdup(pool, s ? (const char *)s : "");
+    xmlFree(s);
+    return out;
+}
+
+static const char *pool_attr(struct neptun_pool *pool, const xmlNode *node, const char *name)
+{
+    xmlChar *s = xmlGetNoNsProp(node, BAD_CAST name);
+    const char *out = s ? neptun_pool_strdup(pool, (const char *)s) : NULL;
+    xmlFree(s);
+    return out;
+}
+
+/* [a-z0-9-], 1..max bytes. */
+static int machine_name_ok(const char *s, size_t max)
+{
+    size_t n = 0;
+    if (s == NULL)
+        return 0;
+    for (; s[n] != '\0'; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-'))
+            return 0;
+    return n >= 1 && n <= max;
+}
+
+static int language_ok(const char *code)
+{
+    if (code == NULL)
+        return 0;
+    if (neptun_conf != NULL)
+        return conf_lang(neptun_conf, code) != NULL;
+    return strcmp(code, "pl") == 0 || strcmp(code, "en") == 0 || strcmp(code, "de") == 0;
+}
+
+/* A standalone copy of node: its own document, namespaces declared on the
+ * copy's root.  Caller frees the document. */
+static xmlDocPtr detached_copy(const xmlNode *node)
+{
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr copy;
+    if (doc == NULL)
+        return NULL;
+    copy = xmlDocCopyNode((xmlNodePtr)node, doc, 1);
+    if (copy == NULL) {
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlDocSetRootElement(doc, copy);
+    return doc;
+}
+
+static const char *serialise(struct neptun_pool *pool, xmlDocPtr doc)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    const char *out = NULL;
+    if (buf == NULL)
+        return NULL;
+    if (xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0) >= 0)
+        out = neptun_pool_strdup(pool, (const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    return out;
+}
+
+/* After sanitising only XHTML elements, unqualified attributes and xml:lang
+ * remain; declare XHTML once, as the default namespace of the <div>. */
+static void canonical_xhtml_ns(xmlNodePtr node, xmlNsPtr xhtml)
+{
+    for (xmlNodePtr n = node; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        n->ns = xhtml;
+        if (n->children != NULL)
+            canonical_xhtml_ns(n->children, xhtml);
+    }
+}
+
+static const char *sanitised_body(struct neptun_pool *pool, const xmlNode *div)
+{
+    xmlDocPtr doc = detached_copy(div);
+    xmlNodePtr root;
+    xmlNsPtr old, xhtml;
+    const char *out = NULL;
+
+    if (doc == NULL)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    sanitize_xhtml(root);
+    /* Re-home every element on a fresh default namespace; the old
+     * declarations stay on the root until nothing points at them, which
+     * after the walk is the case for all of them. */
+    xhtml = xmlNewNs(NULL, BAD_CAST NEPTUN_XHTML_NS, NULL);
+    if (xhtml == NULL)
+        goto out;
+    root->ns = xhtml;
+    canonical_xhtml_ns(root->children, xhtml);
+    old = root->nsDef;
+    root->nsDef = xhtml;
+    xmlFreeNsList(old);
+    for (xmlNodePtr n = root->children; n != NULL; n = n->next)
+        xmlReconciliateNs(doc, n);
+    out = serialise(pool, doc);
+out:
+    xmlFreeDoc(doc);
+    return out;
+}
+
+struct item_reader {
+    struct neptun_pool *pool;
+    struct neptun_errors *errs;
+    size_t errors_before;
+};
+
+static int64_t read_time(struct item_reader *r, const xmlNode *item, const char *name)
+{
+    const char *v = pool_attr(r->pool, item, name);
+    int64_t t = 0;
+    if (v == NULL)
+        return 0;
+    if (locale_parse_time(v, &t) != NEPTUN_OK)
+        errors_add(r->errs, node_path(r->pool, item, name),
+                   "\"%s\" is not an RFC 3339 date-time with offset (2017-06-29T13:30:00+02:00)", v);
+    return t;
+}
+
+static void read_tags(struct item_reader *r, const xmlNode *tags, struct neptun_item *item)
+{
+    size_t n = 0;
+    for (const xmlNode *t = first_child(tags, "tag"); t != NULL; t = t->next)
+        if (is_elem(t, NEPTUN_XML_NS, "tag"))
+            n++;
+    item->tags = neptun_pool_calloc(r->pool, n ? n : 1, sizeof(*item->tags));
+    if (item->tags == NULL)
+        return;
+    for (const xmlNode *t = first_child(tags, "tag"); t != NULL; t = t->next) {
+        if (!is_elem(t, NEPTUN_XML_NS, "tag"))
+            continue;
+        const char *v = pool_text(r->pool, t);
+        if (!machine_name_ok(v, SLUG_MAX)) {
+            errors_add(r->errs, node_path(r->pool, t, NULL),
+                       "tag \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", v ? v : "");
+            continue;
+        }
+        int dup = 0;
+        for (size_t i = 0; i < item->ntags; i++)
+            dup |= strcmp(item->tags[i], v) == 0;
+        if (!dup)
+            item->tags[item->ntags++] = v;
+    }
+}
+
+static void read_text(struct item_reader *r, const xmlNode *text, struct neptun_text *out,
+                      const struct neptun_item *item)
+{
+    xmlChar *lang = xmlNodeGetLang(text);
+    const xmlNode *body, *div = NULL;
+
+    out->lang = lang ? neptun_pool_strdup(r->pool, (const char *)lang) : NULL;
+    xmlFree(lang);
+    if (!language_ok(out->lang))
+        errors_add(r->errs, node_path(r->pool, text, "xml:lang"),
+                   "language \"%s\" is not configured", out->lang ? out->lang : "");
+    for (size_t i = 0; out->lang != NULL && i < item->ntexts; i++)
+        if (item->texts[i].lang != NULL && strcmp(item->texts[i].lang, out->lang) == 0)
+            errors_add(r->errs, node_path(r->pool, text, "xml:lang"),
+                       "a second text in \"%s\"; each language may appear once", out->lang);
+
+    const xmlNode *title = first_child(text, "title");
+    out->title = title ? pool_text(r->pool, title) : "";
+    if (title == NULL || out->title == NULL || out->title[0] == '\0')
+        errors_add(r->errs, node_path(r->pool, title ? title : text, NULL), "the title is empty");
+    const xmlNode *summary = first_child(text, "summary");
+    out->summary = summary ? pool_text(r->pool, summary) : NULL;
+
+    body = first_child(text, "body");
+    if (body == NULL)
+        return;
+    for (const xmlNode *c = body->children; c != NULL && div == NULL; c = c->next)
+        if (is_elem(c, NEPTUN_XHTML_NS, "div"))
+            div = c;
+    if (div == NULL) {
+        errors_add(r->errs, node_path(r->pool, body, NULL),
+                   "the body must hold one <div xmlns=\"" NEPTUN_XHTML_NS "\">");
+        return;
+    }
+    out->body = sanitised_body(r->pool, div);
+    if (out->body == NULL)
+        errors_add(r->errs, node_path(r->pool, div, NULL), "out of memory cleaning the body");
+}
+
+static void read_links(struct item_reader *r, const xmlNode *links, struct neptun_item *item)
+{
+    size_t n = 0;
+    for (const xmlNode *l = links->children; l != NULL; l = l->next)
+        if (is_elem(l, NEPTUN_XML_NS, "link"))
+            n++;
+    item->links = neptun_pool_calloc(r->pool, n ? n : 1, sizeof(*item->links));
+    if (item->links == NULL)
+        return;
+    for (const xmlNode *l = links->children; l != NULL; l = l->next) {
+        if (!is_elem(l, NEPTUN_XML_NS, "link"))
+            continue;
+        struct neptun_link *link = &item->links[item->nlinks++];
+        link->rel = pool_attr(r->pool, l, "rel");
+        link->href = pool_attr(r->pool, l, "href");
+        link->lang = pool_attr(r->pool, l, "hreflang");
+        link->mime = pool_attr(r->pool, l, "type");
+        link->title = pool_text(r->pool, l);
+        if (link->title != NULL && link->title[0] == '\0')
+            link->title = NULL;
+        if (link->href == NULL || link->href[0] == '\0' || !sanitize_url_ok(link->href))
+            errors_add(r->errs, node_path(r->pool, l, "href"),
+                       "\"%s\" is not an allowed URL (http, https, mailto, tel or relative)",
+                       link->href ? link->href : "");
+    }
+}
+
+/* The type's own element: checked by the type, indexed, serialised. */
+static void read_fields(struct item_reader *r, const xmlNode *fields, const struct neptun_type *type,
+                        struct itemdoc *doc)
+{
+    xmlDocPtr copy;
+
+    if (type->element == NULL || strcmp((const char *)fields->name, type->element) != 0) {
+        errors_add(r->errs, node_path(r->pool, fields, NULL), "type \"%s\" expects %s%s%s here",
+                   type->name, type->element ? "<" : "no fields element",
+                   type->element ? type->element : "", type->element ? ">" : "");
+        return;
+    }
+    if (type->validate != NULL &&
+        type->validate(type->ud, fields, r->errs) != NEPTUN_OK && r->errs->n == r->errors_before)
+        errors_add(r->errs, node_path(r->pool, fields, NULL), "the %s fields are not valid", type->name);
+    if (r->errs->n != r->errors_before)
+        return; /* index() may rely on what validate() checked */
+    if (type->index != NULL &&
+        type->index(type->ud, r->pool, fields, &doc->index) != NEPTUN_OK) {
+        errors_add(r->errs, node_path(r->pool, fields, NULL), "the %s fields cannot be indexed", type->name);
+        return;
+    }
+    doc->item.starts_at = doc->index.starts_at;
+    doc->item.ends_at = doc->index.ends_at;
+    copy = detached_copy(fields);
+    doc->item.fields_xml = copy ? serialise(r->pool, copy) : NULL;
+    xmlFreeDoc(copy);
+    if (doc->item.fields_xml == NULL)
+        errors_add(r->errs, node_path(r->pool, fields, NULL), "out of memory storing the fields");
+}
+
+static const struct {
+    const char *name;
+    enum neptun_status status;
+} statuses[] = {
+    { "draft", NEPTUN_STATUS_DRAFT },
+    { "published", NEPTUN_STATUS_PUBLISHED },
+    { "archived", NEPTUN_STATUS_ARCHIVED },
+};
+
+static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc *doc)
+{
+    struct neptun_item *item = &doc->item;
+    const struct neptun_type *type;
+    const char *status;
+    size_t ntexts = 0;
+    int known_status = 0;
+
+    r->errors_before = r->errs->n;
+    item->type = pool_attr(r->pool, node, "type");
+    type = item->type ? types_find(item->type) : NULL;
+    if (type == NULL)
+        errors_add(r->errs, node_path(r->pool, node, "type"), "unknown type \"%s\"",
+                   item->type ? item->type : "");
+    item->slug = pool_attr(r->pool, node, "slug");
+    if (!machine_name_ok(item->slug, SLUG_MAX))
+        errors_add(r->errs, node_path(r->pool, node, "slug"),
+                   "slug \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", item->slug ? item->slug : "");
+    status = pool_attr(r->pool, node, "status");
+    for (size_t i = 0; status != NULL && i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        if (strcmp(status, statuses[i].name) == 0) {
+            item->status = statuses[i].status;
+            known_status = 1;
+        }
+    if (!known_status)
+        errors_add(r->errs, node_path(r->pool, node, "status"),
+                   "status \"%s\" must be draft, published or archived", status ? status : "");
+    item->publish_at = read_time(r, node, "publish_at");
+    item->created = read_time(r, node, "created");
+    item->updated = read_time(r, node, "updated");
+
+    for (const xmlNode *c = node->children; c != NULL; c = c->next)
+        if (is_elem(c, NEPTUN_XML_NS, "text"))
+            ntexts++;
+    item->texts = neptun_pool_calloc(r->pool, ntexts ? ntexts : 1, sizeof(*item->texts));
+    if (item->texts == NULL) {
+        errors_add(r->errs, node_path(r->pool, node, NULL), "out of memory");
+        return;
+    }
+    const xmlNode *fields = NULL;
+    for (const xmlNode *c = node->children; c != NULL; c = c->next) {
+        if (is_elem(c, NEPTUN_XML_NS, "text")) {
+            read_text(r, c, &item->texts[item->ntexts], item);
+            item->ntexts++;
+        } else if (is_elem(c, NEPTUN_XML_NS, "tags")) {
+            read_tags(r, c, item);
+        } else if (is_elem(c, NEPTUN_XML_NS, "links")) {
+            read_links(r, c, item);
+        } else if (c->type == XML_ELEMENT_NODE) {
+            fields = c;
+        }
+    }
+    if (item->ntexts == 0)
+        errors_add(r->errs, node_path(r->pool, node, NULL), "an item needs at least one <text>");
+    if (type != NULL && fields != NULL)
+        read_fields(r, fields, type, doc);
+}
+
+int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
+                  struct itemdoc **docs, size_t *n, struct neptun_errors *errs)
+{
+    struct item_reader r = { pool, errs, 0 };
+    xmlDocPtr doc;
+    const xmlNode *root;
+    size_t count = 0;
+    struct itemdoc *out;
+
+    *docs = NULL;
+    *n = 0;
+    doc = itemdoc_read_secure(pool, buf, len, errs);
+    if (doc == NULL)
+        return NEPTUN_ERROR;
+    root = xmlDocGetRootElement(doc);
+    if (!is_elem(root, NEPTUN_XML_NS, "item") && !is_elem(root, NEPTUN_XML_NS, "items")) {
+        errors_add(errs, node_path(pool, root, NULL),
+                   "the root element must be <item> or <items> in the namespace " NEPTUN_XML_NS);
+        return NEPTUN_INVALID;
+    }
+    if (schema_validate(doc, errs) != NEPTUN_OK)
+        return NEPTUN_INVALID;
+
+    if (is_elem(root, NEPTUN_XML_NS, "item")) {
+        count = 1;
+    } else {
+        for (const xmlNode *c = root->children; c != NULL; c = c->next)
+            if (is_elem(c, NEPTUN_XML_NS, "item"))
+                count++;
+    }
+    out = neptun_pool_calloc(pool, count ? count : 1, sizeof(*out));
+    if (out == NULL) {
+        errors_add(errs, "/", "out of memory");
+        return NEPTUN_ERROR;
+    }
+    size_t i = 0;
+    for (const xmlNode *c = is_elem(root, NEPTUN_XML_NS, "item") ? root : root->children;
+         c != NULL && i < count; c = c->next) {
+        if (!is_elem(c, NEPTUN_XML_NS, "item"))
+            continue;
+        read_item(&r, c, &out[i]);
+        for (size_t k = 0; k < i; k++)
+            if (out[k].item.type && out[i].item.type && out[k].item.slug && out[i].item.slug &&
+                strcmp(out[k].item.type, out[i].item.type) == 0 &&
+                strcmp(out[k].item.slug, out[i].item.slug) == 0)
+                errors_add(errs, node_path(pool, c, "slug"), "%s/%s appears twice in this document",
+                           out[i].item.type, out[i].item.slug);
+        i++;
+    }
+    if (errs->n > 0)
+        return NEPTUN_INVALID;
+    *docs = out;
+    *n = count;
+    return NEPTUN_OK;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+/* RFC 3339 in the configured zone: "2017-06-29T13:30:00+02:00". */
+static int format_time(int64_t t, char *buf, size_t size)
+{
+    int off = locale_zone_offset(t);
+    time_t local = (time_t)(t + off);
+    struct tm tm;
+    int aoff = off < 0 ? -off : off;
+
+    if (gmtime_r(&local, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        return -1;
+    size_t len = strlen(buf);
+    if (snprintf(buf + len, size - len, "%c%02d:%02d", off < 0 ? '-' : '+', aoff / 3600,
+                 (aoff % 3600) / 60) >= (int)(size - len))
+        return -1;
+    return 0;
+}
+
+static int write_time(xmlTextWriterPtr w, const char *name, int64_t t)
+{
+    char buf[48];
+    if (t == 0)
+        return 0;
+    if (format_time(t, buf, sizeof(buf)) < 0)
+        return -1;
+    return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST buf) < 0 ? -1 : 0;
+}
+
+static const char *qname(char *buf, size_t size, const xmlChar *prefix, const xmlChar *name)
+{
+    if (prefix == NULL)
+        return (const char *)name;
+    snprintf(buf, size, "%s:%s", (const char *)prefix, (const char *)name);
+    return buf;
+}
+
+/* Copy a parsed element into the writer: its namespace declarations,
+ * attributes, text and children.  Escaping is the writer's. */
+static int write_tree(xmlTextWriterPtr w, const xmlNode *node)
+{
+    char qbuf[512];
+
+    switch (node->type) {
+    case XML_TEXT_NODE:
+    case XML_CDATA_SECTION_NODE:
+        return xmlTextWriterWriteString(w, node->content ? node->content : BAD_CAST "") < 0 ? -1 : 0;
+    case XML_ELEMENT_NODE:
+        break;
+    default:
+        return 0; /* comments and processing instructions are not content */
+    }
+    if (xmlTextWriterStartElement(w, BAD_CAST qname(qbuf, sizeof(qbuf),
+                                  node->ns ? node->ns->prefix : NULL, node->name)) < 0)
+        return -1;
+    for (const xmlNs *ns = node->nsDef; ns != NULL; ns = ns->next) {
+        const char *attr = ns->prefix ? qname(qbuf, sizeof(qbuf), BAD_CAST "xmlns", ns->prefix) : "xmlns";
+        if (xmlTextWriterWriteAttribute(w, BAD_CAST attr, ns->href) < 0)
+            return -1;
+    }
+    for (const xmlAttr *a = node->properties; a != NULL; a = a->next) {
+        xmlChar *v = xmlNodeListGetString(node->doc, a->children, 1);
+        int rc = xmlTextWriterWriteAttribute(w, BAD_CAST qname(qbuf, sizeof(qbuf),
+                                             a->ns ? a->ns->prefix : NULL, a->name),
+                                             v ? v : BAD_CAST "");
+        xmlFree(v);
+        if (rc < 0)
+            return -1;
+    }
+    for (const xmlNode *c = node->children; c != NULL; c = c->next)
+        if (write_tree(w, c) < 0)
+            return -1;
+    return xmlTextWriterFullEndElement(w) < 0 ? -1 : 0;
+}
+
+/* Re-read stored markup with the secure reader and copy it into w. */
+static int write_markup(xmlTextWriterPtr w, const char *markup)
+{
+    struct neptun_pool *pool = neptun_pool_new(1024);
+    xmlDocPtr doc;
+    int rc = -1;
+
+    if (pool == NULL)
+        return -1;
+    doc = itemdoc_read_secure(pool, markup, strlen(markup), NULL);
+    if (doc != NULL)
+        rc = write_tree(w, xmlDocGetRootElement(doc));
+    neptun_pool_free(pool);
+    return rc;
+}
+
+static int write_element(xmlTextWriterPtr w, const char *name, const char *text)
+{
+    return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST text) < 0 ? -1 : 0;
+}
+
+static int write_attr(xmlTextWriterPtr w, const char *name, const char *value)
+{
+    if (value == NULL)
+        return 0;
+    return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST value) < 0 ? -1 : 0;
+}
+
+static int write_text(xmlTextWriterPtr w, const struct neptun_text *text)
+{
+    if (xmlTextWriterStartElement(w, BAD_CAST "text") < 0 ||
+        xmlTextWriterWriteAttributeNS(w, BAD_CAST "xml", BAD_CAST "lang", NULL, BAD_CAST text->lang) < 0 ||
+        write_element(w, "title", text->title ? text->title : "") < 0)
+        return -1;
+    if (text->summary != NULL && write_element(w, "summary", text->summary) < 0)
+        return -1;
+    if (text->body != NULL) {
+        if (xmlTextWriterStartElement(w, BAD_CAST "body") < 0 || write_markup(w, text->body) < 0 ||
+            xmlTextWriterEndElement(w) < 0)
+            return -1;
+    }
+    return xmlTextWriterEndElement(w) < 0 ? -1 : 0;
+}
+
+static int write_link(xmlTextWriterPtr w, const struct neptun_link *link)
+{
+    if (xmlTextWriterStartElement(w, BAD_CAST "link") < 0 ||
+        write_attr(w, "rel", link->rel ? link->rel : "related") < 0 ||
+        write_attr(w, "href", link->href ? link->href : "") < 0 ||
+        write_attr(w, "hreflang", link->lang) < 0 || write_attr(w, "type", link->mime) < 0)
+        return -1;
+    if (link->title != NULL && xmlTextWriterWriteString(w, BAD_CAST link->title) < 0)
+        return -1;
+    return xmlTextWriterEndElement(w) < 0 ? -1 : 0;
+}
+
+int itemdoc_write(xmlTextWriterPtr w, const struct neptun_item *item, int fragment)
+{
+    const char *status = "draft";
+
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        if (statuses[i].status == item->status)
+            status = statuses[i].name;
+    if (!fragment && xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) < 0)
+        return NEPTUN_ERROR;
+    if (xmlTextWriterStartElementNS(w, NULL, BAD_CAST "item", BAD_CAST NEPTUN_XML_NS) < 0 ||
+        write_attr(w, "type", item->type) < 0 || write_attr(w, "slug", item->slug) < 0 ||
+        write_attr(w, "status", status) < 0 || write_time(w, "publish_at", item->publish_at) < 0 ||
+        write_time(w, "created", item->created) < 0 || write_time(w, "updated", item->updated) < 0)
+        return NEPTUN_ERROR;
+    if (item->ntags > 0) {
+        if (xmlTextWriterStartElement(w, BAD_CAST "tags") < 0)
+            return NEPTUN_ERROR;
+        for (size_t i = 0; i < item->ntags; i++)
+            if (write_element(w, "tag", item->tags[i]) < 0)
+                return NEPTUN_ERROR;
+        if (xmlTextWriterEndElement(w) < 0)
+            return NEPTUN_ERROR;
+    }
+    for (size_t i = 0; i < item->ntexts; i++)
+        if (write_text(w, &item->texts[i]) < 0)
+            return NEPTUN_ERROR;
+    if (item->nlinks > 0) {
+        if (xmlTextWriterStartElement(w, BAD_CAST "links") < 0)
+            return NEPTUN_ERROR;
+        for (size_t i = 0; i < item->nlinks; i++)
+            if (write_link(w, &item->links[i]) < 0)
+                return NEPTUN_ERROR;
+        if (xmlTextWriterEndElement(w) < 0)
+            return NEPTUN_ERROR;
+    }
+    if (item->fields_xml != NULL && write_markup(w, item->fields_xml) < 0)
+        return NEPTUN_ERROR;
+    if (xmlTextWriterEndElement(w) < 0)
+        return NEPTUN_ERROR;
+    if (!fragment && xmlTextWriterEndDocument(w) < 0)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+const xmlNode *itemdoc_fields(struct neptun_pool *pool, const struct neptun_item *item)
+{
+    xmlDocPtr doc;
+    if (item == NULL || item->fields_xml == NULL)
+        return NULL;
+    doc = itemdoc_read_secure(pool, item->fields_xml, strlen(item->fields_xml), NULL);
+    return doc ? xmlDocGetRootElement(doc) : NULL;
+}

@@ -1,0 +1,77 @@
+/*
+ * render_opml.c - OPML 2.0 subscription list of every feed of one
+ * language: all types together, each type's RSS and Atom feed, and the
+ * iCalendar of each dated type.
+ */
+#include "locale.h"
+#include "render_internal.h"
+#include "types.h"
+
+#define W(call) do { if ((call) < 0) goto out; } while (0)
+
+/* A feed reader subscription (OPML type "rss" covers Atom too). */
+static int feed_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char *lang,
+                        const char *title, const char *rest, const char *html_rest,
+                        const char *version)
+{
+    if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
+        render_attr(w, "type", "rss") < 0 || render_attr(w, "text", title) < 0 ||
+        render_attr(w, "title", title) < 0 || render_attr(w, "version", version) < 0 ||
+        render_attr(w, "language", lang) < 0 ||
+        render_attr(w, "xmlUrl", render_lang_url(pool, lang, rest)) < 0 ||
+        render_attr(w, "htmlUrl", html_rest != NULL ? render_lang_url(pool, lang, html_rest)
+                                                    : render_base_url()) < 0 ||
+        xmlTextWriterEndElement(w) < 0)
+        return -1;
+    return 0;
+}
+
+/* A calendar: OPML's generic "link" outline. */
+static int link_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char *lang,
+                        const char *title, const char *rest)
+{
+    if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
+        render_attr(w, "type", "link") < 0 || render_attr(w, "text", title) < 0 ||
+        render_attr(w, "url", render_lang_url(pool, lang, rest)) < 0 ||
+        xmlTextWriterEndElement(w) < 0)
+        return -1;
+    return 0;
+}
+
+int render_opml(struct neptun_pool *pool, const char *lang, char **out, size_t *len)
+{
+    struct xmlutil_out o;
+    const char *site = locale_t(pool, "site.title", lang, -1);
+    const char *all = locale_t(pool, "feed.all.title", lang, -1);
+    const char *created = locale_rfc822(pool, render_started_at());
+
+    if (created == NULL || render_doc_begin(&o) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    xmlTextWriterPtr w = o.w;
+    W(xmlTextWriterStartElement(w, BAD_CAST "opml"));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST "2.0"));
+    W(xmlTextWriterStartElement(w, BAD_CAST "head"));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST(site != NULL ? site : "neptun")));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "dateCreated", BAD_CAST created));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "docs", BAD_CAST "http://opml.org/spec2.opml"));
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterStartElement(w, BAD_CAST "body"));
+    W(feed_outline(pool, w, lang, all, "feed.rss", NULL, "RSS2"));
+    W(feed_outline(pool, w, lang, all, "feed.atom", NULL, "ATOM"));
+    for (size_t i = 0; i < types_count(); i++) {
+        const struct neptun_type *t = types_at(i);
+        const char *title = render_type_title(pool, lang, t->name);
+        W(feed_outline(pool, w, lang, title, neptun_pool_printf(pool, "%s.rss", t->name),
+                       t->name, "RSS2"));
+        W(feed_outline(pool, w, lang, title, neptun_pool_printf(pool, "%s.atom", t->name),
+                       t->name, "ATOM"));
+        if (t->flags & NEPTUN_TYPE_DATED)
+            W(link_outline(pool, w, lang, title, neptun_pool_printf(pool, "%s.ics", t->name)));
+    }
+    W(xmlTextWriterEndElement(w));
+    W(xmlTextWriterEndElement(w));
+    return render_doc_end(&o, out, len);
+out:
+    xmlutil_writer_abort(&o);
+    return NEPTUN_ERROR;
+}

@@ -1,0 +1,483 @@
+/*
+ * store_read.c - loading items: one by slug, lists and searches, and the
+ * snapshot walk used by export.
+ *
+ * A list is two statements on one read transaction (the count and the
+ * page), so the total always agrees with the page.  Their SQL depends only
+ * on which filters are present: values are always bound, never written into
+ * the SQL, and each shape is prepared once per connection.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "store_internal.h"
+#include "log.h"
+
+/* ---- one item --------------------------------------------------------- */
+
+static const char *column_str(struct neptun_pool *pool, sqlite3_stmt *st, int col, int *oom)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *text = sqlite3_column_text(st, col);
+    int len = sqlite3_column_bytes(st, col);
+    char *copy = text ? neptun_pool_strndup(pool, (const char *)text, (size_t)len) : NULL;
+    if (copy == NULL)
+        *oom = 1;
+    return copy;
+}
+
+/* Grow a pool-owned array to hold one more element of size bytes. */
+static void *grow(struct neptun_pool *pool, void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? *cap * 2 : 4;
+    void *nv = neptun_pool_alloc(pool, ncap * size);
+    if (nv == NULL)
+        return NULL;
+    if (n)
+        memcpy(nv, v, n * size);
+    *cap = ncap;
+    return nv;
+}
+
+/* Bind the item id to a part statement and start it. */
+static sqlite3_stmt *part_stmt(struct store *s, enum store_stmt_id id, int64_t item_id)
+{
+    sqlite3_stmt *st = store_stmt(s, id);
+    if (st != NULL && store_bind_int64(st, 1, item_id) != SQLITE_OK) {
+        store_log_error(s, "load: bind");
+        store_stmt_done(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int load_texts(struct store *s, struct neptun_pool *pool, struct neptun_item *it)
+{
+    sqlite3_stmt *st = part_stmt(s, STMT_TEXTS_LOAD, it->id);
+    struct neptun_text *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc, oom = 0;
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((v = grow(pool, v, n, &cap, sizeof(*v))) == NULL) {
+            oom = 1;
+            break;
+        }
+        v[n].lang = column_str(pool, st, 0, &oom);
+        v[n].title = column_str(pool, st, 1, &oom);
+        v[n].summary = column_str(pool, st, 2, &oom);
+        v[n].body = column_str(pool, st, 3, &oom);
+        n++;
+    }
+    if (rc != SQLITE_DONE && !oom)
+        store_log_error(s, "load texts");
+    store_stmt_done(st);
+    it->texts = v;
+    it->ntexts = n;
+    return rc == SQLITE_DONE && !oom ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+static int load_tags(struct store *s, struct neptun_pool *pool, struct neptun_item *it)
+{
+    sqlite3_stmt *st = part_stmt(s, STMT_TAGS_LOAD, it->id);
+    const char **v = NULL;
+    size_t n = 0, cap = 0;
+    int rc, oom = 0;
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((v = grow(pool, v, n, &cap, sizeof(*v))) == NULL) {
+            oom = 1;
+            break;
+        }
+        v[n++] = column_str(pool, st, 0, &oom);
+    }
+    if (rc != SQLITE_DONE && !oom)
+        store_log_error(s, "load tags");
+    store_stmt_done(st);
+    it->tags = v;
+    it->ntags = n;
+    return rc == SQLITE_DONE && !oom ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+static int load_links(struct store *s, struct neptun_pool *pool, struct neptun_item *it)
+{
+    sqlite3_stmt *st = part_stmt(s, STMT_LINKS_LOAD, it->id);
+    struct neptun_link *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc, oom = 0;
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((v = grow(pool, v, n, &cap, sizeof(*v))) == NULL) {
+            oom = 1;
+            break;
+        }
+        v[n].rel = column_str(pool, st, 0, &oom);
+        v[n].href = column_str(pool, st, 1, &oom);
+        v[n].lang = column_str(pool, st, 2, &oom);
+        v[n].title = column_str(pool, st, 3, &oom);
+        v[n].mime = column_str(pool, st, 4, &oom);
+        n++;
+    }
+    if (rc != SQLITE_DONE && !oom)
+        store_log_error(s, "load links");
+    store_stmt_done(st);
+    it->links = v;
+    it->nlinks = n;
+    return rc == SQLITE_DONE && !oom ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int c,
+                    struct neptun_item *it)
+{
+    int oom = 0;
+    memset(it, 0, sizeof(*it));
+    it->id = sqlite3_column_int64(st, c + 0);
+    it->type = column_str(pool, st, c + 1, &oom);
+    it->slug = column_str(pool, st, c + 2, &oom);
+    it->status = (enum neptun_status)sqlite3_column_int(st, c + 3);
+    it->publish_at = sqlite3_column_int64(st, c + 4);
+    it->created = sqlite3_column_int64(st, c + 5);
+    it->updated = sqlite3_column_int64(st, c + 6);
+    it->starts_at = sqlite3_column_int64(st, c + 7);
+    it->ends_at = sqlite3_column_int64(st, c + 8);
+    it->revision = sqlite3_column_int64(st, c + 9);
+    it->fields_xml = column_str(pool, st, c + 10, &oom);
+    if (oom) {
+        log_error("store %s: out of memory loading an item", s->path);
+        return NEPTUN_NOMEM;
+    }
+    if (load_texts(s, pool, it) != NEPTUN_OK || load_tags(s, pool, it) != NEPTUN_OK ||
+        load_links(s, pool, it) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+static int visible(const struct neptun_item *it, int64_t now)
+{
+    return (it->status == NEPTUN_STATUS_PUBLISHED || it->status == NEPTUN_STATUS_ARCHIVED) &&
+           (it->publish_at == 0 || it->publish_at <= now);
+}
+
+int store_get(struct store *s, struct neptun_pool *pool, const char *type, const char *slug,
+              int include_hidden, int64_t now, struct neptun_item **out)
+{
+    struct neptun_item *it = NULL;
+    sqlite3_stmt *st = NULL;
+    int began = 0, ret = NEPTUN_ERROR;
+    *out = NULL;
+
+    if (type == NULL || slug == NULL)
+        return NEPTUN_NOT_FOUND;
+    if (store_read_begin(s, &began) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if ((st = store_stmt(s, STMT_ITEM_GET)) == NULL)
+        goto out;
+    if (store_bind_text(st, 1, type) || store_bind_text(st, 2, slug)) {
+        store_log_error(s, "get: bind");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        ret = NEPTUN_NOT_FOUND;
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        store_log_error(s, "get");
+        goto out;
+    }
+    if ((it = neptun_pool_alloc(pool, sizeof(*it))) == NULL) {
+        ret = NEPTUN_NOMEM;
+        goto out;
+    }
+    if ((ret = store_item_load(s, pool, st, 0, it)) != NEPTUN_OK)
+        goto out;
+    if (!include_hidden && !visible(it, now)) {
+        ret = NEPTUN_NOT_FOUND;
+        goto out;
+    }
+    *out = it;
+out:
+    store_stmt_done(st);
+    store_read_end(s, began);
+    return ret;
+}
+
+/* ---- lists and searches ----------------------------------------------- */
+
+struct sql_text {
+    char buf[2048];
+    size_t len;
+    int overflow;
+};
+
+static void sql_add(struct sql_text *t, const char *part)
+{
+    size_t n = strlen(part);
+    if (t->len + n >= sizeof(t->buf)) {
+        t->overflow = 1;
+        return;
+    }
+    memcpy(t->buf + t->len, part, n + 1);
+    t->len += n;
+}
+
+/* Bind :name when the statement uses it. */
+static int bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+    int idx = sqlite3_bind_parameter_index(st, name);
+    return idx ? store_bind_text(st, idx, v) : SQLITE_OK;
+}
+
+static int bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+    int idx = sqlite3_bind_parameter_index(st, name);
+    return idx ? store_bind_int64(st, idx, v) : SQLITE_OK;
+}
+
+/* Bind every parameter a list statement may use. */
+static int bind_query(sqlite3_stmt *st, const struct store_query *q, const char *match,
+                      int64_t limit, int64_t offset)
+{
+    return bind_named_int(st, ":now", q->now) || bind_named_text(st, ":type", q->type) ||
+           bind_named_text(st, ":tag", q->tag) || bind_named_text(st, ":match", match) ||
+           bind_named_text(st, ":lang", q->lang) || bind_named_int(st, ":from", q->from) ||
+           bind_named_int(st, ":to", q->to) || bind_named_int(st, ":limit", limit) ||
+           bind_named_int(st, ":offset", offset);
+}
+
+/*
+ * With a search, "hits" keeps one row per item: its row in the reader's
+ * language when that matched, else its best-ranked one; that language is
+ * reported as matched_lang.  bm25 weights: title, summary, body, extra.
+ */
+static const char search_cte[] =
+    "WITH hits AS ("
+    " SELECT t.item_id AS item_id, t.lang AS lang,"
+    "  bm25(item_search, 8.0, 3.0, 1.0, 2.0) AS score"
+    " FROM item_search JOIN item_texts t ON t.id = item_search.rowid"
+    " WHERE item_search MATCH :match),"
+    " best AS ("
+    " SELECT item_id, lang, score, row_number() OVER ("
+    "  PARTITION BY item_id ORDER BY lang IS :lang DESC, score) AS rn FROM hits) ";
+
+static void build_where(struct sql_text *t, const struct store_query *q, int search)
+{
+    if (search)
+        sql_add(t, " FROM best b JOIN items i ON i.id = b.item_id WHERE b.rn = 1");
+    else
+        sql_add(t, " FROM items i WHERE 1");
+    if (q->type != NULL)
+        sql_add(t, " AND i.type = :type");
+    if (!q->include_hidden)
+        sql_add(t, " AND i.status IN (1, 2) AND (i.publish_at = 0 OR i.publish_at <= :now)");
+    if (q->tag != NULL)
+        sql_add(t, " AND EXISTS (SELECT 1 FROM item_tags g WHERE g.tag = :tag"
+                   " AND g.item_id = i.id)");
+    /* dated filters: an item without a start is never in a date range */
+    if (q->from != 0)
+        sql_add(t, " AND i.starts_at <> 0 AND max(i.starts_at, i.ends_at) >= :from");
+    if (q->to != 0)
+        sql_add(t, " AND i.starts_at <> 0 AND i.starts_at <= :to");
+    if (q->upcoming)
+        sql_add(t, " AND i.starts_at <> 0 AND max(i.starts_at, i.ends_at) >= :now");
+}
+
+static void build_order(struct sql_text *t, const struct store_query *q, int search)
+{
+    if (q->order == STORE_ORDER_START)
+        sql_add(t, " ORDER BY i.starts_at, i.id");
+    else if (q->order == STORE_ORDER_RANK && search)
+        sql_add(t, " ORDER BY b.lang IS :lang DESC, b.score, i.updated DESC, i.id DESC");
+    else
+        sql_add(t, " ORDER BY i.updated DESC, i.id DESC");
+}
+
+static int list_count(struct store *s, const struct store_query *q, const char *match,
+                      size_t *total)
+{
+    struct sql_text t = {.len = 0};
+    int search = match != NULL;
+    if (search)
+        sql_add(&t, search_cte);
+    sql_add(&t, "SELECT count(*)");
+    build_where(&t, q, search);
+    if (t.overflow) {
+        log_error("store %s: list query too long", s->path);
+        return NEPTUN_ERROR;
+    }
+    sqlite3_stmt *st = store_stmt_sql(s, t.buf);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    int ret = NEPTUN_ERROR;
+    if (bind_query(st, q, match, 0, 0) != SQLITE_OK) {
+        store_log_error(s, "count: bind");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        store_log_error(s, "count");
+        goto out;
+    }
+    *total = (size_t)sqlite3_column_int64(st, 0);
+    ret = NEPTUN_OK;
+out:
+    store_stmt_done(st);
+    return ret;
+}
+
+static int list_page(struct store *s, struct neptun_pool *pool, const struct store_query *q,
+                     const char *match, struct neptun_item ***items, const char ***langs,
+                     size_t *n)
+{
+    struct sql_text t = {.len = 0};
+    int search = match != NULL;
+    struct neptun_item **v = NULL;
+    const char **lv = NULL;
+    size_t count = 0, cap = 0, lcap = 0;
+    int ret = NEPTUN_ERROR;
+
+    if (search)
+        sql_add(&t, search_cte);
+    sql_add(&t, "SELECT " STORE_ITEM_COLS);
+    if (search)
+        sql_add(&t, ", b.lang");
+    build_where(&t, q, search);
+    build_order(&t, q, search);
+    sql_add(&t, " LIMIT :limit OFFSET :offset");
+    if (t.overflow) {
+        log_error("store %s: list query too long", s->path);
+        return NEPTUN_ERROR;
+    }
+    sqlite3_stmt *st = store_stmt_sql(s, t.buf);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    int64_t limit = q->limit == 0 || q->limit > INT64_MAX ? -1 : (int64_t)q->limit;
+    int64_t offset = q->offset > INT64_MAX ? INT64_MAX : (int64_t)q->offset;
+    if (bind_query(st, q, match, limit, offset) != SQLITE_OK) {
+        store_log_error(s, "list: bind");
+        goto out;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct neptun_item *it = neptun_pool_alloc(pool, sizeof(*it));
+        v = grow(pool, v, count, &cap, sizeof(*v));
+        if (it == NULL || v == NULL) {
+            ret = NEPTUN_NOMEM;
+            goto out;
+        }
+        if ((ret = store_item_load(s, pool, st, 0, it)) != NEPTUN_OK)
+            goto out;
+        ret = NEPTUN_ERROR;
+        if (search) {
+            int oom = 0;
+            lv = grow(pool, lv, count, &lcap, sizeof(*lv));
+            if (lv == NULL) {
+                ret = NEPTUN_NOMEM;
+                goto out;
+            }
+            lv[count] = column_str(pool, st, STORE_ITEM_NCOLS, &oom);
+            if (oom) {
+                ret = NEPTUN_NOMEM;
+                goto out;
+            }
+        }
+        v[count++] = it;
+    }
+    if (rc != SQLITE_DONE) {
+        store_log_error(s, "list");
+        goto out;
+    }
+    *items = v;
+    *langs = lv;
+    *n = count;
+    ret = NEPTUN_OK;
+out:
+    store_stmt_done(st);
+    return ret;
+}
+
+int store_list(struct store *s, struct neptun_pool *pool, const struct store_query *q,
+               struct neptun_item ***items, const char ***matched_lang, size_t *n,
+               size_t *total)
+{
+    const char *match = NULL;
+    const char **langs = NULL;
+    int began = 0, ret = NEPTUN_ERROR;
+
+    *items = NULL;
+    *n = 0;
+    *total = 0;
+    if (matched_lang != NULL)
+        *matched_lang = NULL;
+    if (q->q != NULL) {
+        match = store_fts_query(pool, q->q);
+        if (match == NULL)
+            return NEPTUN_NOMEM;
+        if (*match == '\0')
+            return NEPTUN_OK; /* nothing searchable typed: nothing found */
+    }
+    if (store_read_begin(s, &began) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if (list_count(s, q, match, total) != NEPTUN_OK)
+        goto out;
+    if (*total > q->offset &&
+        (ret = list_page(s, pool, q, match, items, &langs, n)) != NEPTUN_OK)
+        goto out;
+    if (matched_lang != NULL)
+        *matched_lang = langs;
+    ret = NEPTUN_OK;
+out:
+    store_read_end(s, began);
+    if (ret != NEPTUN_OK) {
+        *items = NULL;
+        *n = 0;
+        *total = 0;
+    }
+    return ret;
+}
+
+/* ---- export snapshot -------------------------------------------------- */
+
+int store_foreach(struct store *s, const char *type,
+                  int (*fn)(void *ud, const struct neptun_item *item), void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int began = 0, ret = NEPTUN_ERROR, rc = SQLITE_DONE;
+
+    if (store_read_begin(s, &began) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    /* The walk's own statement stays open while each item's parts load. */
+    st = store_stmt(s, type ? STMT_FOREACH_TYPE : STMT_FOREACH_ALL);
+    if (st == NULL)
+        goto out;
+    if (type != NULL && store_bind_text(st, 1, type) != SQLITE_OK) {
+        store_log_error(s, "foreach: bind");
+        goto out;
+    }
+    ret = NEPTUN_OK;
+    while (ret == NEPTUN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct neptun_pool *pool = neptun_pool_new(16384);
+        struct neptun_item it;
+        if (pool == NULL) {
+            ret = NEPTUN_NOMEM;
+            break;
+        }
+        ret = store_item_load(s, pool, st, 0, &it);
+        if (ret == NEPTUN_OK)
+            ret = fn(ud, &it);
+        neptun_pool_free(pool);
+    }
+    if (ret == NEPTUN_OK && rc != SQLITE_DONE) {
+        store_log_error(s, "foreach");
+        ret = NEPTUN_ERROR;
+    }
+out:
+    store_stmt_done(st);
+    store_read_end(s, began);
+    return ret;
+}

@@ -1,0 +1,173 @@
+"""The foundation: the real server with the sample content, the XML read
+API validated against the served schema, errors, workers, and the CLI."""
+import os
+import re
+import tempfile
+import threading
+import xml.etree.ElementTree as ET
+
+import harness
+
+NS = "{urn:neptun:1}"
+server = None
+schema = None
+
+
+def setup():
+    global server, schema
+    server = harness.Server(workers=2).start()
+    r = server.get("/schema/neptun.rng")
+    assert r.status == 200, r
+    assert r.headers["content-type"].startswith("application/xml"), r.headers
+    schema = r.body
+
+
+def valid(path, status=200):
+    r = server.get(path)
+    assert r.status == status, (path, r)
+    harness.validate_rng(r.body, schema)
+    return r
+
+
+def test_healthz():
+    r = server.get("/healthz")
+    assert r.status == 200 and r.body.strip() == b"ok", r
+
+
+def test_service_document_lists_languages_types_and_feeds():
+    r = valid("/")
+    doc = ET.fromstring(r.body)
+    langs = [l.get("code") for l in doc.iter(NS + "language")]
+    assert langs == ["pl", "en", "de"], langs
+    types = {t.get("name") for t in doc.iter(NS + "type")}
+    assert {"events", "campaigns", "forums"} <= types, types
+    hrefs = [f.get("href") for f in doc.iter(NS + "feed")]
+    assert any(h.endswith("/pl/events.rss") for h in hrefs), hrefs
+    assert any(h.endswith("/de/feed.atom") for h in hrefs), hrefs
+
+
+def test_events_list_in_every_language_has_the_2017_conference_with_both_venues():
+    for lang in ("pl", "en", "de"):
+        r = valid("/%s/events" % lang)
+        text = r.text
+        assert 'xml:lang="%s"' % lang in text, text[:300]
+        assert "2017-06-29" in text or "2017-06-29T" in text or "29" in text
+        assert "Europejskie Centrum Solidarności" in text or "European Solidarity Centre" in text \
+            or "Europäisches Solidarność-Zentrum" in text, (lang, text[:2000])
+        assert "Stadion Energa" in text, (lang, text[:4000])
+
+
+def test_every_listed_item_answers_and_validates():
+    for t in ("events", "campaigns", "forums"):
+        r = valid("/en/%s?per_page=100" % t)
+        doc = ET.fromstring(r.body)
+        entries = list(doc.iter(NS + "entry"))
+        assert entries, "no %s in the sample content" % t
+        for e in entries:
+            path = "/en/%s/%s" % (t, e.get("slug"))
+            valid(path)
+
+
+def test_paging_and_per_page():
+    r = valid("/pl/events?per_page=1&page=1")
+    doc = ET.fromstring(r.body)
+    assert len(list(doc.iter(NS + "entry"))) == 1
+    total = int(doc.get("total"))
+    assert total >= 2, total
+    rels = {l.get("rel") for l in doc.findall(NS + "link")}
+    assert "next" in rels, rels
+    r = valid("/pl/events?per_page=1&page=%d" % (total + 5))
+    assert len(list(ET.fromstring(r.body).iter(NS + "entry"))) == 0
+
+
+def test_bad_query_values_are_400_with_an_xml_error():
+    for q in ("page=0", "page=abc", "per_page=101", "per_page=-1", "tag=%3Cscript%3E",
+              "from=yesterday", "upcoming=maybe", "page=99999999999999999999"):
+        r = valid("/pl/events?" + q, status=400)
+        doc = ET.fromstring(r.body)
+        assert doc.tag == NS + "error" and doc.get("status") == "400", r.body
+
+
+def test_unknown_language_type_and_slug_are_404():
+    for path in ("/fr/events", "/pl/nothing", "/pl/events/no-such-slug", "/pl/events/no-such-slug.ics",
+                 "/nothing/at/all/here"):
+        r = valid(path, status=404)
+        assert ET.fromstring(r.body).get("status") == "404"
+
+
+def test_wrong_method_is_405_with_allow():
+    r = server.request("POST", "/pl/events", body=b"x")
+    assert r.status == 405, r
+    assert "GET" in r.headers.get("allow", ""), r.headers
+
+
+def test_long_uri_is_414():
+    r = server.get("/pl/events?q=" + "a" * 9000)
+    assert r.status == 414, r
+
+
+def test_requests_are_served_by_more_than_one_worker():
+    def hit():
+        for _ in range(20):
+            server.get("/healthz")
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    m = server.get("/metrics").text
+    counts = {}
+    for w, n in re.findall(r'neptun_worker_requests_total\{worker="(\d+)"\} (\d+)', m):
+        counts[w] = int(n)
+    busy = [w for w, n in counts.items() if n > 0]
+    assert len(busy) >= 2, m
+
+
+def test_cli_version_help_and_errors():
+    p = harness.neptun("--version")
+    assert p.returncode == 0 and p.stdout.startswith("neptun "), p
+    p = harness.neptun("--help")
+    assert p.returncode == 0 and "check-scripts" in p.stdout, p
+    p = harness.neptun("frobnicate")
+    assert p.returncode != 0 and "unknown command" in p.stderr, p
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "bad.conf")
+        with open(bad, "w") as f:
+            f.write("listen 127.0.0.1:1\nno_such_key 1\nworkers many\n")
+        p = harness.neptun("serve", "-c", bad)
+        assert p.returncode != 0, p
+        assert "bad.conf:2:" in p.stderr and "bad.conf:3:" in p.stderr, p.stderr
+
+
+def test_export_import_round_trip():
+    with tempfile.TemporaryDirectory() as d:
+        conf = harness.make_conf(d)
+        db1 = os.path.join(d, "a.db")
+        db2 = os.path.join(d, "b.db")
+        content = os.path.join(harness.SOURCE, "content")
+        files = sorted(os.path.join(content, f) for f in os.listdir(content) if f.endswith(".xml"))
+        p = harness.neptun("import", "-c", conf, "--db", db1, *files)
+        assert p.returncode == 0, p.stderr
+        p1 = harness.neptun("export", "-c", conf, "--db", db1)
+        assert p1.returncode == 0, p1.stderr
+        harness.validate_rng(p1.stdout.encode(), schema)
+        dump = os.path.join(d, "dump.xml")
+        with open(dump, "w") as f:
+            f.write(p1.stdout)
+        p = harness.neptun("import", "-c", conf, "--db", db2, dump)
+        assert p.returncode == 0, p.stderr
+        p2 = harness.neptun("export", "-c", conf, "--db", db2)
+        assert p2.returncode == 0 and p2.stdout == p1.stdout, "export -> import -> export differs"
+        p = harness.neptun("export", "-c", conf, "--db", db1, "--type", "nope")
+        assert p.returncode != 0
+
+
+def teardown():
+    code = server.stop()
+    assert code == 0, "server exited %s on SIGTERM:\n%s" % (code, server.log()[-3000:])
+    log = server.log()
+    assert "Sanitizer" not in log and "runtime error:" not in log, log[-5000:]
+
+
+if __name__ == "__main__":
+    harness.main(globals())
