@@ -17,10 +17,12 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
+#include <libxml/xmlsave.h>
 #include <libxml/tree.h>
 #include <libxml/xmlwriter.h>
 #include "itemdoc.h"
@@ -32,7 +34,7 @@
 
 #define MAX_DEPTH 64
 #define MAX_ELEMENTS 200000
-#define MAX_INPUT (64u * 1024 * 1024)
+#define MAX_DOCUMENT_BYTES (64u * 1024 * 1024)
 #define SLUG_MAX 80
 
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC)
@@ -213,7 +215,7 @@ xmlDocPtr itemdoc_read_secure(struct neptun_pool *pool, const char *buf, size_t 
         errors_add(errs, "/", "the document is empty");
         goto out;
     }
-    if (len > MAX_INPUT) {
+    if (len > MAX_DOCUMENT_BYTES) {
         errors_add(errs, "/", "the document is too large");
         goto out;
     }
@@ -225,7 +227,10 @@ xmlDocPtr itemdoc_read_secure(struct neptun_pool *pool, const char *buf, size_t 
         errors_add(errs, "/", "out of memory parsing the document");
         goto out;
     }
-    xmlCtxtUseOptions(ctxt, PARSE_OPTIONS);
+    if (xmlCtxtUseOptions(ctxt, PARSE_OPTIONS) != 0) {
+        errors_add(errs, "/", "the XML parser refused its options");
+        goto out;
+    }
     ctxt->_private = &st;
     ctxt->sax->serror = parse_error;
     ctxt->sax->internalSubset = on_doctype;
@@ -274,17 +279,59 @@ static const xmlNode *first_child(const xmlNode *parent, const char *name)
     return NULL;
 }
 
-/* Path of a node ("/items/item[3]/text[2]") with an optional "/@attr". */
-static const char *node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr)
+/* Position of node among its siblings of the same name and namespace, or 0
+ * when it has none (so the path shows "[n]" only where it tells apart). */
+static int sibling_position(const xmlNode *node)
 {
-    xmlChar *p = xmlGetNodePath(node);
-    const char *out;
-    if (attr != NULL)
-        out = neptun_pool_printf(pool, "%s/@%s", p ? (const char *)p : "", attr);
-    else
-        out = neptun_pool_strdup(pool, p ? (const char *)p : "/");
-    xmlFree(p);
-    return out;
+    int pos = 0, total = 0;
+    if (node->parent == NULL || node->parent->type == XML_DOCUMENT_NODE)
+        return 0;
+    for (const xmlNode *c = node->parent->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, node->name) ||
+            (c->ns == NULL) != (node->ns == NULL) ||
+            (c->ns != NULL && !xmlStrEqual(c->ns->href, node->ns->href)))
+            continue;
+        total++;
+        if (c == node)
+            pos = total;
+    }
+    return total > 1 ? pos : 0;
+}
+
+const char *itemdoc_node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr)
+{
+    const xmlNode *chain[256];
+    size_t depth = 0;
+    char buf[1024];
+    size_t len = 0;
+    const char *leaf = attr;
+    char leafbuf[160];
+
+    if (node != NULL && node->type == XML_ATTRIBUTE_NODE) {
+        snprintf(leafbuf, sizeof(leafbuf), "%s%s%s", node->ns && node->ns->prefix ? (const char *)node->ns->prefix : "",
+                 node->ns && node->ns->prefix ? ":" : "", (const char *)node->name);
+        leaf = leafbuf;
+        node = node->parent;
+    } else if (node != NULL && node->type != XML_ELEMENT_NODE) {
+        node = node->parent; /* text, comment: the element that holds it */
+    }
+    for (; node != NULL && node->type == XML_ELEMENT_NODE && depth < 256; node = node->parent)
+        chain[depth++] = node;
+    buf[0] = '\0';
+    while (depth > 0 && len < sizeof(buf)) {
+        const xmlNode *n = chain[--depth];
+        int pos = sibling_position(n);
+        int w = pos ? snprintf(buf + len, sizeof(buf) - len, "/%s[%d]", (const char *)n->name, pos)
+                    : snprintf(buf + len, sizeof(buf) - len, "/%s", (const char *)n->name);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (leaf != NULL && len < sizeof(buf))
+        snprintf(buf + len, sizeof(buf) - len, "/@%s", leaf);
+    if (buf[0] == '\0')
+        strcpy(buf, "/");
+    return neptun_pool_strdup(pool, buf);
 }
 
 static const char *pool_text(struct neptun_pool *pool, const xmlNode *node)
@@ -332,6 +379,9 @@ static xmlDocPtr detached_copy(const xmlNode *node)
     xmlNodePtr copy;
     if (doc == NULL)
         return NULL;
+    /* a document without an encoding serialises non-ASCII attribute text
+     * as character references */
+    doc->encoding = xmlStrdup(BAD_CAST "UTF-8");
     copy = xmlDocCopyNode((xmlNodePtr)node, doc, 1);
     if (copy == NULL) {
         xmlFreeDoc(doc);
@@ -344,25 +394,37 @@ static xmlDocPtr detached_copy(const xmlNode *node)
 static const char *serialise(struct neptun_pool *pool, xmlDocPtr doc)
 {
     xmlBufferPtr buf = xmlBufferCreate();
+    xmlSaveCtxtPtr save = NULL;
     const char *out = NULL;
+
     if (buf == NULL)
         return NULL;
-    if (xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0) >= 0)
+    /* UTF-8 output keeps text as it is instead of character references */
+    save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_NO_DECL | XML_SAVE_AS_XML);
+    if (save != NULL && xmlSaveTree(save, xmlDocGetRootElement(doc)) >= 0 && xmlSaveClose(save) >= 0)
         out = neptun_pool_strdup(pool, (const char *)xmlBufferContent(buf));
+    else if (save != NULL)
+        xmlSaveClose(save);
     xmlBufferFree(buf);
     return out;
 }
 
 /* After sanitising only XHTML elements, unqualified attributes and xml:lang
- * remain; declare XHTML once, as the default namespace of the <div>. */
-static void canonical_xhtml_ns(xmlNodePtr node, xmlNsPtr xhtml)
+ * remain: every element goes onto one default namespace declared on the
+ * <div>, and the document's other declarations go (a nested xmlns="..."
+ * would otherwise change what an unprefixed name means). */
+static void canonical_xhtml_ns(xmlNodePtr node, xmlNsPtr xhtml, xmlNsPtr xml)
 {
     for (xmlNodePtr n = node; n != NULL; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
         n->ns = xhtml;
-        if (n->children != NULL)
-            canonical_xhtml_ns(n->children, xhtml);
+        xmlFreeNsList(n->nsDef);
+        n->nsDef = NULL;
+        for (xmlAttrPtr a = n->properties; a != NULL; a = a->next)
+            if (a->ns != NULL)
+                a->ns = xml;
+        canonical_xhtml_ns(n->children, xhtml, xml);
     }
 }
 
@@ -370,26 +432,22 @@ static const char *sanitised_body(struct neptun_pool *pool, const xmlNode *div)
 {
     xmlDocPtr doc = detached_copy(div);
     xmlNodePtr root;
-    xmlNsPtr old, xhtml;
+    xmlNsPtr xhtml, xml;
     const char *out = NULL;
 
     if (doc == NULL)
         return NULL;
     root = xmlDocGetRootElement(doc);
     sanitize_xhtml(root);
-    /* Re-home every element on a fresh default namespace; the old
-     * declarations stay on the root until nothing points at them, which
-     * after the walk is the case for all of them. */
+    xml = xmlSearchNs(doc, root, BAD_CAST "xml");
     xhtml = xmlNewNs(NULL, BAD_CAST NEPTUN_XHTML_NS, NULL);
-    if (xhtml == NULL)
+    if (xml == NULL || xhtml == NULL) {
+        xmlFreeNs(xhtml);
         goto out;
-    root->ns = xhtml;
-    canonical_xhtml_ns(root->children, xhtml);
-    old = root->nsDef;
+    }
+    /* the walk frees root->nsDef, so the new declaration goes on after it */
+    canonical_xhtml_ns(root, xhtml, xml);
     root->nsDef = xhtml;
-    xmlFreeNsList(old);
-    for (xmlNodePtr n = root->children; n != NULL; n = n->next)
-        xmlReconciliateNs(doc, n);
     out = serialise(pool, doc);
 out:
     xmlFreeDoc(doc);
@@ -409,7 +467,7 @@ static int64_t read_time(struct item_reader *r, const xmlNode *item, const char 
     if (v == NULL)
         return 0;
     if (locale_parse_time(v, &t) != NEPTUN_OK)
-        errors_add(r->errs, node_path(r->pool, item, name),
+        errors_add(r->errs, itemdoc_node_path(r->pool, item, name),
                    "\"%s\" is not an RFC 3339 date-time with offset (2017-06-29T13:30:00+02:00)", v);
     return t;
 }
@@ -428,7 +486,7 @@ static void read_tags(struct item_reader *r, const xmlNode *tags, struct neptun_
             continue;
         const char *v = pool_text(r->pool, t);
         if (!machine_name_ok(v, SLUG_MAX)) {
-            errors_add(r->errs, node_path(r->pool, t, NULL),
+            errors_add(r->errs, itemdoc_node_path(r->pool, t, NULL),
                        "tag \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", v ? v : "");
             continue;
         }
@@ -449,17 +507,17 @@ static void read_text(struct item_reader *r, const xmlNode *text, struct neptun_
     out->lang = lang ? neptun_pool_strdup(r->pool, (const char *)lang) : NULL;
     xmlFree(lang);
     if (!language_ok(out->lang))
-        errors_add(r->errs, node_path(r->pool, text, "xml:lang"),
+        errors_add(r->errs, itemdoc_node_path(r->pool, text, "xml:lang"),
                    "language \"%s\" is not configured", out->lang ? out->lang : "");
     for (size_t i = 0; out->lang != NULL && i < item->ntexts; i++)
         if (item->texts[i].lang != NULL && strcmp(item->texts[i].lang, out->lang) == 0)
-            errors_add(r->errs, node_path(r->pool, text, "xml:lang"),
+            errors_add(r->errs, itemdoc_node_path(r->pool, text, "xml:lang"),
                        "a second text in \"%s\"; each language may appear once", out->lang);
 
     const xmlNode *title = first_child(text, "title");
     out->title = title ? pool_text(r->pool, title) : "";
-    if (title == NULL || out->title == NULL || out->title[0] == '\0')
-        errors_add(r->errs, node_path(r->pool, title ? title : text, NULL), "the title is empty");
+    if (title == NULL || out->title == NULL || out->title[strspn(out->title, " \t\r\n")] == '\0')
+        errors_add(r->errs, itemdoc_node_path(r->pool, title ? title : text, NULL), "the title is empty");
     const xmlNode *summary = first_child(text, "summary");
     out->summary = summary ? pool_text(r->pool, summary) : NULL;
 
@@ -470,13 +528,13 @@ static void read_text(struct item_reader *r, const xmlNode *text, struct neptun_
         if (is_elem(c, NEPTUN_XHTML_NS, "div"))
             div = c;
     if (div == NULL) {
-        errors_add(r->errs, node_path(r->pool, body, NULL),
+        errors_add(r->errs, itemdoc_node_path(r->pool, body, NULL),
                    "the body must hold one <div xmlns=\"" NEPTUN_XHTML_NS "\">");
         return;
     }
     out->body = sanitised_body(r->pool, div);
     if (out->body == NULL)
-        errors_add(r->errs, node_path(r->pool, div, NULL), "out of memory cleaning the body");
+        errors_add(r->errs, itemdoc_node_path(r->pool, div, NULL), "out of memory cleaning the body");
 }
 
 static void read_links(struct item_reader *r, const xmlNode *links, struct neptun_item *item)
@@ -500,7 +558,7 @@ static void read_links(struct item_reader *r, const xmlNode *links, struct neptu
         if (link->title != NULL && link->title[0] == '\0')
             link->title = NULL;
         if (link->href == NULL || link->href[0] == '\0' || !sanitize_url_ok(link->href))
-            errors_add(r->errs, node_path(r->pool, l, "href"),
+            errors_add(r->errs, itemdoc_node_path(r->pool, l, "href"),
                        "\"%s\" is not an allowed URL (http, https, mailto, tel or relative)",
                        link->href ? link->href : "");
     }
@@ -513,19 +571,19 @@ static void read_fields(struct item_reader *r, const xmlNode *fields, const stru
     xmlDocPtr copy;
 
     if (type->element == NULL || strcmp((const char *)fields->name, type->element) != 0) {
-        errors_add(r->errs, node_path(r->pool, fields, NULL), "type \"%s\" expects %s%s%s here",
+        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "type \"%s\" expects %s%s%s here",
                    type->name, type->element ? "<" : "no fields element",
                    type->element ? type->element : "", type->element ? ">" : "");
         return;
     }
     if (type->validate != NULL &&
         type->validate(type->ud, fields, r->errs) != NEPTUN_OK && r->errs->n == r->errors_before)
-        errors_add(r->errs, node_path(r->pool, fields, NULL), "the %s fields are not valid", type->name);
+        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "the %s fields are not valid", type->name);
     if (r->errs->n != r->errors_before)
         return; /* index() may rely on what validate() checked */
     if (type->index != NULL &&
         type->index(type->ud, r->pool, fields, &doc->index) != NEPTUN_OK) {
-        errors_add(r->errs, node_path(r->pool, fields, NULL), "the %s fields cannot be indexed", type->name);
+        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "the %s fields cannot be indexed", type->name);
         return;
     }
     doc->item.starts_at = doc->index.starts_at;
@@ -534,7 +592,7 @@ static void read_fields(struct item_reader *r, const xmlNode *fields, const stru
     doc->item.fields_xml = copy ? serialise(r->pool, copy) : NULL;
     xmlFreeDoc(copy);
     if (doc->item.fields_xml == NULL)
-        errors_add(r->errs, node_path(r->pool, fields, NULL), "out of memory storing the fields");
+        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "out of memory storing the fields");
 }
 
 static const struct {
@@ -558,11 +616,11 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
     item->type = pool_attr(r->pool, node, "type");
     type = item->type ? types_find(item->type) : NULL;
     if (type == NULL)
-        errors_add(r->errs, node_path(r->pool, node, "type"), "unknown type \"%s\"",
+        errors_add(r->errs, itemdoc_node_path(r->pool, node, "type"), "unknown type \"%s\"",
                    item->type ? item->type : "");
     item->slug = pool_attr(r->pool, node, "slug");
     if (!machine_name_ok(item->slug, SLUG_MAX))
-        errors_add(r->errs, node_path(r->pool, node, "slug"),
+        errors_add(r->errs, itemdoc_node_path(r->pool, node, "slug"),
                    "slug \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", item->slug ? item->slug : "");
     status = pool_attr(r->pool, node, "status");
     for (size_t i = 0; status != NULL && i < sizeof(statuses) / sizeof(statuses[0]); i++)
@@ -571,7 +629,7 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
             known_status = 1;
         }
     if (!known_status)
-        errors_add(r->errs, node_path(r->pool, node, "status"),
+        errors_add(r->errs, itemdoc_node_path(r->pool, node, "status"),
                    "status \"%s\" must be draft, published or archived", status ? status : "");
     item->publish_at = read_time(r, node, "publish_at");
     item->created = read_time(r, node, "created");
@@ -582,7 +640,7 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
             ntexts++;
     item->texts = neptun_pool_calloc(r->pool, ntexts ? ntexts : 1, sizeof(*item->texts));
     if (item->texts == NULL) {
-        errors_add(r->errs, node_path(r->pool, node, NULL), "out of memory");
+        errors_add(r->errs, itemdoc_node_path(r->pool, node, NULL), "out of memory");
         return;
     }
     const xmlNode *fields = NULL;
@@ -599,7 +657,7 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
         }
     }
     if (item->ntexts == 0)
-        errors_add(r->errs, node_path(r->pool, node, NULL), "an item needs at least one <text>");
+        errors_add(r->errs, itemdoc_node_path(r->pool, node, NULL), "an item needs at least one <text>");
     if (type != NULL && fields != NULL)
         read_fields(r, fields, type, doc);
 }
@@ -620,7 +678,7 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
         return NEPTUN_ERROR;
     root = xmlDocGetRootElement(doc);
     if (!is_elem(root, NEPTUN_XML_NS, "item") && !is_elem(root, NEPTUN_XML_NS, "items")) {
-        errors_add(errs, node_path(pool, root, NULL),
+        errors_add(errs, itemdoc_node_path(pool, root, NULL),
                    "the root element must be <item> or <items> in the namespace " NEPTUN_XML_NS);
         return NEPTUN_INVALID;
     }
@@ -649,7 +707,7 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
             if (out[k].item.type && out[i].item.type && out[k].item.slug && out[i].item.slug &&
                 strcmp(out[k].item.type, out[i].item.type) == 0 &&
                 strcmp(out[k].item.slug, out[i].item.slug) == 0)
-                errors_add(errs, node_path(pool, c, "slug"), "%s/%s appears twice in this document",
+                errors_add(errs, itemdoc_node_path(pool, c, "slug"), "%s/%s appears twice in this document",
                            out[i].item.type, out[i].item.slug);
         i++;
     }
@@ -662,21 +720,30 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* RFC 3339 in the configured zone: "2017-06-29T13:30:00+02:00". */
+/* RFC 3339 in the configured zone: "2017-06-29T13:30:00+02:00".  Old
+ * local mean times have offsets with seconds, which RFC 3339 cannot say:
+ * those moments are written in UTC. */
 static int format_time(int64_t t, char *buf, size_t size)
 {
     int off = locale_zone_offset(t);
-    time_t local = (time_t)(t + off);
+    time_t local;
     struct tm tm;
-    int aoff = off < 0 ? -off : off;
+    int aoff, n;
 
-    if (gmtime_r(&local, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    if (off % 60 != 0)
+        off = 0;
+    local = (time_t)(t + off);
+    aoff = off < 0 ? -off : off;
+    if ((int64_t)local != t + off || gmtime_r(&local, &tm) == NULL)
         return -1;
-    size_t len = strlen(buf);
-    if (snprintf(buf + len, size - len, "%c%02d:%02d", off < 0 ? '-' : '+', aoff / 3600,
-                 (aoff % 3600) / 60) >= (int)(size - len))
-        return -1;
-    return 0;
+    if (off == 0)
+        n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    else
+        n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     off < 0 ? '-' : '+', aoff / 3600, (aoff % 3600) / 60);
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 static int write_time(xmlTextWriterPtr w, const char *name, int64_t t)

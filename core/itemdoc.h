@@ -29,7 +29,7 @@ struct itemdoc {
 
 /* Parse buf: well-formedness, the composed RELAX NG schema, the type's
  * validate(), slugs, configured languages; bodies are sanitised.
- * On NEPTUN_OK, *docs/*n hold the items (pool-owned).  On NEPTUN_INVALID,
+ * On NEPTUN_OK, *docs and *n hold the items (pool-owned).  On NEPTUN_INVALID,
  * errs lists every problem with its path (a 422); NEPTUN_ERROR for a
  * document that is not well-formed or is hostile (a 400), also in errs. */
 int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
@@ -47,5 +47,10 @@ const xmlNode *itemdoc_fields(struct neptun_pool *pool, const struct neptun_item
  * the result is owned by pool.  NULL with errs filled on failure. */
 xmlDocPtr itemdoc_read_secure(struct neptun_pool *pool, const char *buf, size_t len,
                               struct neptun_errors *errs);
+
+/* Element path of node for error messages: local names with a position
+ * where siblings share the name ("/items/item[3]/text[2]/title"), and
+ * "/@attr" appended when attr is set (or node is an attribute).  Pool-owned. */
+const char *itemdoc_node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr);
 
 #endif

@@ -5,8 +5,8 @@
  * '#' comment lines (a "#, fuzzy" flag drops the entry, as msgfmt does;
  * "#~" obsolete entries are comments), optional msgctxt, msgid, optional
  * msgid_plural, then msgstr or msgstr[0], msgstr[1]... in order.  Each
- * keyword is followed by a quoted string; lines holding only a quoted
- * string continue the previous one.  C escapes: \n \t \r \a \b \f \v \\
+ * keyword is followed by one or more quoted strings; lines holding only
+ * quoted strings continue the previous one.  C escapes: \n \t \r \a \b \f \v \\
  * \" \' \? \ooo \xhh.  Text must be UTF-8.  The header entry (msgid "")
  * is read only for "Plural-Forms: nplurals=N;" (the plural expression is
  * ignored: ICU's CLDR rules choose the form, see locale_catalog_map_plurals).
@@ -106,8 +106,15 @@ static int po_read_string(struct po_parser *p, const char *s, char **out)
         char c = *s++;
         if (c == '\0')
             return po_error(p, "unterminated string");
-        if (c == '"')
-            break;
+        if (c == '"') {
+            /* "a" "b" on one line are one string, as in C. */
+            while (*s == ' ' || *s == '\t')
+                s++;
+            if (*s != '"')
+                break;
+            s++;
+            continue;
+        }
         if (c != '\\') {
             buf[o++] = c;
             continue;

@@ -9,9 +9,10 @@
  *    starts afresh; a spent budget raises an error at every instruction
  *    from then on, so a script cannot swallow it with pcall and go on;
  *  - reach: only base, string, table, math and utf8 are opened, plus an
- *    os table with time, date and clock.  The shared globals, the libraries
- *    and `neptun` are read-only proxies; each script gets a fresh _ENV whose
- *    reads fall through to them; the string metatable is protected;
+ *    os table with time, date and clock; no finalizers.  The shared
+ *    globals, the libraries and `neptun` are read-only proxies; each script
+ *    gets a fresh _ENV whose reads fall through to them; the string
+ *    metatable is protected;
  *  - errors: every call into Lua goes through lua_pcall with a traceback
  *    handler, and the host never allocates Lua objects outside a protected
  *    call, so running out of memory can never reach the panic handler.
@@ -114,7 +115,7 @@ static void budget_error(lua_State *L, struct sandbox *sb)
         if (level == 3)
             lua_pushliteral(L, "");
     }
-    lua_pushfstring(L, " instruction budget of %d exceeded", (int)sb->budget);
+    lua_pushfstring(L, "instruction budget of %d exceeded", (int)sb->budget);
     lua_concat(L, 2);
     lua_error(L);
 }
@@ -267,6 +268,23 @@ static int sandboxed_rawset(lua_State *L)
     return 1;
 }
 
+/* setmetatable without finalizers: a __gc would run during some later
+ * call (even another script's) and spend its budget.  A __gc added to the
+ * metatable afterwards is never honoured by Lua.  upvalue 1: the real one. */
+static int sandboxed_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "finalizers (__gc) are not allowed in rules");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 /* [-0, +1] a fresh _ENV whose reads fall through to the shared globals. */
 static void push_new_env(lua_State *L)
 {
@@ -347,7 +365,7 @@ static int sandboxed_print(lua_State *L)
 
 static const char *const base_kept[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
-    "rawlen", "select", "setmetatable", "getmetatable", "tonumber", "tostring",
+    "rawlen", "select", "getmetatable", "tonumber", "tostring",
     "type", "xpcall", "_VERSION", NULL
 };
 
@@ -387,6 +405,9 @@ static int setup_state(lua_State *L)
     lua_getfield(L, globals, "load");
     lua_pushcclosure(L, sandboxed_load, 1);
     lua_setfield(L, shared, "load");
+    lua_getfield(L, globals, "setmetatable");
+    lua_pushcclosure(L, sandboxed_setmetatable, 1);
+    lua_setfield(L, shared, "setmetatable");
     lua_pushcfunction(L, sandboxed_print);
     lua_setfield(L, shared, "print");
     lua_pop(L, 1);
@@ -522,6 +543,7 @@ static int traceback_handler(lua_State *L)
 {
     struct sandbox *sb = sandbox_of(L);
     const char *msg = lua_tostring(L, 1);
+    lua_Debug ar;
 
     sb->limit_lifted = 1; /* a few hundred bytes, even when memory ran out */
     if (msg == NULL) {
@@ -529,6 +551,14 @@ static int traceback_handler(lua_State *L)
             msg = lua_tostring(L, -1);
         else
             msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    /* errors raised by C functions carry no place: name the script line */
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            if (strncmp(msg, ar.short_src, strlen(ar.short_src)) != 0)
+                msg = lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+            break;
+        }
     }
     luaL_traceback(L, L, msg, 1);
     return 1;

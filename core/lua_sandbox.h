@@ -13,6 +13,7 @@
 #define NEPTUN_LUA_SANDBOX_H
 
 #include <lua.h>
+#include <neptun/item.h>
 #include <neptun/pool.h>
 
 struct store;
@@ -79,6 +80,15 @@ void sandbox_push_readonly(lua_State *L, int idx);
 
 /* lua_api.c: push the `neptun` table (plain; the sandbox wraps it).  [-0, +1] */
 void lua_api_push(lua_State *L);
+/* lua_api.c: the table scripts see for an item shown in lang (its text in
+ * lang or along lang's fallback chain).  Strings are copies.  [-0, +1] */
+void lua_api_push_item(lua_State *L, struct neptun_pool *pool, const struct neptun_item *item,
+                       const char *lang);
+/* lua_api.c: copy title, summary, tags and links of the item table at idx
+ * back into item (a pool copy), allocating from pool.  Raises a Lua error
+ * on a malformed value.  [-0, +0] */
+void lua_api_read_item(lua_State *L, int idx, struct neptun_pool *pool, struct neptun_item *item,
+                       const char *lang);
 /* lua_strmatch.c: replace find, match, gmatch and gsub in the string
  * library table at idx by versions that charge their work to the budget, so
  * that backtracking blow-ups end.  [-0, +0] */

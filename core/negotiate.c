@@ -58,6 +58,8 @@ static void parse_element(const char *s, const char *end, struct element *el)
     el->q = 1000;
     while (s < end && is_ows(*s))
         s++;
+    if (s >= end)
+        return;
     const char *semi = memchr(s, ';', (size_t)(end - s));
     const char *tend = semi != NULL ? semi : end;
     while (tend > s && is_ows(tend[-1]))
@@ -68,7 +70,7 @@ static void parse_element(const char *s, const char *end, struct element *el)
         return;
     while (semi != NULL) {
         const char *p = semi + 1;
-        const char *next = memchr(p, ';', (size_t)(end - p));
+        const char *next = p < end ? memchr(p, ';', (size_t)(end - p)) : NULL;
         const char *pend = next != NULL ? next : end;
         while (p < pend && is_ows(*p))
             p++;
@@ -99,7 +101,7 @@ static bool for_each_element(const char *header, void (*fn)(void *ud, const stru
         return false;
     const char *p = header, *end = header + hlen;
     for (size_t pos = 0; p <= end; pos++) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *comma = p < end ? memchr(p, ',', (size_t)(end - p)) : NULL;
         const char *eend = comma != NULL ? comma : end;
         struct element el;
         parse_element(p, eend, &el);

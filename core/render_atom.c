@@ -92,7 +92,7 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     const char *id = f->first_url != NULL ? f->first_url : f->self_url;
     const char *author = locale_t(pool, "site.title", f->lang, -1);
 
-    if (render_doc_begin(&o) != NEPTUN_OK)
+    if (render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(xmlTextWriterStartElementNS(w, NULL, BAD_CAST "feed", BAD_CAST RENDER_ATOM_NS));

@@ -211,9 +211,9 @@ out:
     return html;
 }
 
-int render_doc_begin(struct xmlutil_out *o)
+int render_doc_begin(struct xmlutil_out *o, int indent)
 {
-    if (xmlutil_writer_new(o, 1) != NEPTUN_OK)
+    if (xmlutil_writer_new(o, indent) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (xmlTextWriterStartDocument(o->w, "1.0", "UTF-8", NULL) < 0) {
         xmlutil_writer_abort(o);

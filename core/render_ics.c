@@ -19,6 +19,8 @@ struct neptun_ics {
     char *data;   /* malloc'd */
     size_t len, cap;
     int failed;   /* out of memory: the whole answer fails */
+    char *description; /* malloc'd; see add_description */
+    int in_event;      /* between BEGIN:VEVENT and the DESCRIPTION flush */
 };
 
 static void put(struct neptun_ics *ics, const char *s, size_t n)
@@ -92,6 +94,36 @@ static int valid_name(const char *name)
     return 1;
 }
 
+/* DESCRIPTION may occur once per VEVENT (RFC 5545 3.6.1), yet both the
+ * host (the summary) and the type (say, a schedule) have one to give:
+ * the parts are joined by a blank line and written at END:VEVENT. */
+static int add_description(struct neptun_ics *ics, const char *value)
+{
+    size_t old = ics->description != NULL ? strlen(ics->description) : 0;
+    char *d = realloc(ics->description, old + strlen(value) + 3);
+    if (d == NULL)
+        return NEPTUN_NOMEM;
+    if (old > 0) {
+        memcpy(d + old, "\n\n", 2);
+        old += 2;
+    }
+    strcpy(d + old, value);
+    ics->description = d;
+    return NEPTUN_OK;
+}
+
+static int flush_description(struct neptun_ics *ics)
+{
+    int rc = NEPTUN_OK;
+    if (ics->description != NULL) {
+        char *d = ics->description;
+        ics->description = NULL;
+        rc = render_ics_add(ics, "DESCRIPTION", NULL, d);
+        free(d);
+    }
+    return rc;
+}
+
 int render_ics_add(struct neptun_ics *ics, const char *name, const char *params, const char *value)
 {
     int rc = NEPTUN_INVALID;
@@ -102,6 +134,10 @@ int render_ics_add(struct neptun_ics *ics, const char *name, const char *params,
         goto out;
     if (params != NULL && strpbrk(params, "\r\n") != NULL)
         goto out;
+    if (params == NULL && strcmp(name, "DESCRIPTION") == 0 && ics->in_event) {
+        rc = add_description(ics, value);
+        goto out;
+    }
     int text = is_text_property(name);
     cap = strlen(name) + (params != NULL ? strlen(params) + 1 : 0) + 2 * strlen(value) + 2;
     line = malloc(cap);
@@ -193,7 +229,9 @@ static int put_event(const struct render_feed *f, struct neptun_ics *ics, const 
                                    ? neptun_pool_printf(pool, "LANGUAGE=%s", p.title_lang)
                                    : NULL;
     put_raw(ics, "BEGIN:VEVENT");
-    if (render_ics_add(ics, "UID", NULL, neptun_pool_printf(pool, "%s@%s", item->slug, host)) != NEPTUN_OK ||
+    ics->in_event = 1;
+    const char *uid = neptun_pool_printf(pool, "%s@%s", item->slug, host);
+    if (render_ics_add(ics, "UID", NULL, uid) != NEPTUN_OK ||
         put_time(ics, pool, "DTSTAMP", stamp, 0) != NEPTUN_OK ||
         put_time(ics, pool, "LAST-MODIFIED", stamp, 0) != NEPTUN_OK ||
         put_time(ics, pool, "DTSTART", item->starts_at, local) != NEPTUN_OK)
@@ -215,6 +253,9 @@ static int put_event(const struct render_feed *f, struct neptun_ics *ics, const 
         put_raw(ics, neptun_pool_printf(pool, "CATEGORIES:%s", cats));
     }
     if (type != NULL && type->render_ics != NULL && type->render_ics(type->ud, &ctx, ics) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    ics->in_event = 0;
+    if (flush_description(ics) != NEPTUN_OK)
         return NEPTUN_ERROR;
     put_raw(ics, "END:VEVENT");
     return ics->failed ? NEPTUN_NOMEM : NEPTUN_OK;
@@ -253,5 +294,6 @@ int render_ics(const struct render_feed *f, char **out, size_t *len)
     rc = NEPTUN_OK;
 out:
     free(ics.data);
+    free(ics.description);
     return rc;
 }

@@ -58,8 +58,9 @@ int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,
  * Pool-owned; NULL on failure. */
 const char *render_human_html(const struct neptun_render_ctx *rc, const struct render_pick *p);
 
-/* Start a document on a fresh writer into memory. */
-int render_doc_begin(struct xmlutil_out *o);
+/* Start a document on a fresh writer into memory.  indent only for
+ * documents without XHTML: indenting mixed content would change it. */
+int render_doc_begin(struct xmlutil_out *o, int indent);
 /* End it and hand over the bytes (malloc'd). */
 int render_doc_end(struct xmlutil_out *o, char **out, size_t *len);
 

@@ -45,7 +45,7 @@ int render_opml(struct neptun_pool *pool, const char *lang, char **out, size_t *
     const char *all = locale_t(pool, "feed.all.title", lang, -1);
     const char *created = locale_rfc822(pool, render_started_at());
 
-    if (created == NULL || render_doc_begin(&o) != NEPTUN_OK)
+    if (created == NULL || render_doc_begin(&o, 1) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(xmlTextWriterStartElement(w, BAD_CAST "opml"));

@@ -74,7 +74,7 @@ int render_rss(const struct render_feed *f, char **out, size_t *len)
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(f->pool, f->lang);
     const char *built = locale_rfc822(f->pool, f->updated != 0 ? f->updated : render_started_at());
 
-    if (built == NULL || render_doc_begin(&o) != NEPTUN_OK)
+    if (built == NULL || render_doc_begin(&o, 1) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(xmlTextWriterStartElement(w, BAD_CAST "rss"));

@@ -131,7 +131,7 @@ int render_entry_xml(struct neptun_pool *pool, const char *lang, const struct ne
                      char **out, size_t *len)
 {
     struct xmlutil_out o;
-    if (render_doc_begin(&o) != NEPTUN_OK)
+    if (render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (write_entry(pool, o.w, lang, render_chain(pool, lang), item, NULL, 1) != NEPTUN_OK) {
         xmlutil_writer_abort(&o);
@@ -164,7 +164,7 @@ int render_list_xml(const struct render_feed *f, char **out, size_t *len)
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(f->pool, f->lang);
     int is_search = f->query != NULL;
 
-    if (render_doc_begin(&o) != NEPTUN_OK)
+    if (render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(start_root(w, is_search ? "search" : "list"));
@@ -257,7 +257,7 @@ int render_service(struct neptun_pool *pool, char **out, size_t *len)
     struct xmlutil_out o;
     size_t nlangs = neptun_conf != NULL ? neptun_conf->nlangs : 0;
 
-    if (render_doc_begin(&o) != NEPTUN_OK)
+    if (render_doc_begin(&o, 1) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(start_root(w, "service"));
@@ -303,7 +303,7 @@ int render_error_problems(int status, const char *message, const struct neptun_e
                           char **out, size_t *len)
 {
     struct xmlutil_out o;
-    if (render_doc_begin(&o) != NEPTUN_OK)
+    if (render_doc_begin(&o, 1) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(start_root(w, "error"));

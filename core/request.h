@@ -84,4 +84,10 @@ void reply_error(struct neptun_req *req, struct neptun_reply *reply, int status,
 /* The core's answer to one request: admin API, Lua, cache, routes. */
 void dispatch(struct neptun_req *req, struct neptun_reply *reply);
 
+/* Answer one evhttp request completely: build the struct neptun_req (400,
+ * 414 for bad URIs), dispatch(), send, access log and metrics.  Called by
+ * the worker's evhttp callback; on_admin_listener tells which address it
+ * arrived on. */
+void request_handle(struct evhttp_request *ev, struct worker *worker, int on_admin_listener);
+
 #endif

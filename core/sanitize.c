@@ -23,7 +23,8 @@ static const char *const allowed_elements[] = {
 };
 
 /* Elements whose content is code, embedded documents or form controls:
- * removed together with everything inside them. */
+ * removed together with everything inside them.  Matched in any case, as
+ * an HTML parser would read them if a body ever reaches one. */
 static const char *const dropped_elements[] = {
     "script", "style", "iframe", "frame", "frameset", "object", "embed",
     "applet", "param", "form", "input", "button", "select", "textarea",
@@ -47,6 +48,14 @@ static int in_list(const char *const *list, const xmlChar *name)
 {
     for (size_t i = 0; list[i] != NULL; i++)
         if (strcmp(list[i], (const char *)name) == 0)
+            return 1;
+    return 0;
+}
+
+static int in_list_nocase(const char *const *list, const xmlChar *name)
+{
+    for (size_t i = 0; list[i] != NULL; i++)
+        if (strcasecmp(list[i], (const char *)name) == 0)
             return 1;
     return 0;
 }
@@ -110,11 +119,13 @@ static int has_token(const xmlChar *value, const char *token)
     return 0;
 }
 
-/* A link opened in a new window must not get a handle on this page. */
+/* A link opened in a new window must not get a handle on this page; when
+ * rel cannot be set, the new window is not opened at all. */
 static void protect_new_window(xmlNodePtr node)
 {
     xmlChar *target = xmlGetNoNsProp(node, BAD_CAST "target");
-    xmlChar *rel = NULL;
+    xmlChar *rel = NULL, *joined = NULL;
+    xmlAttrPtr set = NULL;
 
     if (target == NULL)
         return;
@@ -122,20 +133,22 @@ static void protect_new_window(xmlNodePtr node)
         goto out;
     rel = xmlGetNoNsProp(node, BAD_CAST "rel");
     if (rel == NULL) {
-        xmlSetProp(node, BAD_CAST "rel", BAD_CAST "noopener noreferrer");
-    } else if (!has_token(rel, "noopener") || !has_token(rel, "noreferrer")) {
-        xmlChar *joined = xmlStrdup(rel);
-        if (!has_token(rel, "noopener"))
+        set = xmlSetProp(node, BAD_CAST "rel", BAD_CAST "noopener noreferrer");
+    } else if (has_token(rel, "noopener") && has_token(rel, "noreferrer")) {
+        goto out;
+    } else {
+        joined = xmlStrdup(rel);
+        if (joined != NULL && !has_token(rel, "noopener"))
             joined = xmlStrcat(joined, BAD_CAST " noopener");
-        if (!has_token(rel, "noreferrer"))
+        if (joined != NULL && !has_token(rel, "noreferrer"))
             joined = xmlStrcat(joined, BAD_CAST " noreferrer");
         if (joined != NULL)
-            xmlSetProp(node, BAD_CAST "rel", joined);
-        else
-            xmlSetProp(node, BAD_CAST "rel", BAD_CAST "noopener noreferrer");
-        xmlFree(joined);
+            set = xmlSetProp(node, BAD_CAST "rel", joined);
     }
+    if (set == NULL)
+        xmlUnsetProp(node, BAD_CAST "target");
 out:
+    xmlFree(joined);
     xmlFree(rel);
     xmlFree(target);
 }
@@ -197,7 +210,7 @@ static int clean_children(xmlNodePtr parent)
         case XML_CDATA_SECTION_NODE:
             break;
         case XML_ELEMENT_NODE:
-            if (!is_xhtml(node) || in_list(dropped_elements, node->name)) {
+            if (!is_xhtml(node) || in_list_nocase(dropped_elements, node->name)) {
                 free_node(node);
                 removed++;
             } else if (in_list(allowed_elements, node->name)) {

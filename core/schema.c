@@ -20,6 +20,7 @@
 #include <libxml/tree.h>
 #include <libxml/relaxng.h>
 #include <neptun/common.h>
+#include "itemdoc.h"
 #include "schema.h"
 #include "types.h"
 
@@ -305,24 +306,46 @@ struct validation {
     int count;
 };
 
+/* libxml2 reports "Element item failed to validate attributes" on the
+ * item's first child; the path should name the element the message does. */
+static const xmlNode *error_element(const xmlError *e)
+{
+    const xmlNode *node = e->node;
+    const char *msg = e->message;
+    static const char prefix[] = "Element ";
+
+    if (msg == NULL || strncmp(msg, prefix, sizeof(prefix) - 1) != 0 ||
+        node->type != XML_ELEMENT_NODE || node->parent == NULL ||
+        node->parent->type != XML_ELEMENT_NODE)
+        return node;
+    const char *name = msg + sizeof(prefix) - 1;
+    size_t len = strcspn(name, " ");
+    if (strlen((const char *)node->name) == len && strncmp((const char *)node->name, name, len) == 0)
+        return node;
+    if (strlen((const char *)node->parent->name) == len &&
+        strncmp((const char *)node->parent->name, name, len) == 0)
+        return node->parent;
+    return node;
+}
+
 static void collect_validity_error(void *ctx, xmlErrorPtr e)
 {
     struct validation *v = ctx;
-    xmlChar *path = NULL;
+    const char *path;
     const char *msg;
     size_t len;
 
     if (e == NULL)
         return;
     v->count++;
-    if (e->node != NULL)
-        path = xmlGetNodePath((xmlNodePtr)e->node);
+    if (v->errs == NULL)
+        return;
+    path = e->node != NULL ? itemdoc_node_path(v->errs->pool, error_element(e), NULL) : "/";
     msg = e->message ? e->message : "does not match the schema";
     len = strlen(msg);
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
-    errors_add(v->errs, path ? (const char *)path : "/", "%.*s", (int)len, msg);
-    xmlFree(path);
+    errors_add(v->errs, path, "%.*s", (int)len, msg);
 }
 
 int schema_validate(xmlDocPtr doc, struct neptun_errors *errs)

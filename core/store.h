@@ -82,7 +82,8 @@ int64_t store_next_publish(struct store *s, const char *type, int64_t now);
 
 /* Call fn on every item (all statuses) of type (NULL: all) inside one read
  * transaction: a consistent snapshot for export.  Stops at the first
- * non-OK return and returns it. */
+ * non-OK return and returns it.  Each item (and its strings) is valid only
+ * during its call. */
 int store_foreach(struct store *s, const char *type,
                   int (*fn)(void *ud, const struct neptun_item *item), void *ud);
 

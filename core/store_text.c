@@ -116,7 +116,7 @@ const char *store_fts_query(struct neptun_pool *pool, const char *typed)
 {
     const char *folded = fold(pool, typed);
     if (folded == NULL)
-        return NULL;
+        return ""; /* not text (invalid UTF-8): nothing can match it */
     /* worst case every byte is a quote (doubled) and every token adds
      * two quotes, a space and the prefix star */
     size_t len = strlen(folded);

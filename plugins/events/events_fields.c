@@ -90,6 +90,7 @@ static int validate_sessions(const struct events_plugin *p, const xmlNode *field
     const struct neptun_host *h = p->host;
     int status = NEPTUN_OK;
     int64_t prev_start = 0;
+    int have_prev = 0;
     size_t i = 0;
     char path[96];
 
@@ -98,22 +99,23 @@ static int validate_sessions(const struct events_plugin *p, const xmlNode *field
         i++;
         int ok_start = session_time(p, s, i, "start", &start, errs) == NEPTUN_OK;
         int ok_end = session_time(p, s, i, "end", &end, errs) == NEPTUN_OK;
-        if (!ok_start || !ok_end) {
+        if (!ok_start || !ok_end)
             status = NEPTUN_INVALID;
-            continue;
-        }
-        if (end <= start) {
+        if (ok_start && ok_end && end <= start) {
             snprintf(path, sizeof(path), EVENTS_ROOT_PATH "/session[%zu]/@end", i);
             h->error_add(errs, path, "the session ends before it starts");
             status = NEPTUN_INVALID;
         }
-        if (i > 1 && start < prev_start) {
+        if (ok_start && have_prev && start < prev_start) {
             snprintf(path, sizeof(path), EVENTS_ROOT_PATH "/session[%zu]/@start", i);
             h->error_add(errs, path, "sessions must be in order: this one starts before session %zu",
                          i - 1);
             status = NEPTUN_INVALID;
         }
-        prev_start = start;
+        if (ok_start) {
+            prev_start = start;
+            have_prev = 1;
+        }
 
         char *href = attr_dup(h->xml_child(s, "venue"), "href");
         if (href != NULL && !url_sane(href)) {

@@ -38,7 +38,7 @@ static int write_when(const struct events_plugin *p, const struct neptun_render_
                                 : range;
     if (events_w_start(w, "p") != NEPTUN_OK || events_w_attr(w, "class", "when") != NEPTUN_OK ||
         events_w_element(w, "strong", label(p, rc, "label.date")) != NEPTUN_OK ||
-        events_w_text(w, " ") != NEPTUN_OK || events_w_text(w, line) != NEPTUN_OK ||
+        events_w_text(w, ": ") != NEPTUN_OK || events_w_text(w, line) != NEPTUN_OK ||
         events_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;

@@ -1,0 +1,614 @@
+/*
+ * request.c - from an evhttp request to an answer on the wire.
+ *
+ * request_handle() builds a struct neptun_req (one pool per request),
+ * dispatch() decides the answer (OPTIONS, admin API, Lua on_request, the
+ * cache, Lua routes, C routes), and http_send() writes it.  Cached answers
+ * carry both representations and their ETags, so sending one is header
+ * work plus handing the entry's bytes to the output buffer by reference:
+ * the entry stays alive (reference-counted) until libevent has written them.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/http_struct.h>
+#include <event2/util.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "log.h"
+#include "lua_host.h"
+#include "metrics.h"
+#include "negotiate.h"
+#include "render.h"
+#include "request.h"
+#include "router.h"
+#include "server.h"
+
+#define REQ_POOL_HINT 8192
+#define CORS_ALLOW_HEADERS \
+    "Accept, Accept-Language, Authorization, Content-Type, If-Modified-Since, " \
+    "If-None-Match, X-Partner-Key"
+
+/* ---- the host-table functions ------------------------------------------- */
+
+const char *req_header(struct neptun_req *req, const char *name)
+{
+    if (req == NULL || req->ev == NULL || name == NULL)
+        return NULL;
+    return evhttp_find_header(evhttp_request_get_input_headers(req->ev), name);
+}
+
+const char *req_query(struct neptun_req *req, const char *name)
+{
+    for (size_t i = 0; req != NULL && name != NULL && i < req->nquery; i++) {
+        if (strcmp(req->query[i].name, name) == 0)
+            return req->query[i].value;
+    }
+    return NULL;
+}
+
+const char *req_param(struct neptun_req *req, const char *name)
+{
+    for (size_t i = 0; req != NULL && name != NULL && i < req->nparams; i++) {
+        if (strcmp(req->params[i].name, name) == 0)
+            return req->params[i].value;
+    }
+    return NULL;
+}
+
+/* name and value are borrowed: they must stay valid until the reply is sent
+ * (static strings or the request's pool). */
+int reply_header(struct neptun_reply *reply, const char *name, const char *value)
+{
+    if (reply == NULL || name == NULL || value == NULL)
+        return NEPTUN_INVALID;
+    /* Header injection: no CR/LF in either part. */
+    if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+        return NEPTUN_INVALID;
+    if (reply->nheaders == REPLY_MAX_HEADERS)
+        return NEPTUN_NOMEM;
+    reply->headers[reply->nheaders].name = name;
+    reply->headers[reply->nheaders].value = value;
+    reply->nheaders++;
+    return NEPTUN_OK;
+}
+
+static bool is_text_type(const char *type)
+{
+    if (strncasecmp(type, "text/", 5) == 0)
+        return true;
+    const char *semi = strchr(type, ';');
+    size_t len = semi != NULL ? (size_t)(semi - type) : strlen(type);
+    while (len > 0 && type[len - 1] == ' ')
+        len--;
+    static const char *const textual[] = {
+        "application/xml", "application/json", "application/javascript",
+    };
+    for (size_t i = 0; i < sizeof(textual) / sizeof(textual[0]); i++) {
+        if (len == strlen(textual[i]) && strncasecmp(type, textual[i], len) == 0)
+            return true;
+    }
+    return len > 4 && strncasecmp(type + len - 4, "+xml", 4) == 0;
+}
+
+/* type with "; charset=utf-8" added when it is text and names none. */
+static const char *with_charset(struct neptun_pool *pool, const char *type)
+{
+    if (type == NULL || !is_text_type(type) || strcasestr(type, "charset=") != NULL)
+        return type;
+    const char *t = neptun_pool_printf(pool, "%s; charset=utf-8", type);
+    return t != NULL ? t : type;
+}
+
+int reply_set(struct neptun_req *req, struct neptun_reply *reply, int status,
+              const char *content_type, const void *body, size_t len)
+{
+    char *copy = neptun_pool_alloc(req->pool, len + 1);
+    if (copy == NULL)
+        return NEPTUN_NOMEM;
+    if (len > 0)
+        memcpy(copy, body, len);
+    copy[len] = '\0';
+    if (reply->entry != NULL) {
+        cache_entry_unref(reply->entry);
+        reply->entry = NULL;
+    }
+    reply->status = status;
+    reply->content_type = content_type != NULL ? with_charset(req->pool, content_type) : NULL;
+    reply->body = copy;
+    reply->len = len;
+    return NEPTUN_OK;
+}
+
+void reply_entry(struct neptun_reply *reply, struct cache_entry *entry)
+{
+    if (reply->entry != NULL)
+        cache_entry_unref(reply->entry);
+    reply->entry = entry;
+    reply->status = entry != NULL ? entry->status : reply->status;
+    reply->body = NULL;
+    reply->len = 0;
+}
+
+void reply_error(struct neptun_req *req, struct neptun_reply *reply, int status,
+                 const char *message)
+{
+    char *xml = NULL;
+    size_t len = 0;
+    if (message == NULL)
+        message = "error";
+    reply->nheaders = 0;
+    if (render_error(status, message, &xml, &len) == NEPTUN_OK && xml != NULL) {
+        if (reply_set(req, reply, status, "application/xml; charset=utf-8", xml, len) != NEPTUN_OK)
+            reply->status = status;
+    } else if (reply_set(req, reply, status, "text/plain; charset=utf-8", message,
+                         strlen(message)) != NEPTUN_OK) {
+        reply->status = status;
+    }
+    free(xml);
+    reply->no_store = 1;
+}
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+static bool is_admin_path(const char *path)
+{
+    return strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/');
+}
+
+static void answer_options(struct neptun_req *req, struct neptun_reply *reply)
+{
+    const char *allow = is_admin_path(req->path) ? "GET, HEAD, PUT, DELETE, POST, OPTIONS"
+                                                 : "GET, HEAD, OPTIONS";
+    reply->status = 204;
+    reply->no_store = 1;
+    reply_header(reply, "Allow", allow);
+    reply_header(reply, "Access-Control-Allow-Origin", "*");
+    reply_header(reply, "Access-Control-Allow-Methods", allow);
+    reply_header(reply, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+    reply_header(reply, "Access-Control-Max-Age", "86400");
+    req->route = "OPTIONS";
+}
+
+/* Turn a router result into the answer when the route did not give one. */
+static void route_result(struct neptun_req *req, struct neptun_reply *reply, int rc,
+                         const char *allow)
+{
+    switch (rc) {
+    case NEPTUN_OK:
+        if (reply->status == 0 && reply->entry == NULL)
+            reply_error(req, reply, 500, "the route gave no answer");
+        return;
+    case NEPTUN_NOT_FOUND:
+        reply_error(req, reply, 404, "not found");
+        return;
+    case NEPTUN_DECLINED:
+        if (allow != NULL) {
+            reply_error(req, reply, 405, "method not allowed");
+            reply_header(reply, "Allow", allow);
+        } else {
+            reply_error(req, reply, 404, "not found");
+        }
+        return;
+    case NEPTUN_INVALID:
+        if (reply->status == 0)
+            reply_error(req, reply, 400, "bad request");
+        return;
+    default:
+        reply_error(req, reply, 500, "internal error");
+        return;
+    }
+}
+
+static const char *cache_key(struct neptun_req *req)
+{
+    return neptun_pool_printf(req->pool, "%s\x1f%s", req->variant != NULL ? req->variant : "",
+                              req->uri);
+}
+
+void dispatch(struct neptun_req *req, struct neptun_reply *reply)
+{
+    const char *allow = NULL;
+    struct lua_worker *lua = req->worker != NULL ? req->worker->lua : NULL;
+    bool separate_admin = neptun_conf != NULL && neptun_conf->admin_host != NULL;
+    bool read = req->method == REQ_GET || req->method == REQ_HEAD;
+    int rc;
+
+    if (req->method == REQ_OPTIONS) {
+        answer_options(req, reply);
+        return;
+    }
+    if (is_admin_path(req->path) || (separate_admin && req->on_admin_listener)) {
+        if (!is_admin_path(req->path) || separate_admin != (req->on_admin_listener != 0)) {
+            reply_error(req, reply, 404, "not found");
+            return;
+        }
+        rc = router_dispatch(req, reply, &allow);
+        route_result(req, reply, rc, allow);
+        reply->no_store = 1;
+        return;
+    }
+
+    if (lua != NULL) {
+        rc = lua_on_request(lua, req, reply);
+        if (rc == NEPTUN_OK) {
+            req->route = "lua:on_request";
+            if (reply->status == 0)
+                reply->status = 200;
+            return;
+        }
+        if (rc == NEPTUN_ERROR) {
+            reply_error(req, reply, 500, "a rule failed");
+            return;
+        }
+    }
+
+    const char *key = read ? cache_key(req) : NULL;
+    if (key != NULL) {
+        struct cache_entry *e = cache_get(key, req->now);
+        if (e != NULL) {
+            reply_entry(reply, e);
+            req->route = e->route != NULL ? e->route : "cache";
+            return;
+        }
+    }
+
+    if (lua != NULL) {
+        rc = lua_route(lua, req, reply);
+        if (rc == NEPTUN_OK) {
+            req->route = "lua:route";
+            if (reply->status == 0)
+                reply->status = 200;
+            return;
+        }
+        if (rc == NEPTUN_ERROR) {
+            reply_error(req, reply, 500, "a rule failed");
+            return;
+        }
+    }
+
+    rc = router_dispatch(req, reply, &allow);
+    route_result(req, reply, rc, allow);
+    struct cache_entry *e = reply->entry;
+    if (key != NULL && rc == NEPTUN_OK && e != NULL && !reply->no_store && e->key == NULL &&
+        e->status == 200) {
+        e->route = req->route;
+        cache_put(key, e);
+    }
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+static void entry_bytes_written(const void *data, size_t len, void *arg)
+{
+    cache_entry_unref(arg);
+}
+
+static void add_header(struct evkeyvalq *h, const char *name, const char *value)
+{
+    if (name != NULL && value != NULL)
+        evhttp_add_header(h, name, value);
+}
+
+static void format_http_date(int64_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    buf[0] = '\0';
+    if (gmtime_r(&tt, &tm) != NULL)
+        evutil_date_rfc1123(buf, len, &tm);
+}
+
+/* If-Modified-Since in the RFC 1123 form; -1 when absent or unreadable. */
+static int64_t parse_http_date(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (s == NULL)
+        return -1;
+    const char *end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == NULL || *end != '\0')
+        return -1;
+    return (int64_t)timegm(&tm);
+}
+
+/* "Name: value\r\n" lines stored with a cache entry. */
+static void add_extra_headers(struct neptun_pool *pool, struct evkeyvalq *h, const char *lines)
+{
+    while (lines != NULL && *lines != '\0') {
+        const char *eol = strstr(lines, "\r\n");
+        size_t len = eol != NULL ? (size_t)(eol - lines) : strlen(lines);
+        const char *colon = memchr(lines, ':', len);
+        if (colon != NULL) {
+            char *name = neptun_pool_strndup(pool, lines, (size_t)(colon - lines));
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            char *value = neptun_pool_strndup(pool, v, len - (size_t)(v - lines));
+            add_header(h, name, value);
+        }
+        if (eol == NULL)
+            break;
+        lines = eol + 2;
+    }
+}
+
+static bool is_not_modified(struct neptun_req *req, const char *etag, int64_t last_modified)
+{
+    const char *inm = req_header(req, "If-None-Match");
+    if (inm != NULL)
+        return negotiate_etag_match(inm, etag) != 0; /* If-Modified-Since is then ignored */
+    int64_t ims = parse_http_date(req_header(req, "If-Modified-Since"));
+    return ims >= 0 && last_modified > 0 && last_modified <= ims;
+}
+
+/* Headers and body of a cached answer; returns the status to send and the
+ * body length written (for the access log). */
+static int send_entry(struct neptun_req *req, struct neptun_reply *reply, struct evkeyvalq *out,
+                      struct evbuffer *buf, size_t *sent)
+{
+    struct cache_entry *e = reply->entry;
+    bool gz = e->gz != NULL && negotiate_gzip(req_header(req, "Accept-Encoding"));
+    const char *etag = gz ? e->gz_etag : e->etag;
+    const char *body = gz ? e->gz : e->body;
+    size_t len = gz ? e->gzlen : e->len;
+    char date[64], num[32];
+    int status = e->status;
+
+    add_header(out, "ETag", etag);
+    if (e->last_modified > 0) {
+        format_http_date(e->last_modified, date, sizeof(date));
+        add_header(out, "Last-Modified", date);
+    }
+    char *cc = neptun_pool_printf(req->pool, "public, max-age=%d",
+                                  neptun_conf != NULL ? neptun_conf->cache_max_age : 60);
+    add_header(out, "Cache-Control", cc);
+    add_header(out, "Vary", "Accept-Encoding");
+    add_header(out, "Access-Control-Allow-Origin", "*");
+    add_extra_headers(req->pool, out, e->extra_headers);
+
+    if (status == 200 && is_not_modified(req, etag, e->last_modified)) {
+        *sent = 0;
+        return 304;
+    }
+    add_header(out, "Content-Type", with_charset(req->pool, e->content_type));
+    if (gz)
+        add_header(out, "Content-Encoding", "gzip");
+    if (req->method == REQ_HEAD) {
+        snprintf(num, sizeof(num), "%zu", len);
+        add_header(out, "Content-Length", num);
+        *sent = 0;
+        return status;
+    }
+    cache_entry_ref(e);
+    if (evbuffer_add_reference(buf, body, len, entry_bytes_written, e) != 0) {
+        cache_entry_unref(e);
+        return 500;
+    }
+    *sent = len;
+    return status;
+}
+
+static int send_plain(struct neptun_req *req, struct neptun_reply *reply, struct evkeyvalq *out,
+                      struct evbuffer *buf, size_t *sent)
+{
+    char num[32];
+    bool has_cc = false;
+    for (size_t i = 0; i < reply->nheaders; i++)
+        has_cc |= strcasecmp(reply->headers[i].name, "Cache-Control") == 0;
+    if (!has_cc)
+        add_header(out, "Cache-Control", "no-store");
+    if (reply->content_type != NULL)
+        add_header(out, "Content-Type", with_charset(req->pool, reply->content_type));
+    *sent = 0;
+    if (reply->status == 204 || reply->status == 304)
+        return reply->status;
+    if (req->method == REQ_HEAD) {
+        snprintf(num, sizeof(num), "%zu", reply->len);
+        add_header(out, "Content-Length", num);
+        return reply->status;
+    }
+    if (reply->len > 0 && evbuffer_add(buf, reply->body, reply->len) != 0)
+        return 500;
+    *sent = reply->len;
+    return reply->status;
+}
+
+static int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t *sent)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req->ev);
+    struct evbuffer *buf = evhttp_request_get_output_buffer(req->ev);
+    int status;
+
+    if (reply->status == 0 && reply->entry == NULL)
+        reply_error(req, reply, 500, "no answer");
+    for (size_t i = 0; i < reply->nheaders; i++)
+        add_header(out, reply->headers[i].name, reply->headers[i].value);
+    if (reply->entry != NULL) {
+        status = send_entry(req, reply, out, buf, sent);
+    } else {
+        bool public_read = (req->method == REQ_GET || req->method == REQ_HEAD) &&
+                           !is_admin_path(req->path) &&
+                           evhttp_find_header(out, "Access-Control-Allow-Origin") == NULL;
+        if (public_read)
+            add_header(out, "Access-Control-Allow-Origin", "*");
+        status = send_plain(req, reply, out, buf, sent);
+    }
+    evhttp_send_reply(req->ev, status, NULL, NULL);
+    return status;
+}
+
+/* ---- access log --------------------------------------------------------------- */
+
+/* Copy s into dst (at most cap-1 bytes), escaping quotes, backslashes and
+ * control bytes so one request stays one parseable log line. */
+static size_t log_escape(char *dst, size_t cap, const char *s)
+{
+    size_t o = 0;
+    if (s == NULL)
+        s = "-";
+    for (; *s != '\0' && o + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            dst[o++] = '\\';
+            dst[o++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    dst[o] = '\0';
+    return o;
+}
+
+static void access_log(struct neptun_req *req, int status, size_t sent)
+{
+    static _Thread_local time_t stamp_time;
+    static _Thread_local char stamp[40];
+    char line[4096], uri[2048], referer[512], agent[512];
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+
+    if (neptun_conf == NULL || neptun_conf->access_log == NULL)
+        return;
+    time_t now = (time_t)req->now;
+    if (now != stamp_time) {
+        struct tm tm;
+        if (localtime_r(&now, &tm) == NULL ||
+            strftime(stamp, sizeof(stamp), "%d/%b/%Y:%H:%M:%S %z", &tm) == 0)
+            snprintf(stamp, sizeof(stamp), "-");
+        stamp_time = now;
+    }
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
+    if (evcon != NULL)
+        evhttp_connection_get_peer(evcon, &peer, &port);
+    log_escape(uri, sizeof(uri), req->uri);
+    log_escape(referer, sizeof(referer), req_header(req, "Referer"));
+    log_escape(agent, sizeof(agent), req_header(req, "User-Agent"));
+    int n = snprintf(line, sizeof(line), "%s - %s [%s] \"%s %s HTTP/%d.%d\" %d %zu \"%s\" \"%s\"",
+                     peer != NULL ? peer : "-", req->partner != NULL ? req->partner : "-", stamp,
+                     req->method_name, uri, req->ev->major, req->ev->minor, status, sent,
+                     referer, agent);
+    if (n > 0)
+        log_access_line(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* ---- building the request ------------------------------------------------------- */
+
+static enum req_method method_of(enum evhttp_cmd_type cmd, const char **name)
+{
+    switch (cmd) {
+    case EVHTTP_REQ_GET: *name = "GET"; return REQ_GET;
+    case EVHTTP_REQ_HEAD: *name = "HEAD"; return REQ_HEAD;
+    case EVHTTP_REQ_POST: *name = "POST"; return REQ_POST;
+    case EVHTTP_REQ_PUT: *name = "PUT"; return REQ_PUT;
+    case EVHTTP_REQ_DELETE: *name = "DELETE"; return REQ_DELETE;
+    case EVHTTP_REQ_OPTIONS: *name = "OPTIONS"; return REQ_OPTIONS;
+    default: *name = "OTHER"; return REQ_OTHER;
+    }
+}
+
+/* Fill req from ev.  0, or the HTTP status to answer with (message set). */
+static int request_build(struct neptun_req *req, const char **message)
+{
+    const struct conf *conf = neptun_conf;
+    struct evhttp_request *ev = req->ev;
+
+    req->method = method_of(evhttp_request_get_command(ev), &req->method_name);
+    req->now = (int64_t)time(NULL);
+    req->uri = evhttp_request_get_uri(ev);
+    req->path = "/";
+    if (req->uri == NULL) {
+        req->uri = "/";
+        *message = "malformed request target";
+        return 400;
+    }
+    if (conf != NULL && conf->max_uri > 0 && strlen(req->uri) > conf->max_uri) {
+        *message = "request URI too long";
+        return 414;
+    }
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(ev);
+    const char *raw_path = u != NULL ? evhttp_uri_get_path(u) : NULL;
+    if (raw_path == NULL || raw_path[0] != '/' ||
+        router_decode_path(req->pool, raw_path, strlen(raw_path), &req->path) != NEPTUN_OK) {
+        req->path = "/";
+        *message = "malformed path";
+        return 400;
+    }
+    req->query_string = evhttp_uri_get_query(u);
+    if (router_parse_query(req->pool, req->query_string, &req->query, &req->nquery) != NEPTUN_OK) {
+        *message = "malformed query string";
+        return 400;
+    }
+    const char *key = req_header(req, "X-Partner-Key");
+    if (key != NULL && conf != NULL) {
+        const struct conf_secret *p = conf_match_secret(conf->partners, conf->npartners, key);
+        req->partner = p != NULL ? p->name : NULL;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(ev);
+    size_t len = in != NULL ? evbuffer_get_length(in) : 0;
+    if (conf != NULL && conf->max_body > 0 && len > conf->max_body) {
+        *message = "request body too large";
+        return 413;
+    }
+    if (len > 0) {
+        char *body = neptun_pool_alloc(req->pool, len + 1);
+        if (body == NULL || evbuffer_copyout(in, body, len) != (ev_ssize_t)len) {
+            *message = "out of memory";
+            return 500;
+        }
+        body[len] = '\0';
+        req->body = body;
+        req->body_len = len;
+    }
+    return 0;
+}
+
+static uint64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void request_handle(struct evhttp_request *ev, struct worker *worker, int on_admin_listener)
+{
+    uint64_t started = monotonic_us();
+    struct neptun_pool *pool = neptun_pool_new(REQ_POOL_HINT);
+    struct neptun_req *req = pool != NULL ? neptun_pool_calloc(pool, 1, sizeof(*req)) : NULL;
+    struct neptun_reply *reply = pool != NULL ? neptun_pool_calloc(pool, 1, sizeof(*reply)) : NULL;
+    const char *message = NULL;
+    size_t sent = 0;
+
+    if (req == NULL || reply == NULL) {
+        evhttp_send_error(ev, 500, NULL);
+        neptun_pool_free(pool);
+        return;
+    }
+    req->ev = ev;
+    req->worker = worker;
+    req->pool = pool;
+    req->on_admin_listener = on_admin_listener;
+
+    int status = request_build(req, &message);
+    if (status != 0)
+        reply_error(req, reply, status, message);
+    else
+        dispatch(req, reply);
+    status = http_send(req, reply, &sent);
+
+    access_log(req, status, sent);
+    metrics_request(req->route != NULL ? req->route : "none", status, monotonic_us() - started,
+                    worker != NULL ? worker->index : 0);
+    if (reply->entry != NULL)
+        cache_entry_unref(reply->entry);
+    neptun_pool_free(pool);
+}

@@ -1,0 +1,578 @@
+/*
+ * server.c - listeners, worker threads and signals.
+ *
+ * Every worker owns an event_base, an evhttp and its own listening socket
+ * on the same address (SO_REUSEPORT: the kernel spreads connections), plus
+ * a store read connection and a Lua state; workers share nothing mutable
+ * but the cache and the counters, which lock or use atomics themselves.
+ *
+ * The main thread only waits for signals (and script changes).  To stop, it
+ * writes to each worker's wake pipe; the worker closes its listeners, keeps
+ * answering requests that already arrived (with "Connection: close") until
+ * none is being written or a deadline passes, and leaves its loop.  No
+ * libevent object is ever touched from another thread, so libevent needs no
+ * locking.
+ *
+ * Connections are tracked per worker from their first request (TCP_NODELAY
+ * set once, the cap enforced, replies being written counted); libevent 2.1
+ * has no hook at accept time for this.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "cache.h"
+#include "conf.h"
+#include "locale.h"
+#include "log.h"
+#include "lua_host.h"
+#include "request.h"
+#include "server.h"
+#include "store.h"
+
+#define MAX_WORKERS 256
+#define CONN_BUCKETS 1024
+#define LISTEN_BACKLOG 1024
+#define MAX_SINGLE_WRITE (256 * 1024)
+#define HEADER_BLOCK_MAX (64 * 1024)
+#define DRAIN_TICK_MS 20
+#define DRAIN_DEADLINE_S 10
+#define RELOAD_DEBOUNCE_MS 200
+
+struct worker_rt;
+
+/* A connection that has sent at least one request. */
+struct conn {
+    struct evhttp_connection *evcon;
+    struct worker_rt *rt;
+    unsigned pending;        /* replies handed to libevent, not yet written */
+    struct conn *next;
+};
+
+struct worker_rt {
+    struct worker w;         /* what request.c and the handlers see */
+    pthread_t thread;
+    bool started;
+    int wake[2];             /* main thread -> worker: stop */
+    struct event *wake_ev, *drain_ev;
+    struct evhttp_bound_socket *bound, *admin_bound;
+    struct conn *conns[CONN_BUCKETS];
+    int nconns, cap;
+    unsigned inflight;
+    bool draining;
+    time_t drain_deadline;
+};
+
+struct server {
+    const struct conf *conf;
+    struct worker_rt *workers;
+    int nworkers;
+    struct event_base *base;  /* main thread: signals, file watch */
+    int inotify_fd;
+    struct event *watch_ev, *reload_ev;
+};
+
+/* ---- connections ----------------------------------------------------------- */
+
+static size_t conn_bucket(const struct evhttp_connection *evcon)
+{
+    uintptr_t p = (uintptr_t)evcon;
+    return (size_t)((p >> 4) ^ (p >> 14)) & (CONN_BUCKETS - 1);
+}
+
+static struct conn *conn_find(struct worker_rt *rt, struct evhttp_connection *evcon)
+{
+    for (struct conn *c = rt->conns[conn_bucket(evcon)]; c != NULL; c = c->next) {
+        if (c->evcon == evcon)
+            return c;
+    }
+    return NULL;
+}
+
+static void conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct conn *c = arg;
+    struct worker_rt *rt = c->rt;
+    struct conn **link = &rt->conns[conn_bucket(evcon)];
+    while (*link != NULL && *link != c)
+        link = &(*link)->next;
+    if (*link == c)
+        *link = c->next;
+    rt->inflight -= c->pending; /* replies cut off with the connection */
+    rt->nconns--;
+    free(c);
+}
+
+static struct conn *conn_add(struct worker_rt *rt, struct evhttp_connection *evcon)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->evcon = evcon;
+    c->rt = rt;
+    size_t b = conn_bucket(evcon);
+    c->next = rt->conns[b];
+    rt->conns[b] = c;
+    rt->nconns++;
+    evhttp_connection_set_closecb(evcon, conn_closed, c);
+
+    /* Nagle against delayed ACKs stalls every multi-segment reply. */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+    int one = 1;
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+        log_debug("TCP_NODELAY: %s", strerror(errno));
+    return c;
+}
+
+static void request_done(struct evhttp_request *ev, void *arg)
+{
+    struct conn *c = arg;
+    c->pending--;
+    c->rt->inflight--;
+}
+
+static void serve(struct evhttp_request *ev, struct worker_rt *rt, int admin)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+    struct conn *c = evcon != NULL ? conn_find(rt, evcon) : NULL;
+
+    if (c == NULL && evcon != NULL) {
+        if (rt->nconns >= rt->cap) {
+            evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+            evhttp_send_error(ev, 503, "Too many connections");
+            return;
+        }
+        c = conn_add(rt, evcon);
+    }
+    if (c != NULL) {
+        c->pending++;
+        rt->inflight++;
+        evhttp_request_set_on_complete_cb(ev, request_done, c);
+    }
+    if (rt->draining)
+        evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+    request_handle(ev, &rt->w, admin);
+}
+
+static void serve_public(struct evhttp_request *ev, void *arg)
+{
+    serve(ev, arg, 0);
+}
+
+static void serve_admin(struct evhttp_request *ev, void *arg)
+{
+    serve(ev, arg, 1);
+}
+
+static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
+{
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    /* libevent writes 16 KB per loop pass by default: far too little for
+     * feeds of tens of KB. */
+    if (bev != NULL)
+        bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
+    return bev;
+}
+
+/* ---- stopping a worker (on its own thread) ------------------------------------ */
+
+static void drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker_rt *rt = arg;
+    if (rt->inflight == 0 || time(NULL) >= rt->drain_deadline)
+        event_base_loopexit(rt->w.base, NULL);
+}
+
+static void wake_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker_rt *rt = arg;
+    char buf[16];
+    if (read(fd, buf, sizeof(buf)) <= 0 || rt->draining)
+        return;
+    rt->draining = true;
+    rt->drain_deadline = time(NULL) + DRAIN_DEADLINE_S;
+    if (rt->bound != NULL)
+        evhttp_del_accept_socket(rt->w.http, rt->bound);
+    if (rt->admin_bound != NULL)
+        evhttp_del_accept_socket(rt->w.admin_http, rt->admin_bound);
+    rt->bound = rt->admin_bound = NULL;
+    struct timeval tick = { 0, DRAIN_TICK_MS * 1000 };
+    rt->drain_ev = event_new(rt->w.base, -1, EV_PERSIST, drain_tick, rt);
+    if (rt->drain_ev == NULL || event_add(rt->drain_ev, &tick) != 0)
+        event_base_loopexit(rt->w.base, NULL);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker_rt *rt = arg;
+    if (event_base_dispatch(rt->w.base) < 0)
+        log_error("worker %d: event loop failed", rt->w.index);
+    locale_thread_cleanup();
+    return NULL;
+}
+
+/* ---- setting a worker up (main thread) ------------------------------------------ */
+
+/* A non-blocking listening socket on host:*port with SO_REUSEPORT.  When
+ * *port is 0 the kernel picks one and *port receives it, so the other
+ * workers bind the same. */
+static evutil_socket_t listen_on(const char *host, int *port)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    evutil_socket_t fd = -1;
+    int one = 1, rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof(portstr), "%d", *port);
+    rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        log_error("listen %s:%d: %s", host, *port, gai_strerror(rc));
+        goto out;
+    }
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, res->ai_protocol);
+    if (fd < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+        log_error("listen %s:%d: %s", host, *port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+        goto out;
+    }
+    if (*port == 0) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+            *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                   : ((struct sockaddr_in *)&ss)->sin_port);
+    }
+out:
+    if (res != NULL)
+        freeaddrinfo(res);
+    return fd;
+}
+
+static struct evhttp *http_new(struct event_base *base, const struct conf *conf)
+{
+    struct evhttp *http = evhttp_new(base);
+    if (http == NULL)
+        return NULL;
+    /* Headroom above the configured limits, so that request.c answers
+     * moderately oversized URIs (414) and bodies (413) with an XML error;
+     * libevent's own plain answer is left for grossly oversized ones. */
+    size_t max_body = conf->max_body > 0 ? conf->max_body : 1 << 20;
+    evhttp_set_max_body_size(http, (ev_ssize_t)(max_body * 2 + HEADER_BLOCK_MAX));
+    evhttp_set_max_headers_size(http, (ev_ssize_t)(conf->max_uri * 2 + HEADER_BLOCK_MAX));
+    evhttp_set_timeout(http, conf->read_timeout > 0 ? conf->read_timeout : 30);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+    evhttp_set_default_content_type(http, NULL);
+    evhttp_set_bevcb(http, make_bufferevent, NULL);
+    return http;
+}
+
+static int bind_http(struct evhttp *http, const char *host, int *port,
+                     struct evhttp_bound_socket **bound)
+{
+    evutil_socket_t fd = listen_on(host, port);
+    if (fd < 0)
+        return NEPTUN_ERROR;
+    *bound = evhttp_accept_socket_with_handle(http, fd);
+    if (*bound == NULL) {
+        close(fd);
+        log_error("listen %s:%d: evhttp refused the socket", host, *port);
+        return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
+static int worker_setup(struct worker_rt *rt, int index, const struct conf *conf,
+                        int *port, int *admin_port)
+{
+    char *err = NULL;
+    rt->w.index = index;
+    rt->cap = conf->max_connections > 0 ? conf->max_connections : 4096;
+
+    rt->w.base = event_base_new();
+    if (rt->w.base == NULL || pipe2(rt->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+        goto fail;
+    rt->wake_ev = event_new(rt->w.base, rt->wake[0], EV_READ | EV_PERSIST, wake_read, rt);
+    if (rt->wake_ev == NULL || event_add(rt->wake_ev, NULL) != 0)
+        goto fail;
+
+    rt->w.http = http_new(rt->w.base, conf);
+    if (rt->w.http == NULL)
+        goto fail;
+    evhttp_set_gencb(rt->w.http, serve_public, rt);
+    if (bind_http(rt->w.http, conf->listen_host, port, &rt->bound) != NEPTUN_OK)
+        goto fail;
+    log_info("worker %d listening on %s:%d", index, conf->listen_host, *port);
+    if (conf->admin_host != NULL) {
+        rt->w.admin_http = http_new(rt->w.base, conf);
+        if (rt->w.admin_http == NULL)
+            goto fail;
+        evhttp_set_gencb(rt->w.admin_http, serve_admin, rt);
+        if (bind_http(rt->w.admin_http, conf->admin_host, admin_port, &rt->admin_bound) != NEPTUN_OK)
+            goto fail;
+        log_info("worker %d listening on %s:%d (admin)", index, conf->admin_host, *admin_port);
+    }
+
+    if (store_open(conf->db_path, STORE_READONLY, &rt->w.store, &err) != NEPTUN_OK) {
+        log_error("worker %d: %s: %s", index, conf->db_path, err != NULL ? err : "cannot open");
+        free(err);
+        goto fail;
+    }
+    rt->w.lua = lua_worker_new(rt->w.store, index);
+    if (rt->w.lua == NULL) {
+        log_error("worker %d: cannot create the Lua state", index);
+        goto fail;
+    }
+    return NEPTUN_OK;
+fail:
+    if (rt->w.base == NULL)
+        log_error("worker %d: cannot set up its event loop", index);
+    return NEPTUN_ERROR;
+}
+
+/* Free what worker_setup made (after its thread has been joined). */
+static void worker_cleanup(struct worker_rt *rt)
+{
+    if (rt->w.http != NULL)
+        evhttp_free(rt->w.http); /* closes connections; their closecbs free the conns */
+    if (rt->w.admin_http != NULL)
+        evhttp_free(rt->w.admin_http);
+    if (rt->drain_ev != NULL)
+        event_free(rt->drain_ev);
+    if (rt->wake_ev != NULL)
+        event_free(rt->wake_ev);
+    if (rt->w.lua != NULL)
+        lua_worker_free(rt->w.lua);
+    if (rt->w.wstore != NULL)
+        store_close(rt->w.wstore);
+    if (rt->w.store != NULL)
+        store_close(rt->w.store);
+    if (rt->w.base != NULL)
+        event_base_free(rt->w.base);
+    for (int i = 0; i < 2; i++) {
+        if (rt->wake[i] >= 0)
+            close(rt->wake[i]);
+    }
+    /* Connections that never closed cleanly (none expected after evhttp_free). */
+    for (size_t b = 0; b < CONN_BUCKETS; b++) {
+        struct conn *c = rt->conns[b], *next;
+        for (; c != NULL; c = next) {
+            next = c->next;
+            free(c);
+        }
+        rt->conns[b] = NULL;
+    }
+}
+
+/* ---- main thread: signals and the script watch ------------------------------------ */
+
+static void reload_rules(const struct conf *conf, const char *why)
+{
+    if (conf->scripts_dir == NULL)
+        return;
+    log_info("reloading rules from %s (%s)", conf->scripts_dir, why);
+    if (lua_rules_reload(conf->scripts_dir) == NEPTUN_OK)
+        cache_bump_all(); /* answers shaped by the old rules are stale */
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    log_info("signal %d: stopping; finishing requests in progress", (int)sig);
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker_rt *rt = &srv->workers[i];
+        if (rt->wake[1] >= 0 && write(rt->wake[1], "s", 1) != 1)
+            log_warn("worker %d: cannot wake it: %s", i, strerror(errno));
+    }
+    event_base_loopexit(srv->base, NULL);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct server *srv = arg;
+    reload_rules(srv->conf, "SIGHUP");
+}
+
+static void on_reload_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    reload_rules(srv->conf, "a script changed");
+}
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *srv = arg;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool lua_changed = false;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *ie = (struct inotify_event *)p;
+            size_t len = ie->len > 0 ? strlen(ie->name) : 0;
+            if (len > 4 && strcmp(ie->name + len - 4, ".lua") == 0)
+                lua_changed = true;
+            p += sizeof(*ie) + ie->len;
+        }
+    }
+    /* Editors write in bursts: reload once the burst is over. */
+    struct timeval debounce = { 0, RELOAD_DEBOUNCE_MS * 1000 };
+    if (lua_changed && evtimer_add(srv->reload_ev, &debounce) != 0)
+        log_warn("script watch: cannot schedule the reload");
+}
+
+static void watch_scripts(struct server *srv)
+{
+    const struct conf *conf = srv->conf;
+    srv->inotify_fd = -1;
+    if (!conf->watch_scripts || conf->scripts_dir == NULL)
+        return;
+    srv->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (srv->inotify_fd < 0 ||
+        inotify_add_watch(srv->inotify_fd, conf->scripts_dir,
+                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE) < 0) {
+        log_warn("cannot watch %s: %s", conf->scripts_dir, strerror(errno));
+        return;
+    }
+    srv->reload_ev = evtimer_new(srv->base, on_reload_timer, srv);
+    srv->watch_ev = event_new(srv->base, srv->inotify_fd, EV_READ | EV_PERSIST, on_watch, srv);
+    if (srv->reload_ev == NULL || srv->watch_ev == NULL || event_add(srv->watch_ev, NULL) != 0)
+        log_warn("cannot watch %s", conf->scripts_dir);
+}
+
+static int worker_count(const struct conf *conf)
+{
+    long n = conf->workers > 0 ? conf->workers : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* Start every worker thread with the stop and reload signals blocked, so
+ * they reach the main thread's event loop only. */
+static int start_threads(struct server *srv)
+{
+    sigset_t block, old;
+    int rc = NEPTUN_OK;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker_rt *rt = &srv->workers[i];
+        int err = pthread_create(&rt->thread, NULL, worker_main, rt);
+        if (err != 0) {
+            log_error("worker %d: cannot start a thread: %s", i, strerror(err));
+            rc = NEPTUN_ERROR;
+            break;
+        }
+        rt->started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+int server_run(const struct conf *conf)
+{
+    struct server srv;
+    struct event *sig_term = NULL, *sig_int = NULL, *sig_hup = NULL;
+    int status = 1;
+    int port = conf->listen_port, admin_port = conf->admin_port;
+
+    memset(&srv, 0, sizeof(srv));
+    srv.conf = conf;
+    srv.inotify_fd = -1;
+    signal(SIGPIPE, SIG_IGN);
+    if (cache_init(conf->cache_bytes) != NEPTUN_OK) {
+        log_error("cannot set up the answer cache");
+        return 1;
+    }
+    srv.nworkers = worker_count(conf);
+    srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
+    srv.base = event_base_new();
+    if (srv.workers == NULL || srv.base == NULL)
+        goto out;
+    for (int i = 0; i < srv.nworkers; i++)
+        srv.workers[i].wake[0] = srv.workers[i].wake[1] = -1;
+    for (int i = 0; i < srv.nworkers; i++) {
+        if (worker_setup(&srv.workers[i], i, conf, &port, &admin_port) != NEPTUN_OK)
+            goto out;
+    }
+
+    sig_term = evsignal_new(srv.base, SIGTERM, on_stop, &srv);
+    sig_int = evsignal_new(srv.base, SIGINT, on_stop, &srv);
+    sig_hup = evsignal_new(srv.base, SIGHUP, on_hup, &srv);
+    if (sig_term == NULL || sig_int == NULL || sig_hup == NULL || event_add(sig_term, NULL) != 0 ||
+        event_add(sig_int, NULL) != 0 || event_add(sig_hup, NULL) != 0) {
+        log_error("cannot install signal handlers");
+        goto out;
+    }
+    watch_scripts(&srv);
+    if (start_threads(&srv) != NEPTUN_OK) {
+        on_stop(SIGTERM, 0, &srv);
+        goto out;
+    }
+    log_info("serving on %s:%d with %d workers", conf->listen_host, port, srv.nworkers);
+    if (event_base_dispatch(srv.base) < 0)
+        log_error("main event loop failed");
+    else
+        status = 0;
+out:
+    if (srv.workers != NULL) {
+        for (int i = 0; i < srv.nworkers; i++) {
+            if (srv.workers[i].started)
+                pthread_join(srv.workers[i].thread, NULL);
+        }
+        for (int i = 0; i < srv.nworkers; i++)
+            worker_cleanup(&srv.workers[i]);
+        free(srv.workers);
+    }
+    if (sig_term != NULL)
+        event_free(sig_term);
+    if (sig_int != NULL)
+        event_free(sig_int);
+    if (sig_hup != NULL)
+        event_free(sig_hup);
+    if (srv.watch_ev != NULL)
+        event_free(srv.watch_ev);
+    if (srv.reload_ev != NULL)
+        event_free(srv.reload_ev);
+    if (srv.inotify_fd >= 0)
+        close(srv.inotify_fd);
+    if (srv.base != NULL)
+        event_base_free(srv.base);
+    cache_cleanup();
+    if (status == 0)
+        log_info("stopped");
+    return status;
+}

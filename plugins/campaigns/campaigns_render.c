@@ -1,0 +1,324 @@
+/*
+ * campaigns_render.c - a campaign in an API entry (render.campaigns) and
+ * in feeds (XHTML): dates in the language's own forms, localised names
+ * picked along the fallback chain (marked with xml:lang when they came from
+ * another language), related items as links to their pages.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "campaigns.h"
+
+static const char *label(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                         const char *key)
+{
+    return p->host->t(rc->pool, key, rc->lang, -1);
+}
+
+const char *campaigns_related_url(const struct campaigns_plugin *p,
+                                  const struct neptun_render_ctx *rc, const xmlNode *ref)
+{
+    const char *type = p->host->xml_attr(rc->pool, ref, "type");
+    const char *slug = p->host->xml_attr(rc->pool, ref, "slug");
+    if (type == NULL || slug == NULL)
+        return NULL;
+    return p->host->pool_printf(rc->pool, "%s/%s/%s/%s", rc->base_url, rc->lang, type, slug);
+}
+
+/* "22 września 2017" for "2017-09-22"; NULL when it does not parse. */
+static const char *human_date(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                              const char *date)
+{
+    int64_t t;
+    if (date == NULL || p->host->parse_time(date, &t) != NEPTUN_OK)
+        return NULL;
+    return p->host->format_range(rc->pool, rc->lang, t, 0, NEPTUN_FMT_DATE);
+}
+
+static int write_local(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w, const xmlNode *parent, const char *child, const char *as)
+{
+    const char *got = NULL;
+    const char *text = campaigns_local_text(p, rc, parent, child, &got);
+    if (text == NULL)
+        return NEPTUN_OK;
+    return p->host->xml_write_text(rc, w, as, text, got);
+}
+
+/* date="..." and <when> of a dated element (launched, adopted, milestone). */
+static int write_dated(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w, const char *date)
+{
+    const char *when = human_date(p, rc, date);
+    if (campaigns_w_attr(w, "date", date) != NEPTUN_OK ||
+        campaigns_w_element(w, "when", when ? when : date) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+/* ---- render.campaigns ----------------------------------------------------- */
+
+static int xml_dates_and_owners(const struct campaigns_plugin *p,
+                                const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *launched = h->xml_child(rc->fields, "launched");
+    const xmlNode *adopted = h->xml_child(rc->fields, "adopted");
+    if (launched != NULL &&
+        (campaigns_w_start(w, "launched") != NEPTUN_OK ||
+         write_dated(p, rc, w, h->xml_text(rc->pool, launched)) != NEPTUN_OK ||
+         campaigns_w_end(w) != NEPTUN_OK))
+        return NEPTUN_ERROR;
+    if (adopted != NULL &&
+        (campaigns_w_start(w, "adopted") != NEPTUN_OK ||
+         write_dated(p, rc, w, h->xml_attr(rc->pool, adopted, "date")) != NEPTUN_OK ||
+         write_local(p, rc, w, adopted, "by", "by") != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK))
+        return NEPTUN_ERROR;
+    for (const xmlNode *o = h->xml_child(rc->fields, "owner"); o; o = h->xml_next(o, "owner")) {
+        if (campaigns_local_text(p, rc, o, "name", NULL) == NULL)
+            continue;
+        if (campaigns_w_start(w, "owner") != NEPTUN_OK ||
+            write_local(p, rc, w, o, "name", "name") != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
+/* <values><value>..</value></values> or <groups count><group>..</group></groups>. */
+static int xml_names(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                     xmlTextWriterPtr w, const char *list, const char *item, int with_count)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *parent = h->xml_child(rc->fields, list);
+    long n = 0;
+    for (const xmlNode *e = h->xml_child(parent, item); e; e = h->xml_next(e, item))
+        n++;
+    if (n == 0)
+        return NEPTUN_OK;
+    if (campaigns_w_start(w, list) != NEPTUN_OK ||
+        (with_count && campaigns_w_attr(w, "count", h->pool_printf(rc->pool, "%ld", n)) != NEPTUN_OK))
+        return NEPTUN_ERROR;
+    for (const xmlNode *e = h->xml_child(parent, item); e; e = h->xml_next(e, item))
+        if (write_local(p, rc, w, e, "name", item) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return campaigns_w_end(w);
+}
+
+static int xml_milestones(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                          xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *list = h->xml_child(rc->fields, "milestones");
+    if (h->xml_child(list, "milestone") == NULL)
+        return NEPTUN_OK;
+    if (campaigns_w_start(w, "milestones") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *m = h->xml_child(list, "milestone"); m; m = h->xml_next(m, "milestone"))
+        if (campaigns_w_start(w, "milestone") != NEPTUN_OK ||
+            campaigns_w_attr(w, "recommendations", h->xml_attr(rc->pool, m, "recommendations")) !=
+                NEPTUN_OK ||
+            write_dated(p, rc, w, h->xml_attr(rc->pool, m, "date")) != NEPTUN_OK ||
+            write_local(p, rc, w, m, "title", "title") != NEPTUN_OK ||
+            write_local(p, rc, w, m, "description", "description") != NEPTUN_OK ||
+            write_local(p, rc, w, m, "by", "by") != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return campaigns_w_end(w);
+}
+
+static int xml_contact(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w, const xmlNode *c)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *address = h->xml_child(c, "address");
+    if (campaigns_w_start(w, "contact") != NEPTUN_OK ||
+        campaigns_w_element(w, "name", h->xml_text(rc->pool, h->xml_child(c, "name"))) != NEPTUN_OK ||
+        write_local(p, rc, w, c, "role", "role") != NEPTUN_OK ||
+        write_local(p, rc, w, c, "organisation", "organisation") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if (address != NULL) {
+        static const char *const parts[] = {"street", "postcode", "city", "country"};
+        if (campaigns_w_start(w, "address") != NEPTUN_OK)
+            return NEPTUN_ERROR;
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+            if (campaigns_w_element(w, parts[i],
+                                    h->xml_text(rc->pool, h->xml_child(address, parts[i]))) != NEPTUN_OK)
+                return NEPTUN_ERROR;
+        if (campaigns_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    for (const xmlNode *ph = h->xml_child(c, "phone"); ph; ph = h->xml_next(ph, "phone"))
+        if (campaigns_w_element(w, "phone", h->xml_text(rc->pool, ph)) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    for (const xmlNode *e = h->xml_child(c, "email"); e; e = h->xml_next(e, "email"))
+        if (campaigns_w_element(w, "email", h->xml_text(rc->pool, e)) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return campaigns_w_end(w);
+}
+
+int campaigns_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    const struct campaigns_plugin *p = ud;
+    const struct neptun_host *h = p->host;
+    if (rc->fields == NULL)
+        return NEPTUN_OK;
+    if (campaigns_w_start_ns(w, "campaign", NEPTUN_XML_NS) != NEPTUN_OK ||
+        campaigns_w_attr(w, "kind", h->xml_attr(rc->pool, rc->fields, "kind")) != NEPTUN_OK ||
+        xml_dates_and_owners(p, rc, w) != NEPTUN_OK ||
+        xml_names(p, rc, w, "values", "value", 0) != NEPTUN_OK ||
+        xml_names(p, rc, w, "groups", "group", 1) != NEPTUN_OK || xml_milestones(p, rc, w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *c = h->xml_child(rc->fields, "contact"); c; c = h->xml_next(c, "contact"))
+        if (xml_contact(p, rc, w, c) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    for (const xmlNode *r = h->xml_child(rc->fields, "related"); r; r = h->xml_next(r, "related"))
+        if (campaigns_w_start(w, "related") != NEPTUN_OK ||
+            campaigns_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
+            campaigns_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
+            campaigns_w_attr(w, "href", campaigns_related_url(p, rc, r)) != NEPTUN_OK ||
+            campaigns_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return campaigns_w_end(w);
+}
+
+/* ---- XHTML for feeds ----------------------------------------------------- */
+
+static int xhtml_entry(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w, const char *key, const char *text, const char *got)
+{
+    if (text == NULL)
+        return NEPTUN_OK;
+    if (campaigns_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+        campaigns_w_xhtml_text(rc, w, "dd", NULL, text, got) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+/* A <dt> and a <dd><ul> of the localised names of list/item; the heading
+ * may carry a count ("11 grup"), chosen by plural rules. */
+static int xhtml_names(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                       xmlTextWriterPtr w, const char *key, const char *list, const char *item)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *parent = h->xml_child(rc->fields, list);
+    if (h->xml_child(parent, item) == NULL)
+        return NEPTUN_OK;
+    if (campaigns_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+        campaigns_w_start(w, "dd") != NEPTUN_OK || campaigns_w_start(w, "ul") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *e = h->xml_child(parent, item); e; e = h->xml_next(e, item)) {
+        const char *got = NULL;
+        const char *name = campaigns_local_text(p, rc, e, "name", &got);
+        if (campaigns_w_xhtml_text(rc, w, "li", NULL, name, got) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    if (campaigns_w_end(w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return campaigns_w_end(w);
+}
+
+static int xhtml_milestones(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
+                            xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *list = h->xml_child(rc->fields, "milestones");
+    if (h->xml_child(list, "milestone") == NULL)
+        return NEPTUN_OK;
+    if (campaigns_w_element(w, "dt", label(p, rc, "label.milestones")) != NEPTUN_OK ||
+        campaigns_w_start(w, "dd") != NEPTUN_OK || campaigns_w_start(w, "ul") != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    for (const xmlNode *m = h->xml_child(list, "milestone"); m; m = h->xml_next(m, "milestone")) {
+        const char *title_lang = NULL, *desc_lang = NULL, *by_lang = NULL;
+        const char *title = campaigns_local_text(p, rc, m, "title", &title_lang);
+        const char *desc = campaigns_local_text(p, rc, m, "description", &desc_lang);
+        const char *by = campaigns_local_text(p, rc, m, "by", &by_lang);
+        const char *count = h->xml_attr(rc->pool, m, "recommendations");
+        const char *recs = count ? h->t(rc->pool, "count.recommendations", rc->lang,
+                                        strtol(count, NULL, 10))
+                                 : NULL;
+        if (campaigns_w_start(w, "li") != NEPTUN_OK ||
+            campaigns_w_xhtml_text(rc, w, "strong", "when",
+                                   human_date(p, rc, h->xml_attr(rc->pool, m, "date")), NULL) != NEPTUN_OK ||
+            campaigns_w_text(w, " ") != NEPTUN_OK ||
+            campaigns_w_xhtml_text(rc, w, "span", "title", title, title_lang) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+        if (by != NULL && (campaigns_w_text(w, " — ") != NEPTUN_OK ||
+                           campaigns_w_xhtml_text(rc, w, "span", "by", by, by_lang) != NEPTUN_OK))
+            return NEPTUN_ERROR;
+        if (recs != NULL && (campaigns_w_text(w, " (") != NEPTUN_OK || campaigns_w_text(w, recs) != NEPTUN_OK ||
+                             campaigns_w_text(w, ")") != NEPTUN_OK))
+            return NEPTUN_ERROR;
+        if (campaigns_w_xhtml_text(rc, w, "p", "description", desc, desc_lang) != NEPTUN_OK ||
+            campaigns_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    if (campaigns_w_end(w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    return campaigns_w_end(w);
+}
+
+static int xhtml_contacts_related(const struct campaigns_plugin *p,
+                                  const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    for (const xmlNode *c = h->xml_child(rc->fields, "contact"); c; c = h->xml_next(c, "contact")) {
+        const char *line = h->xml_text(rc->pool, h->xml_child(c, "name"));
+        const char *org = campaigns_local_text(p, rc, c, "organisation", NULL);
+        const char *address = campaigns_address_line(p, rc->pool, h->xml_child(c, "address"));
+        const char *phone = h->xml_text(rc->pool, h->xml_child(c, "phone"));
+        const char *email = h->xml_text(rc->pool, h->xml_child(c, "email"));
+        if (line == NULL)
+            continue;
+        if (org != NULL)
+            line = h->pool_printf(rc->pool, "%s, %s", line, org);
+        if (address != NULL)
+            line = h->pool_printf(rc->pool, "%s, %s", line, address);
+        if (phone != NULL)
+            line = h->pool_printf(rc->pool, "%s, %s %s", line, label(p, rc, "label.phone"), phone);
+        if (email != NULL)
+            line = h->pool_printf(rc->pool, "%s, %s %s", line, label(p, rc, "label.email"), email);
+        if (xhtml_entry(p, rc, w, "label.contact", line, NULL) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    for (const xmlNode *r = h->xml_child(rc->fields, "related"); r; r = h->xml_next(r, "related")) {
+        const char *href = campaigns_related_url(p, rc, r);
+        if (href == NULL)
+            continue;
+        if (campaigns_w_element(w, "dt", label(p, rc, "label.related")) != NEPTUN_OK ||
+            campaigns_w_start(w, "dd") != NEPTUN_OK || campaigns_w_start(w, "a") != NEPTUN_OK ||
+            campaigns_w_attr(w, "href", href) != NEPTUN_OK || campaigns_w_text(w, href) != NEPTUN_OK ||
+            campaigns_w_end(w) != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
+int campaigns_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    const struct campaigns_plugin *p = ud;
+    const struct neptun_host *h = p->host;
+    const xmlNode *f = rc->fields;
+    const char *owner_lang = NULL, *by_lang = NULL;
+    if (f == NULL)
+        return NEPTUN_OK;
+    const xmlNode *adopted = h->xml_child(f, "adopted");
+    const char *launched = human_date(p, rc, h->xml_text(rc->pool, h->xml_child(f, "launched")));
+    const char *adopted_on = human_date(p, rc, h->xml_attr(rc->pool, adopted, "date"));
+    const char *adopted_by = campaigns_local_text(p, rc, adopted, "by", &by_lang);
+    const char *owner = campaigns_local_text(p, rc, h->xml_child(f, "owner"), "name", &owner_lang);
+    if (adopted_on != NULL && adopted_by != NULL)
+        adopted_on = h->pool_printf(rc->pool, "%s — %s", adopted_on, adopted_by);
+    else
+        by_lang = NULL;
+
+    if (campaigns_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
+        campaigns_w_attr(w, "class", "campaign") != NEPTUN_OK || campaigns_w_start(w, "dl") != NEPTUN_OK ||
+        xhtml_entry(p, rc, w, "label.launched", launched, NULL) != NEPTUN_OK ||
+        xhtml_entry(p, rc, w, "label.adopted", adopted_on, by_lang) != NEPTUN_OK ||
+        xhtml_entry(p, rc, w, "label.owner", owner, owner_lang) != NEPTUN_OK ||
+        xhtml_names(p, rc, w, "label.values", "values", "value") != NEPTUN_OK ||
+        xhtml_names(p, rc, w, "label.groups", "groups", "group") != NEPTUN_OK ||
+        xhtml_milestones(p, rc, w) != NEPTUN_OK || xhtml_contacts_related(p, rc, w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if (campaigns_w_end(w) != NEPTUN_OK) /* </dl> */
+        return NEPTUN_ERROR;
+    return campaigns_w_end(w);
+}

@@ -1,0 +1,149 @@
+"""Lua rules in the real server: hostile hooks answer 500 quickly and harm
+nothing else, reloads (SIGHUP, POST /admin/reload) take effect only when
+every script compiles, check-scripts reports a broken rule, and partner
+answers are cached apart from the default ones."""
+import os
+import shutil
+import signal
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+import harness
+
+PARTNER = {"X-Partner-Key": harness.PARTNER_KEY}
+
+HOSTILE = r"""
+local attacks = {
+  loop = function() while true do end end,
+  pcall_loop = function() while true do pcall(function() while true do end end) end end,
+  memory = function() local s = string.rep("x", 1 << 30) end,
+  tables = function() local t = {} local i = 0 while true do i = i + 1 t[i] = {i} end end,
+  recursion = function() local function f() return f() + 1 end f() end,
+  pattern = function() string.find(string.rep("a", 50000), ".-.-.-.-.-.-b") end,
+  os = function() os.execute("touch /tmp/neptun-lua-pwned") end,
+  io = function() io.open("/etc/passwd") end,
+  error = function() error("deliberate") end,
+}
+function on_request(req)
+  local attack = attacks[req.query.attack or ""]
+  if attack then attack() end
+end
+"""
+
+VERSION = """
+function on_request(req)
+  if req.query.version then return {status = 200, body = "%s"} end
+end
+"""
+
+
+def scripts_dir(files):
+    d = tempfile.mkdtemp(prefix="neptun-lua-scripts-")
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return d
+
+
+def wait_for(fn, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if fn():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_hostile_hooks_answer_500_fast_and_the_next_request_works():
+    d = scripts_dir({"10-hostile.lua": HOSTILE})
+    try:
+        with harness.Server(scripts=d) as s:
+            for attack in ("loop", "pcall_loop", "memory", "tables", "recursion", "pattern",
+                           "os", "io", "error"):
+                t0 = time.time()
+                r = s.get("/pl/events?attack=" + attack)
+                took = time.time() - t0
+                assert r.status == 500, (attack, r)
+                assert took < 2.0, (attack, took)
+                r = s.get("/pl/events")
+                assert r.status == 200, (attack, r)
+            assert not os.path.exists("/tmp/neptun-lua-pwned")
+            log = s.log()
+            assert "script 10-hostile.lua:" in log, log[-2000:]
+            assert "instruction budget" in log and "not enough memory" in log, log[-2000:]
+            metrics = s.get("/metrics").text
+            assert "10-hostile.lua" in metrics, metrics
+    finally:
+        shutil.rmtree(d)
+
+
+def test_sighup_and_admin_reload_take_effect_and_a_broken_rule_keeps_the_old_set():
+    d = scripts_dir({"50-version.lua": VERSION % "one"})
+    try:
+        with harness.Server(scripts=d, conf_extra="watch_scripts off") as s:
+            assert s.get("/pl/events?version=1").text == "one"
+            with open(os.path.join(d, "50-version.lua"), "w") as f:
+                f.write(VERSION % "two")
+            s.signal(signal.SIGHUP)
+            assert wait_for(lambda: s.get("/pl/events?version=1").text == "two"), s.log()[-2000:]
+
+            with open(os.path.join(d, "60-broken.lua"), "w") as f:
+                f.write("function on_request(req)\n  return {\nend\n")
+            s.signal(signal.SIGHUP)
+            assert wait_for(lambda: "60-broken.lua:3:" in s.log()), s.log()[-2000:]
+            r = s.admin("POST", "/admin/reload")
+            assert r.status >= 400, r
+            assert s.get("/pl/events?version=1").text == "two"
+            p = harness.neptun("check-scripts", d)
+            assert p.returncode != 0, p
+            assert "60-broken.lua" in p.stdout + p.stderr, p
+
+            os.unlink(os.path.join(d, "60-broken.lua"))
+            with open(os.path.join(d, "50-version.lua"), "w") as f:
+                f.write(VERSION % "three")
+            r = s.admin("POST", "/admin/reload")
+            assert r.status in (200, 204), r
+            assert s.get("/pl/events?version=1").text == "three"
+    finally:
+        shutil.rmtree(d)
+
+
+def item_titles(body):
+    root = ET.fromstring(body)
+    return [t.text or "" for t in root.iter("title")][1:]  # skip the channel's
+
+
+def test_partner_and_default_answers_are_cached_apart():
+    shipped = os.path.join(harness.SOURCE, "scripts")
+    with harness.Server(scripts=shipped) as s:
+        plain1 = s.get("/pl/events.rss")
+        partner1 = s.get("/pl/events.rss", headers=PARTNER)
+        plain2 = s.get("/pl/events.rss")
+        partner2 = s.get("/pl/events.rss", headers=PARTNER)
+        for r in (plain1, partner1, plain2, partner2):
+            assert r.status == 200, r
+        assert plain1.body == plain2.body and partner1.body == partner2.body
+        assert plain1.headers["etag"] != partner1.headers["etag"]
+        assert item_titles(partner1.body), partner1.body[:500]
+        assert all(t.startswith("[Sopot] ") for t in item_titles(partner1.body))
+        assert not any(t.startswith("[Sopot] ") for t in item_titles(plain1.body))
+        # forums are not shown to the partner at all
+        r = s.get("/pl/forums.rss", headers=PARTNER)
+        assert r.status == 200 and item_titles(r.body) == [], r
+
+
+def test_lua_route_upcoming_rss():
+    shipped = os.path.join(harness.SOURCE, "scripts")
+    with harness.Server(scripts=shipped) as s:
+        r = s.get("/en/upcoming.rss")
+        assert r.status == 200, r
+        assert r.headers["content-type"].startswith("application/rss+xml"), r.headers
+        root = ET.fromstring(r.body)
+        assert root.tag == "rss" and root.get("version") == "2.0"
+        assert root.find("channel/language").text == "en"
+        assert s.get("/xx/upcoming.rss").status == 404
+
+
+if __name__ == "__main__":
+    harness.main(globals())

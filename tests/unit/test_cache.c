@@ -1,0 +1,211 @@
+/*
+ * test_cache.c - ETags of both representations, invalidation by
+ * generation and by expiry, the byte bound, and reference counts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "types.h"
+#include "check.h"
+
+#define NOW 1500000000
+
+/* A compressible body of len bytes that differs by seed. */
+static char *make_body(size_t len, int seed)
+{
+    char *b = malloc(len + 1);
+    if (b == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        b[i] = (char)('a' + (i / 7 + (size_t)seed) % 26);
+    b[len] = '\0';
+    return b;
+}
+
+static void test_etags(void)
+{
+    char *body = make_body(4096, 1);
+    struct cache_entry *a = cache_entry_new(200, "application/xml; charset=utf-8", body, 4096, NOW,
+                                            CACHE_DEP_ALL, 0);
+    struct cache_entry *b = cache_entry_new(200, "application/xml; charset=utf-8", body, 4096, NOW,
+                                            CACHE_DEP_ALL, 0);
+    body[100] = '#';
+    struct cache_entry *c = cache_entry_new(200, "application/xml; charset=utf-8", body, 4096, NOW,
+                                            CACHE_DEP_ALL, 0);
+    struct cache_entry *small = cache_entry_new(200, "text/plain", "ok\n", 3, NOW, CACHE_DEP_NONE, 0);
+    CHECK(a != NULL && b != NULL && c != NULL && small != NULL);
+    if (a == NULL || b == NULL || c == NULL || small == NULL)
+        goto out;
+    CHECK(a->len == 4096 && memcmp(a->body, body, 100) == 0);
+    CHECK(a->etag[0] == '"' && a->etag[strlen(a->etag) - 1] == '"');
+    CHECK(a->gz != NULL && a->gzlen > 0 && a->gzlen < a->len);
+    CHECK(a->gz != NULL && (unsigned char)a->gz[0] == 0x1f && (unsigned char)a->gz[1] == 0x8b);
+    CHECK(strcmp(a->etag, a->gz_etag) != 0);             /* each representation its own */
+    CHECK(a->gz_etag[0] == '"');
+    CHECK_STR(a->etag, b->etag);                          /* same bytes, same tag */
+    CHECK_STR(a->gz_etag, b->gz_etag);
+    CHECK(strcmp(a->etag, c->etag) != 0);                 /* one byte changed */
+    CHECK(small->gz == NULL && small->gz_etag[0] == '\0'); /* not worth compressing */
+    CHECK(small->last_modified == NOW && small->status == 200);
+    CHECK(cache_entry_new(200, "text/plain", "x", 1, NOW, TYPES_MAX + 5, 0) == NULL);
+out:
+    cache_entry_unref(a);
+    cache_entry_unref(b);
+    cache_entry_unref(c);
+    cache_entry_unref(small);
+    free(body);
+}
+
+static struct cache_entry *put(const char *key, const char *text, int dep, int64_t expires)
+{
+    struct cache_entry *e = cache_entry_new(200, "application/xml", text, strlen(text), NOW, dep,
+                                            expires);
+    if (e != NULL) {
+        cache_put(key, e);
+        cache_entry_unref(e);
+    }
+    return e;
+}
+
+static int present(const char *key, int64_t now)
+{
+    struct cache_entry *e = cache_get(key, now);
+    cache_entry_unref(e);
+    return e != NULL;
+}
+
+static void test_generations(void)
+{
+    uint64_t hits0, misses0, hits1, misses1;
+    cache_stats(&hits0, &misses0, NULL, NULL);
+
+    put("\x1f/pl/events", "events", 0, 0);
+    put("\x1f/pl/forums", "forums", 1, 0);
+    put("\x1f/pl/feed.rss", "all", CACHE_DEP_ALL, 0);
+    put("\x1f/", "service", CACHE_DEP_NONE, 0);
+    put("\x1f/pl/events.ics", "ics", 0, NOW + 60);
+    put("sopot\x1f/pl/events", "events for sopot", 0, 0);
+
+    struct cache_entry *e = cache_get("\x1f/pl/events", NOW);
+    CHECK(e != NULL && e->len == 6 && memcmp(e->body, "events", 6) == 0);
+    cache_entry_unref(e);
+    e = cache_get("sopot\x1f/pl/events", NOW);
+    CHECK(e != NULL && e->len == 16);                     /* variants are separate */
+    cache_entry_unref(e);
+    CHECK(present("\x1f/pl/nothing", NOW) == 0);
+
+    /* expiry at the next scheduled publication */
+    CHECK(present("\x1f/pl/events.ics", NOW + 59) == 1);
+    CHECK(present("\x1f/pl/events.ics", NOW + 60) == 0);
+
+    /* an edit to events leaves forums alone, but not the all-types feed */
+    cache_bump(0);
+    CHECK(present("\x1f/pl/events", NOW) == 0);
+    CHECK(present("sopot\x1f/pl/events", NOW) == 0);
+    CHECK(present("\x1f/pl/forums", NOW) == 1);
+    CHECK(present("\x1f/pl/feed.rss", NOW) == 0);
+    CHECK(present("\x1f/", NOW) == 1);
+
+    /* rendered before a write, stored after it: never served */
+    struct cache_entry *stale = cache_entry_new(200, "application/xml", "old", 3, NOW, 1, 0);
+    cache_bump(1);
+    if (stale != NULL) {
+        cache_put("\x1f/pl/forums", stale);
+        cache_entry_unref(stale);
+    }
+    CHECK(present("\x1f/pl/forums", NOW) == 0);
+
+    /* a rules reload invalidates everything */
+    put("\x1f/pl/forums", "forums", 1, 0);
+    CHECK(present("\x1f/pl/forums", NOW) == 1);
+    cache_bump_all();
+    CHECK(present("\x1f/pl/forums", NOW) == 0);
+    CHECK(present("\x1f/", NOW) == 0);
+
+    cache_stats(&hits1, &misses1, NULL, NULL);
+    CHECK(hits1 > hits0 && misses1 > misses0);
+}
+
+static void test_refcount(void)
+{
+    put("\x1fkeep", "first version", CACHE_DEP_NONE, 0);
+    struct cache_entry *held = cache_get("\x1fkeep", NOW);
+    CHECK(held != NULL);
+    /* replaced while a reply still writes it: the bytes stay valid */
+    put("\x1fkeep", "second version", CACHE_DEP_NONE, 0);
+    if (held != NULL) {
+        CHECK(held->len == 13 && memcmp(held->body, "first version", 13) == 0);
+        cache_entry_unref(held);
+    }
+    struct cache_entry *now = cache_get("\x1fkeep", NOW);
+    CHECK(now != NULL && now->len == 14);
+    if (now != NULL) {
+        cache_entry_ref(now);
+        cache_entry_unref(now);
+        cache_entry_unref(now);
+    }
+    /* the same entry under a second key is refused (it has its key) */
+    struct cache_entry *e = cache_entry_new(200, "text/plain", "once", 4, NOW, CACHE_DEP_NONE, 0);
+    if (e != NULL) {
+        cache_put("\x1fone", e);
+        cache_put("\x1ftwo", e);
+        cache_entry_unref(e);
+    }
+    CHECK(present("\x1fone", NOW) == 1);
+    CHECK(present("\x1ftwo", NOW) == 0);
+}
+
+static void test_bound(void)
+{
+    const size_t max = 16 * 64 * 1024; /* 64 KB per shard */
+    size_t bytes = 0, entries = 0;
+    char key[64];
+    CHECK(cache_init(max) == 0);
+    char *body = make_body(8000, 3);
+    for (int i = 0; i < 2000 && body != NULL; i++) {
+        snprintf(key, sizeof(key), "\x1f/pl/events?page=%d", i);
+        body[0] = (char)('a' + i % 26);
+        struct cache_entry *e = cache_entry_new(200, "application/xml", body, 8000, NOW,
+                                                CACHE_DEP_ALL, 0);
+        if (e != NULL) {
+            cache_put(key, e);
+            cache_entry_unref(e);
+        }
+    }
+    cache_stats(NULL, NULL, &bytes, &entries);
+    CHECK(bytes <= max);
+    CHECK(entries > 16 && entries < 2000);
+    /* the most recent survive, the oldest went first */
+    CHECK(present("\x1f/pl/events?page=1999", NOW) == 1);
+    CHECK(present("\x1f/pl/events?page=0", NOW) == 0);
+
+    /* an answer bigger than a shard's share is not kept */
+    char *huge = make_body(200000, 4);
+    if (huge != NULL) {
+        struct cache_entry *e = cache_entry_new(200, "application/xml", huge, 200000, NOW,
+                                                CACHE_DEP_ALL, 0);
+        if (e != NULL) {
+            cache_put("\x1fhuge", e);
+            cache_entry_unref(e);
+        }
+        CHECK(present("\x1fhuge", NOW) == 0);
+    }
+    free(huge);
+    free(body);
+}
+
+int main(void)
+{
+    CHECK(cache_init(8u << 20) == 0);
+    test_etags();
+    test_generations();
+    test_refcount();
+    test_bound();
+    cache_cleanup();
+    size_t bytes = 1, entries = 1;
+    cache_stats(NULL, NULL, &bytes, &entries);
+    CHECK(bytes == 0 && entries == 0);
+    CHECK_DONE();
+}

@@ -1,0 +1,384 @@
+/*
+ * test_lua.c - the Lua rule sandbox and hooks, without a server.
+ *
+ * Hooks are called with hand-built requests and no store.  The hostile
+ * scripts each must end with an error (never a crash) well within 2 s, and
+ * the next call must work as if nothing happened.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "lua_host.h"
+#include "render.h"
+#include "request.h"
+
+static char scripts_dir[] = "/tmp/neptun-test-lua-XXXXXX";
+
+static void write_script(const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", scripts_dir, name);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static void remove_script(const char *name)
+{
+    char path[512];
+
+    snprintf(path, sizeof path, "%s/%s", scripts_dir, name);
+    unlink(path);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void init_req(struct neptun_req *req, const char *path)
+{
+    memset(req, 0, sizeof *req);
+    req->pool = neptun_pool_new(4096);
+    req->method = REQ_GET;
+    req->method_name = "GET";
+    req->uri = path;
+    req->path = path;
+    req->lang = "pl";
+    req->now = 1500000000;
+}
+
+/* One request through on_request; returns the hook's result. */
+static int request(struct lua_worker *lw, const char *path, char *body, size_t size,
+                   const char **variant)
+{
+    struct neptun_req req;
+    struct neptun_reply reply;
+    int rc;
+
+    init_req(&req, path);
+    memset(&reply, 0, sizeof reply);
+    rc = lua_on_request(lw, &req, &reply);
+    if (body != NULL) {
+        body[0] = '\0';
+        if (rc == NEPTUN_OK && reply.body != NULL)
+            snprintf(body, size, "%.*s", (int)reply.len, reply.body);
+    }
+    if (variant != NULL)
+        *variant = req.variant != NULL ? strdup(req.variant) : NULL;
+    neptun_pool_free(req.pool);
+    return rc;
+}
+
+static const char hostile_script[] =
+    "-- every attack runs on its own path\n"
+    "local attacks = {\n"
+    "  ['/os-execute'] = function() os.execute('touch /tmp/neptun-pwned') end,\n"
+    "  ['/os-exit'] = function() os.exit(1) end,\n"
+    "  ['/os-getenv'] = function() return os.getenv('HOME') end,\n"
+    "  ['/io-open'] = function() io.open('/etc/passwd') end,\n"
+    "  ['/require'] = function() require('os') end,\n"
+    "  ['/loadlib'] = function() package.loadlib('libc.so.6', 'system') end,\n"
+    "  ['/dofile'] = function() dofile('/etc/passwd') end,\n"
+    "  ['/loadfile'] = function() loadfile('/etc/passwd') end,\n"
+    "  ['/dump'] = function() assert(load(string.dump(function() end))) end,\n"
+    "  ['/binary'] = function() assert(load('\\27LuaT\\0\\25\\147\\r\\n\\26\\n', 'x', 'b')) end,\n"
+    "  ['/debug'] = function() debug.sethook() end,\n"
+    "  ['/gc'] = function() collectgarbage('stop') end,\n"
+    "  ['/coroutine'] = function() coroutine.wrap(function() end)() end,\n"
+    "  ['/strmeta'] = function() getmetatable('').__index = {} end,\n"
+    "  ['/strmeta2'] = function() setmetatable('', {}) end,\n"
+    "  ['/shared'] = function() string.upper = function() return 'pwned' end end,\n"
+    "  ['/shared-rawset'] = function() rawset(string, 'upper', nil) end,\n"
+    "  ['/shared-env'] = function() setmetatable(_ENV, nil) end,\n"
+    "  ['/shared-neptun'] = function() neptun.log = nil end,\n"
+    "  ['/shared-config'] = function() neptun.config.base_url = 'http://evil' end,\n"
+    "  ['/shared-pairs'] = function() local _, t = pairs(string); t.upper = nil;\n"
+    "                                  error('pairs handed out ' .. type(t)) end,\n"
+    "  ['/gc-bomb'] = function() setmetatable({}, {__gc = function() while true do end end}) end,\n"
+    "  ['/loop'] = function() while true do end end,\n"
+    "  ['/loop-pcall'] = function() while true do pcall(function() while true do end end) end end,\n"
+    "  ['/rep-bomb'] = function() local s = string.rep('x', 1 << 30) end,\n"
+    "  ['/rep-method'] = function() local s = ('x'):rep(1 << 40) end,\n"
+    "  ['/concat-bomb'] = function() local s = 'x'; while true do s = s .. s end end,\n"
+    "  ['/table-bomb'] = function() local t = {}; local i = 0\n"
+    "      while true do i = i + 1; t[i] = {i, i, i} end end,\n"
+    "  ['/recursion'] = function() local function f(n) return f(n + 1) + 1 end; f(1) end,\n"
+    "  ['/format'] = function() string.format('%099999999d', 1) end,\n"
+    "  ['/format-big'] = function() local s = string.rep('x', 9000000)\n"
+    "      string.format('%s%s', s, s) end,\n"
+    "  ['/pattern'] = function() string.find(string.rep('a', 50000), '.-.-.-.-.-.-b') end,\n"
+    "  ['/pattern-gsub'] = function() string.gsub(string.rep('a', 50000), '(.-)(.-)(.-)b', '') end,\n"
+    "  ['/pattern-match'] = function() ('a'):rep(30000):match('a-a-a-a-a-a-b') end,\n"
+    "  ['/sort'] = function() local t = {} for i = 1, 1000 do t[i] = i end\n"
+    "      table.sort(t, function(a, b) while true do end end) end,\n"
+    "}\n"
+    "evil_global = 'from the hostile script'\n"
+    "function on_request(req)\n"
+    "  local attack = attacks[req.path]\n"
+    "  if attack then attack() end\n"
+    "end\n";
+
+static const char good_script[] =
+    "function on_request(req)\n"
+    "  if req.path == '/ok' then\n"
+    "    if evil_global ~= nil then return {status = 500, body = 'leaked global'} end\n"
+    "    if ('abc'):upper() ~= 'ABC' or string.upper('x') ~= 'X' then\n"
+    "      return {status = 500, body = 'string library changed'} end\n"
+    "    if neptun.log == nil or neptun.config.base_url == 'http://evil' then\n"
+    "      return {status = 500, body = 'neptun changed'} end\n"
+    "    if string.find('hello world', 'o w') ~= 5 then return {status = 500, body = 'find'} end\n"
+    "    local k, v = string.match('key = value', '^(%w+)%s*=%s*(.-)$')\n"
+    "    if k ~= 'key' or v ~= 'value' then return {status = 500, body = 'match'} end\n"
+    "    local s = string.gsub('a-b-c', '-', '+')\n"
+    "    if s ~= 'a+b+c' then return {status = 500, body = 'gsub'} end\n"
+    "    local n = 0 for w in string.gmatch('one two three', '%a+') do n = n + 1 end\n"
+    "    if n ~= 3 then return {status = 500, body = 'gmatch'} end\n"
+    "    if ('f(a(b)c)d'):match('%b()') ~= '(a(b)c)' then\n"
+    "      return {status = 500, body = 'balance'} end\n"
+    "    if ('THE (quick) fox'):find('%f[%a]%a+', 5) ~= 6 then return {status = 500, body = 'frontier'} end\n"
+    "    if ('hello'):gsub('l+', function(m) return '<' .. m .. '>' end) ~= 'he<ll>o' then\n"
+    "      return {status = 500, body = 'gsub fn'} end\n"
+    "    if ('x=1, y=2'):gsub('(%w+)=(%w+)', '%2=%1') ~= '1=x, 2=y' then\n"
+    "      return {status = 500, body = 'gsub repl'} end\n"
+    "    local f = load('return 1 + 1'); if f() ~= 2 then return {status = 500, body = 'load'} end\n"
+    "    return {status = 200, headers = {['Content-Type'] = 'text/plain'}, body = 'fine'}\n"
+    "  end\n"
+    "  if req.path == '/variant' then req.variant = 'sopot' end\n"
+    "end\n";
+
+static const char *const attacks[] = {
+    "/os-execute", "/os-exit", "/os-getenv", "/io-open", "/require", "/loadlib", "/dofile",
+    "/loadfile", "/dump", "/binary", "/debug", "/gc", "/coroutine", "/strmeta", "/strmeta2",
+    "/shared", "/shared-rawset", "/shared-env", "/shared-neptun", "/shared-config",
+    "/shared-pairs", "/gc-bomb", "/loop", "/loop-pcall", "/rep-bomb", "/rep-method",
+    "/concat-bomb", "/table-bomb", "/recursion", "/format", "/format-big", "/pattern",
+    "/pattern-gsub", "/pattern-match", "/sort", NULL
+};
+
+static void test_hostile(struct lua_worker *lw)
+{
+    char body[256];
+
+    CHECK(request(lw, "/ok", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK_STR(body, "fine");
+    for (size_t i = 0; attacks[i] != NULL; i++) {
+        double start = now_s();
+        int rc = request(lw, attacks[i], NULL, 0, NULL);
+        double took = now_s() - start;
+        if (rc != NEPTUN_ERROR || took > 1.0)
+            fprintf(stderr, "attack %s: rc %d after %.3f s\n", attacks[i], rc, took);
+        CHECK(rc == NEPTUN_ERROR);
+        CHECK(took < 1.0);
+        rc = request(lw, "/ok", body, sizeof body, NULL);
+        CHECK(rc == NEPTUN_OK);
+        if (strcmp(body, "fine") != 0)
+            fprintf(stderr, "after attack %s: %s\n", attacks[i], body);
+        CHECK_STR(body, "fine");
+    }
+    CHECK(access("/tmp/neptun-pwned", F_OK) != 0);
+}
+
+static void test_variant(struct lua_worker *lw)
+{
+    const char *variant = NULL;
+
+    CHECK(request(lw, "/variant", NULL, 0, &variant) == NEPTUN_DECLINED);
+    CHECK_STR(variant, "sopot");
+    free((void *)variant);
+    CHECK(request(lw, "/nothing", NULL, 0, &variant) == NEPTUN_DECLINED);
+    CHECK(variant == NULL);
+}
+
+static const char item_script[] =
+    "function on_item(item, ctx)\n"
+    "  if item.status == 'draft' then return false end\n"
+    "  if ctx.partner == 'sopot' then\n"
+    "    item.title = '[Sopot] ' .. item.title\n"
+    "    table.insert(item.tags, 'sopot')\n"
+    "    item.links[#item.links + 1] = {rel = 'related', href = 'https://sopot.pl/'}\n"
+    "  end\n"
+    "end\n"
+    "function on_feed(feed, ctx)\n"
+    "  feed.title = feed.title .. ' (' .. ctx.lang .. ')'\n"
+    "  feed.ttl = 60\n"
+    "end\n"
+    "neptun.route('GET', '/{lang}/hello/{name}.txt', function(req, params)\n"
+    "  return {status = 200, headers = {['Content-Type'] = 'text/plain; charset=utf-8'},\n"
+    "          body = params.lang .. ':' .. params.name .. ':' .. #neptun.items{type = 'events'}}\n"
+    "end)\n"
+    "neptun.route('GET', '/{lang}/rss', function(req, params)\n"
+    "  return neptun.xml_rss({title = 'T & <co>', link = 'http://x/', description = 'd',\n"
+    "                         language = params.lang, self = 'http://x/rss'},\n"
+    "                        {{title = 'a \"quoted\" <item>', link = 'http://x/a',\n"
+    "                          categories = {'x'}}})\n"
+    "end)\n";
+
+static void test_item_feed_route(struct lua_worker *lw)
+{
+    struct neptun_req req;
+    struct neptun_reply reply;
+    struct neptun_text texts[1] = { { "pl", "Forum", "Streszczenie", NULL } };
+    const char *tags[1] = { "forum" };
+    struct neptun_item item;
+    struct render_feed feed;
+    int keep = -1;
+
+    init_req(&req, "/pl/events");
+    req.partner = "sopot";
+    memset(&item, 0, sizeof item);
+    item.type = "events";
+    item.slug = "forum";
+    item.status = NEPTUN_STATUS_PUBLISHED;
+    item.texts = texts;
+    item.ntexts = 1;
+    item.tags = tags;
+    item.ntags = 1;
+    CHECK(lua_on_item(lw, &req, &item, "pl", &keep) == NEPTUN_OK);
+    CHECK(keep == 1);
+    CHECK_STR(item.texts[0].title, "[Sopot] Forum");
+    CHECK_STR(texts[0].title, "Forum"); /* the original array is untouched */
+    CHECK(item.ntags == 2 && strcmp(item.tags[1], "sopot") == 0);
+    CHECK(item.nlinks == 1 && strcmp(item.links[0].href, "https://sopot.pl/") == 0);
+
+    item.status = NEPTUN_STATUS_DRAFT;
+    CHECK(lua_on_item(lw, &req, &item, "pl", &keep) == NEPTUN_OK);
+    CHECK(keep == 0);
+
+    memset(&feed, 0, sizeof feed);
+    feed.pool = req.pool;
+    feed.lang = "pl";
+    feed.title = "Wydarzenia";
+    feed.description = "opis";
+    CHECK(lua_on_feed(lw, &req, &feed) == NEPTUN_OK);
+    CHECK_STR(feed.title, "Wydarzenia (pl)");
+    CHECK(feed.ttl == 60);
+    neptun_pool_free(req.pool);
+
+    init_req(&req, "/en/hello/world.txt");
+    req.lang = NULL;
+    memset(&reply, 0, sizeof reply);
+    CHECK(lua_route(lw, &req, &reply) == NEPTUN_OK);
+    CHECK(reply.status == 200);
+    CHECK_STR(reply.content_type, "text/plain; charset=utf-8");
+    CHECK_STR(reply.body, "en:world:0");
+    CHECK_STR(req.lang, "en");
+    neptun_pool_free(req.pool);
+
+    init_req(&req, "/en/rss");
+    memset(&reply, 0, sizeof reply);
+    CHECK(lua_route(lw, &req, &reply) == NEPTUN_OK);
+    CHECK(reply.body != NULL && strstr(reply.body, "<title>T &amp; &lt;co&gt;</title>") != NULL);
+    CHECK(reply.body != NULL && strstr(reply.body, "<rss version=\"2.0\"") != NULL);
+    CHECK(reply.body != NULL && strstr(reply.body, "<category>x</category>") != NULL);
+    CHECK_STR(reply.content_type, "application/xml; charset=utf-8");
+    neptun_pool_free(req.pool);
+
+    init_req(&req, "/en/nothing.txt");
+    memset(&reply, 0, sizeof reply);
+    CHECK(lua_route(lw, &req, &reply) == NEPTUN_DECLINED);
+    neptun_pool_free(req.pool);
+}
+
+static void test_reload(struct lua_worker *lw)
+{
+    struct neptun_req pinned;
+    struct neptun_reply reply;
+    char body[64];
+    uint64_t gen;
+
+    write_script("50-version.lua",
+                 "function on_request(req) if req.path == '/version' then\n"
+                 "  return {body = 'one'} end end\n");
+    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
+    CHECK(request(lw, "/version", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK_STR(body, "one");
+
+    /* a broken script keeps the old set */
+    gen = lua_rules_generation();
+    write_script("60-broken.lua", "function on_request(req)\n  return {\nend\n");
+    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_ERROR);
+    CHECK(lua_rules_generation() == gen);
+    CHECK(lua_rules_check(scripts_dir) > 0);
+    remove_script("60-broken.lua");
+    write_script("60-broken.lua", "while true do end\n");
+    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_ERROR);
+    remove_script("60-broken.lua");
+    CHECK(request(lw, "/version", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK_STR(body, "one");
+
+    /* a request in progress keeps its rules; the next one sees the new */
+    init_req(&pinned, "/version");
+    memset(&reply, 0, sizeof reply);
+    CHECK(lua_on_request(lw, &pinned, &reply) == NEPTUN_OK);
+    write_script("50-version.lua",
+                 "function on_request(req) if req.path == '/version' then\n"
+                 "  return {body = 'two'} end end\n");
+    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
+    CHECK(lua_rules_generation() == gen + 1);
+    memset(&reply, 0, sizeof reply);
+    CHECK(lua_on_request(lw, &pinned, &reply) == NEPTUN_OK);
+    CHECK(reply.body != NULL && strcmp(reply.body, "one") == 0);
+    neptun_pool_free(pinned.pool);
+    CHECK(request(lw, "/version", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK_STR(body, "two");
+    CHECK(lua_rules_has("on_request"));
+    CHECK(lua_rules_has("on_item"));
+    remove_script("50-version.lua");
+}
+
+static void test_check_scripts(void)
+{
+    const char *src = getenv("NEPTUN_SOURCE_DIR");
+    char shipped[1024];
+
+    snprintf(shipped, sizeof shipped, "%s/scripts", src != NULL ? src : ".");
+    CHECK(lua_rules_check(shipped) == 0);
+    write_script("70-test.lua", "function test_good() assert(1 + 1 == 2) end\n"
+                                "function test_bad() assert(false, 'expected') end\n"
+                                "function test_loop() while true do end end\n");
+    CHECK(lua_rules_check(scripts_dir) == 2);
+    remove_script("70-test.lua");
+    CHECK(lua_rules_check("/nonexistent/neptun") == -1);
+}
+
+int main(void)
+{
+    struct lua_worker *lw;
+
+    if (mkdtemp(scripts_dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    write_script("10-hostile.lua", hostile_script);
+    write_script("20-good.lua", good_script);
+    write_script("30-items.lua", item_script);
+    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
+    lw = lua_worker_new(NULL, 0);
+    CHECK(lw != NULL);
+    if (lw != NULL) {
+        test_hostile(lw);
+        test_variant(lw);
+        test_item_feed_route(lw);
+        test_reload(lw);
+    }
+    test_check_scripts();
+    lua_worker_free(lw);
+    lua_rules_cleanup();
+    remove_script("10-hostile.lua");
+    remove_script("20-good.lua");
+    remove_script("30-items.lua");
+    rmdir(scripts_dir);
+    CHECK_DONE();
+}

@@ -1,0 +1,403 @@
+/*
+ * test_store.c - the SQLite store on a temporary database: writes and
+ * reads, visibility and scheduling, lists and filters, folded full-text
+ * search (including hostile queries), the export walk and integrity.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "check.h"
+#include "store.h"
+
+#define NOW 1500000000 /* 2017-07-14 */
+
+static struct neptun_pool *pool;
+
+static struct neptun_item *make_item(const char *type, const char *slug,
+                                     enum neptun_status status, int64_t publish_at,
+                                     int64_t updated, const char *pl_title, const char *en_title)
+{
+    struct neptun_item *it = neptun_pool_calloc(pool, 1, sizeof(*it));
+    it->type = type;
+    it->slug = slug;
+    it->status = status;
+    it->publish_at = publish_at;
+    it->updated = updated;
+    it->texts = neptun_pool_calloc(pool, 2, sizeof(*it->texts));
+    it->texts[0].lang = "pl";
+    it->texts[0].title = pl_title;
+    it->ntexts = 1;
+    if (en_title != NULL) {
+        it->texts[1].lang = "en";
+        it->texts[1].title = en_title;
+        it->ntexts = 2;
+    }
+    return it;
+}
+
+static int put(struct store *s, struct neptun_item *it, const struct neptun_index *idx)
+{
+    int created = -1;
+    int rc = store_put(s, it, idx, &created);
+    return rc == NEPTUN_OK ? created : rc;
+}
+
+static size_t list_count(struct store *s, const struct store_query *q, size_t *total)
+{
+    struct neptun_item **items = NULL;
+    size_t n = 0;
+    if (store_list(s, pool, q, &items, NULL, &n, total) != NEPTUN_OK)
+        return (size_t)-1;
+    return n;
+}
+
+static int count_walk(void *ud, const struct neptun_item *item)
+{
+    (*(int *)ud)++;
+    return item->ntexts >= 1 ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+static int stop_walk(void *ud, const struct neptun_item *item)
+{
+    (*(int *)ud)++;
+    return NEPTUN_DECLINED;
+}
+
+static void test_put_get(struct store *s)
+{
+    struct neptun_item *it = make_item("events", "miasta-integrujace-2017", NEPTUN_STATUS_PUBLISHED,
+                                       0, NOW - 100, "Miasta Integrujące", "Integrating Cities");
+    it->created = NOW - 1000;
+    it->texts[0].summary = "Konferencja w Gdańsku";
+    it->texts[0].body = "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Pierwszy</p>"
+                        "<p>Drugi <em>dzień</em></p></div>";
+    static const char *tags[] = {"conference", "integration"};
+    it->tags = tags;
+    it->ntags = 2;
+    struct neptun_link links[2] = {
+        {.rel = "registration", .href = "http://www.gdansk.pl/r", .lang = "pl", .title = "Rejestracja"},
+        {.rel = "programme", .href = "http://www.gdansk.pl/p.pdf", .mime = "application/pdf"},
+    };
+    it->links = links;
+    it->nlinks = 2;
+    it->fields_xml = "<event xmlns=\"urn:neptun:1\"><session/></event>";
+    struct neptun_index idx = {.starts_at = NOW + 86400, .ends_at = NOW + 2 * 86400,
+                               .search_text = "Europejskie Centrum Solidarności"};
+    CHECK(put(s, it, &idx) == 1);
+
+    struct neptun_item *got = NULL;
+    CHECK(store_get(s, pool, "events", "miasta-integrujace-2017", 0, NOW, &got) == NEPTUN_OK);
+    if (got == NULL)
+        return;
+    CHECK(got->id > 0);
+    CHECK_STR(got->type, "events");
+    CHECK(got->status == NEPTUN_STATUS_PUBLISHED);
+    CHECK(got->created == NOW - 1000);
+    CHECK(got->updated == NOW - 100);
+    CHECK(got->starts_at == NOW + 86400 && got->ends_at == NOW + 2 * 86400);
+    CHECK(got->revision == 1);
+    CHECK(got->ntexts == 2);
+    CHECK_STR(got->texts[0].lang, "pl");
+    CHECK_STR(got->texts[0].title, "Miasta Integrujące");
+    CHECK_STR(got->texts[0].summary, "Konferencja w Gdańsku");
+    CHECK(got->texts[1].summary == NULL && got->texts[1].body == NULL);
+    CHECK(got->ntags == 2);
+    CHECK_STR(got->tags[1], "integration");
+    CHECK(got->nlinks == 2);
+    CHECK_STR(got->links[0].title, "Rejestracja");
+    CHECK(got->links[1].lang == NULL);
+    CHECK_STR(got->links[1].mime, "application/pdf");
+    CHECK_STR(got->fields_xml, "<event xmlns=\"urn:neptun:1\"><session/></event>");
+
+    /* replacing keeps created when not given, bumps the revision */
+    it->created = 0;
+    it->ntags = 1;
+    it->ntexts = 1;
+    CHECK(put(s, it, &idx) == 0);
+    CHECK(store_get(s, pool, "events", "miasta-integrujace-2017", 0, NOW, &got) == NEPTUN_OK);
+    CHECK(got != NULL && got->created == NOW - 1000 && got->revision == 2);
+    CHECK(got != NULL && got->ntexts == 1 && got->ntags == 1);
+    CHECK(store_get(s, pool, "events", "nope", 1, NOW, &got) == NEPTUN_NOT_FOUND && got == NULL);
+    CHECK(store_get(s, pool, "forums", "miasta-integrujace-2017", 1, NOW, &got) == NEPTUN_NOT_FOUND);
+}
+
+static void test_visibility(struct store *s)
+{
+    CHECK(put(s, make_item("campaigns", "draft", NEPTUN_STATUS_DRAFT, 0, NOW - 50,
+                           "Szkic", NULL), NULL) == 1);
+    CHECK(put(s, make_item("campaigns", "later", NEPTUN_STATUS_PUBLISHED, NOW + 3600, NOW - 40,
+                           "Później", NULL), NULL) == 1);
+    CHECK(put(s, make_item("campaigns", "old", NEPTUN_STATUS_ARCHIVED, NOW - 3600, NOW - 30,
+                           "Archiwum", NULL), NULL) == 1);
+    CHECK(put(s, make_item("campaigns", "laczy-nas-gdansk", NEPTUN_STATUS_PUBLISHED, 0, NOW - 20,
+                           "Łączy nas Gdańsk", "Gdańsk unites us"), NULL) == 1);
+
+    struct neptun_item *got = NULL;
+    CHECK(store_get(s, pool, "campaigns", "draft", 0, NOW, &got) == NEPTUN_NOT_FOUND);
+    CHECK(store_get(s, pool, "campaigns", "draft", 1, NOW, &got) == NEPTUN_OK);
+    CHECK(store_get(s, pool, "campaigns", "later", 0, NOW, &got) == NEPTUN_NOT_FOUND);
+    CHECK(store_get(s, pool, "campaigns", "later", 0, NOW + 3600, &got) == NEPTUN_OK);
+    CHECK(store_get(s, pool, "campaigns", "old", 0, NOW, &got) == NEPTUN_OK);
+
+    struct store_query q = {.type = "campaigns", .now = NOW};
+    size_t total = 0;
+    CHECK(list_count(s, &q, &total) == 2 && total == 2);
+    q.now = NOW + 3600;
+    CHECK(list_count(s, &q, &total) == 3 && total == 3);
+    q.include_hidden = 1;
+    CHECK(list_count(s, &q, &total) == 4 && total == 4);
+
+    CHECK(store_next_publish(s, "campaigns", NOW) == NOW + 3600);
+    CHECK(store_next_publish(s, NULL, NOW) == NOW + 3600);
+    CHECK(store_next_publish(s, "campaigns", NOW + 3600) == 0);
+    CHECK(store_next_publish(s, "events", NOW) == 0);
+}
+
+static void test_lists(struct store *s)
+{
+    struct store_query q = {.type = "campaigns", .now = NOW + 7200};
+    struct neptun_item **items = NULL;
+    size_t n = 0, total = 0;
+
+    /* newest first, paged */
+    q.limit = 2;
+    CHECK(store_list(s, pool, &q, &items, NULL, &n, &total) == NEPTUN_OK);
+    CHECK(n == 2 && total == 3);
+    if (n == 2) {
+        CHECK_STR(items[0]->slug, "laczy-nas-gdansk");
+        CHECK_STR(items[1]->slug, "old");
+    }
+    q.offset = 2;
+    CHECK(store_list(s, pool, &q, &items, NULL, &n, &total) == NEPTUN_OK);
+    CHECK(n == 1 && total == 3 && strcmp(items[0]->slug, "later") == 0);
+    q.offset = 50;
+    CHECK(store_list(s, pool, &q, &items, NULL, &n, &total) == NEPTUN_OK);
+    CHECK(n == 0 && total == 3);
+
+    /* every type, tag filter */
+    struct store_query all = {.now = NOW};
+    CHECK(list_count(s, &all, &total) == 3 && total == 3);
+    all.tag = "conference";
+    CHECK(list_count(s, &all, &total) == 1 && total == 1);
+    all.tag = "nothing";
+    CHECK(list_count(s, &all, &total) == 0 && total == 0);
+
+    /* dated filters and calendar order */
+    struct neptun_index later = {.starts_at = NOW + 10 * 86400, .ends_at = NOW + 10 * 86400 + 3600};
+    struct neptun_index past = {.starts_at = NOW - 10 * 86400, .ends_at = NOW - 10 * 86400 + 3600};
+    CHECK(put(s, make_item("events", "forum-later", NEPTUN_STATUS_PUBLISHED, 0, NOW - 500,
+                           "Forum", NULL), &later) == 1);
+    CHECK(put(s, make_item("events", "forum-past", NEPTUN_STATUS_PUBLISHED, 0, NOW - 400,
+                           "Forum dawne", NULL), &past) == 1);
+    struct store_query ev = {.type = "events", .now = NOW, .order = STORE_ORDER_START};
+    CHECK(store_list(s, pool, &ev, &items, NULL, &n, &total) == NEPTUN_OK && n == 3);
+    if (n == 3) {
+        CHECK_STR(items[0]->slug, "forum-past");
+        CHECK_STR(items[1]->slug, "miasta-integrujace-2017");
+        CHECK_STR(items[2]->slug, "forum-later");
+    }
+    ev.upcoming = 1;
+    CHECK(list_count(s, &ev, &total) == 2);
+    ev.upcoming = 0;
+    ev.from = NOW + 2 * 86400; /* the two-day event ends exactly then */
+    CHECK(list_count(s, &ev, &total) == 2);
+    ev.to = NOW + 5 * 86400;
+    CHECK(list_count(s, &ev, &total) == 1);
+    ev.from = 0;
+    CHECK(list_count(s, &ev, &total) == 2);
+}
+
+static void test_search(struct store *s)
+{
+    struct store_query q = {.q = "laczy gdansk", .lang = "en", .now = NOW, .order = STORE_ORDER_RANK};
+    struct neptun_item **items = NULL;
+    const char **langs = NULL;
+    size_t n = 0, total = 0;
+
+    CHECK(store_list(s, pool, &q, &items, &langs, &n, &total) == NEPTUN_OK);
+    CHECK(n == 1 && total == 1);
+    if (n == 1) {
+        CHECK_STR(items[0]->slug, "laczy-nas-gdansk");
+        CHECK_STR(langs[0], "pl"); /* only the Polish text has "łączy" */
+    }
+    q.q = "GDANSK";
+    CHECK(store_list(s, pool, &q, &items, &langs, &n, &total) == NEPTUN_OK);
+    /* the campaign (both languages), the event (summary "w Gdańsku" by prefix) */
+    CHECK(n == 2);
+    if (n >= 1) {
+        CHECK_STR(items[0]->slug, "laczy-nas-gdansk");
+        CHECK_STR(langs[0], "en"); /* the reader's language when it matched */
+    }
+    q.q = "gdańsk";
+    q.lang = "pl";
+    CHECK(store_list(s, pool, &q, &items, &langs, &n, &total) == NEPTUN_OK && n == 2);
+    if (n >= 1)
+        CHECK_STR(langs[0], "pl");
+
+    /* body text without markup, words of adjacent paragraphs kept apart */
+    q.q = "pierwszy";
+    CHECK(list_count(s, &q, &total) == 1);
+    q.q = "pierwszydrugi";
+    CHECK(list_count(s, &q, &total) == 0);
+    q.q = "dzien";
+    CHECK(list_count(s, &q, &total) == 1);
+    /* the type's search text and tags */
+    q.q = "solidarnosci";
+    CHECK(list_count(s, &q, &total) == 1);
+    q.q = "conference";
+    CHECK(list_count(s, &q, &total) == 1);
+    /* hidden items are never found */
+    q.q = "szkic";
+    CHECK(list_count(s, &q, &total) == 0);
+    q.include_hidden = 1;
+    CHECK(list_count(s, &q, &total) == 1);
+    q.include_hidden = 0;
+    /* search within a type */
+    q.q = "gdansk";
+    q.type = "events";
+    CHECK(list_count(s, &q, &total) == 1);
+    q.type = NULL;
+
+    static const char *hostile[] = {
+        "\"", "\"\"\"", "*", "gdansk*", "AND", "OR NOT", "NEAR(gdansk laczy, 2)", "title:gdansk",
+        "(", ")", "{title summary}: x", "^gdansk", "'; DROP TABLE items; --", "gdansk\"", "-",
+        "+", "a OR", "\x01\x02", "", "   ", "ą\"ę", "\xff\xfe", "NOT gdansk",
+    };
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        q.q = hostile[i];
+        items = NULL;
+        int rc = store_list(s, pool, &q, &items, &langs, &n, &total);
+        CHECK(rc == NEPTUN_OK);
+        if (rc != NEPTUN_OK)
+            fprintf(stderr, "hostile query %zu failed\n", i);
+    }
+    char longq[5000];
+    memset(longq, 'a', sizeof(longq) - 1);
+    longq[sizeof(longq) - 1] = '\0';
+    for (size_t i = 0; i < sizeof(longq) - 1; i += 7)
+        longq[i] = ' ';
+    q.q = longq;
+    CHECK(store_list(s, pool, &q, &items, &langs, &n, &total) == NEPTUN_OK && n == 0);
+    /* operators are plain words: "title:gdansk" is two words, both present */
+    q.q = "title:gdansk";
+    CHECK(list_count(s, &q, &total) == 0);
+    q.q = "gdansk AND";
+    CHECK(list_count(s, &q, &total) == 0);
+    int64_t count = 0;
+    CHECK(store_count(s, &count) == NEPTUN_OK && count == 7);
+}
+
+static void test_delete_walk(struct store *s)
+{
+    int seen = 0;
+    CHECK(store_foreach(s, NULL, count_walk, &seen) == NEPTUN_OK && seen == 7);
+    seen = 0;
+    CHECK(store_foreach(s, "events", count_walk, &seen) == NEPTUN_OK && seen == 3);
+    seen = 0;
+    CHECK(store_foreach(s, NULL, stop_walk, &seen) == NEPTUN_DECLINED && seen == 1);
+
+    CHECK(store_delete(s, "campaigns", "laczy-nas-gdansk") == NEPTUN_OK);
+    CHECK(store_delete(s, "campaigns", "laczy-nas-gdansk") == NEPTUN_NOT_FOUND);
+    CHECK(store_delete(s, "nope", "nope") == NEPTUN_NOT_FOUND);
+    struct neptun_item *got = NULL;
+    CHECK(store_get(s, pool, "campaigns", "laczy-nas-gdansk", 1, NOW, &got) == NEPTUN_NOT_FOUND);
+    struct store_query q = {.q = "laczy", .now = NOW, .order = STORE_ORDER_RANK};
+    size_t total = 0;
+    CHECK(list_count(s, &q, &total) == 0 && total == 0);
+    CHECK(store_check(s) == NEPTUN_OK);
+}
+
+static void test_all_or_nothing(struct store *s)
+{
+    struct neptun_item *good = make_item("forums", "forum-1", NEPTUN_STATUS_PUBLISHED, 0, NOW,
+                                         "I Forum", NULL);
+    struct neptun_item *bad = make_item("forums", "forum-2", NEPTUN_STATUS_PUBLISHED, 0, NOW,
+                                        "II Forum", "II Forum");
+    bad->texts[1].lang = "pl"; /* the same language twice */
+    const struct neptun_item *batch[2] = {good, bad};
+    int created[2] = {0, 0};
+    int64_t before = 0, after = 0;
+    CHECK(store_count(s, &before) == NEPTUN_OK);
+    CHECK(store_put_many(s, batch, NULL, 2, created) != NEPTUN_OK);
+    CHECK(store_count(s, &after) == NEPTUN_OK && after == before);
+    bad->texts[1].lang = "en";
+    CHECK(store_put_many(s, batch, NULL, 2, created) == NEPTUN_OK);
+    CHECK(created[0] == 1 && created[1] == 1);
+    CHECK(store_count(s, &after) == NEPTUN_OK && after == before + 2);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/neptun-test-store-XXXXXX";
+    char path[256], side[300];
+    struct store *s = NULL, *ro = NULL;
+    char *err = NULL;
+
+    pool = neptun_pool_new(1 << 16);
+    CHECK(pool != NULL && mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/neptun.db", dir);
+
+    /* opening a missing file without STORE_CREATE fails with a message */
+    CHECK(store_open(path, 0, &s, &err) == NEPTUN_ERROR && s == NULL && err != NULL);
+    free(err);
+    err = NULL;
+    CHECK(store_open(path, STORE_CREATE, &s, &err) == NEPTUN_OK);
+    if (s == NULL) {
+        fprintf(stderr, "open: %s\n", err ? err : "?");
+        free(err);
+        CHECK_DONE();
+    }
+    test_put_get(s);
+    test_visibility(s);
+    test_lists(s);
+    test_search(s);
+    test_delete_walk(s);
+    test_all_or_nothing(s);
+
+    /* a read connection sees committed writes and refuses to write */
+    CHECK(store_open(path, STORE_READONLY, &ro, &err) == NEPTUN_OK);
+    if (ro != NULL) {
+        struct neptun_item *got = NULL;
+        CHECK(store_get(ro, pool, "forums", "forum-2", 0, NOW, &got) == NEPTUN_OK);
+        CHECK(put(ro, make_item("forums", "x", NEPTUN_STATUS_DRAFT, 0, NOW, "x", NULL), NULL) ==
+              NEPTUN_ERROR);
+        CHECK(store_delete(ro, "forums", "forum-2") == NEPTUN_ERROR);
+        CHECK(store_check(ro) == NEPTUN_OK);
+    }
+    free(err);
+    err = NULL;
+    store_close(ro);
+    store_close(s);
+    s = NULL;
+
+    /* reopening runs no migration twice and keeps everything */
+    CHECK(store_open(path, 0, &s, &err) == NEPTUN_OK);
+    int64_t count = 0;
+    CHECK(s != NULL && store_count(s, &count) == NEPTUN_OK && count == 8);
+    store_close(s);
+    free(err);
+
+    /* a file that is not a database is refused clearly */
+    snprintf(side, sizeof(side), "%s/junk.db", dir);
+    FILE *f = fopen(side, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("this is not a database, just text that is long enough to have a header.....\n", f);
+        fclose(f);
+    }
+    err = NULL;
+    s = NULL;
+    CHECK(store_open(side, 0, &s, &err) == NEPTUN_ERROR && s == NULL && err != NULL);
+    free(err);
+
+    const char *suffixes[] = {"neptun.db", "neptun.db-wal", "neptun.db-shm", "junk.db",
+                              "junk.db-wal", "junk.db-shm"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(side, sizeof(side), "%s/%s", dir, suffixes[i]);
+        unlink(side);
+    }
+    rmdir(dir);
+    neptun_pool_free(pool);
+    CHECK_DONE();
+}
