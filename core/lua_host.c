@@ -1044,11 +1044,6 @@ static int run_list_tests(lua_State *L)
     return 1;
 }
 
-static int compare_cstr(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The names of the test_* functions of the only script in sb (malloc'd
  * array of malloc'd strings). */
 static char **list_tests(struct sandbox *sb, size_t *n)
@@ -1075,7 +1070,7 @@ static char **list_tests(struct sandbox *sb, size_t *n)
     }
     lua_pop(L, 1);
     if (names != NULL)
-        qsort(names, *n, sizeof *names, compare_cstr);
+        qsort(names, *n, sizeof *names, compare_names);
     return names;
 }
 

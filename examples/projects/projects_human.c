@@ -1,0 +1,299 @@
+/*
+ * projects_human.c - a project as a reader sees it: the XHTML block the
+ * host puts after the body in RSS descriptions and Atom content, and the
+ * properties added to the project's VEVENT in iCalendar answers.
+ *
+ * Labels the host's catalog knows (label.date, label.programme,
+ * label.partners, label.contact, label.phone) come from host->t.  The few
+ * words only this type needs travel with the plugin in its own small table,
+ * since an out-of-tree plugin cannot add to the installed catalogs.
+ */
+#include <string.h>
+#include "projects.h"
+
+#define W(call)                                                                                    \
+    do {                                                                                           \
+        if ((call) != NEPTUN_OK)                                                                   \
+            return NEPTUN_ERROR;                                                                   \
+    } while (0)
+
+struct own_label {
+    const char *key, *pl, *en, *de;
+};
+
+static const struct own_label own_labels[] = {
+    {"coordinator", "Koordynator", "Coordinator", "Koordination"},
+    {"themes", "Tematy", "Themes", "Themen"},
+    {"visits", "Wizyty studyjne", "Study visits", "Studienbesuche"},
+    {"publications", "Publikacje", "Publications", "Veröffentlichungen"},
+    {"objectives", "Cele", "Objectives", "Ziele"},
+};
+
+/* The plugin's own label key in the first language of the chain that has
+ * it; *got_lang receives that language. */
+static const char *own_label(const struct neptun_render_ctx *rc, const char *key, const char **got_lang)
+{
+    for (size_t i = 0; i < sizeof(own_labels) / sizeof(own_labels[0]); i++) {
+        const struct own_label *l = &own_labels[i];
+        if (strcmp(l->key, key) != 0)
+            continue;
+        for (size_t j = 0; rc->fallback != NULL && rc->fallback[j] != NULL; j++) {
+            const char *lang = rc->fallback[j];
+            const char *text = strcmp(lang, "pl") == 0 ? l->pl : strcmp(lang, "en") == 0 ? l->en
+                               : strcmp(lang, "de") == 0 ? l->de : NULL;
+            if (text != NULL) {
+                *got_lang = lang;
+                return text;
+            }
+        }
+        *got_lang = "en";
+        return l->en;
+    }
+    *got_lang = rc->lang;
+    return key;
+}
+
+/* <name class="cls" [xml:lang="got"]>text</name>; xml:lang only for text
+ * that fell back to another language. */
+static int w_text(const struct neptun_render_ctx *rc, xmlTextWriterPtr w, const char *name, const char *cls,
+                  const char *text, const char *got_lang)
+{
+    const char *fallback = got_lang != NULL && strcmp(got_lang, rc->lang) != 0 ? got_lang : NULL;
+    if (text == NULL)
+        return NEPTUN_OK;
+    W(projects_w_start(w, name));
+    W(projects_w_attr(w, "class", cls));
+    W(projects_w_attr(w, "xml:lang", fallback));
+    if (xmlTextWriterWriteString(w, BAD_CAST text) < 0)
+        return NEPTUN_ERROR;
+    return projects_w_end(w);
+}
+
+/* <dt> with a host catalog label. */
+static int w_host_label(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
+                        xmlTextWriterPtr w, const char *key)
+{
+    return w_text(rc, w, "dt", NULL, p->host->t(rc->pool, key, rc->lang, -1), rc->lang);
+}
+
+/* <dt> with one of the plugin's own labels. */
+static int w_own_label(const struct neptun_render_ctx *rc, xmlTextWriterPtr w, const char *key)
+{
+    const char *got = NULL;
+    const char *text = own_label(rc, key, &got);
+    return w_text(rc, w, "dt", NULL, text, got);
+}
+
+/* "first, second, ..." of the localised leaf of every child named name. */
+static const char *joined_names(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
+                                const xmlNode *parent, const char *name)
+{
+    const struct neptun_host *h = p->host;
+    const char *out = NULL;
+    for (const xmlNode *c = h->xml_child(parent, name); c != NULL; c = h->xml_next(c, name)) {
+        const char *text = projects_local_text(p, rc, c, "name", NULL);
+        if (text == NULL)
+            continue;
+        out = out == NULL ? text : h->pool_printf(rc->pool, "%s, %s", out, text);
+    }
+    return out;
+}
+
+/* <ul> of the tasks of owner (nothing when it has none). */
+static int w_tasks(const struct projects_plugin *p, const struct neptun_render_ctx *rc, xmlTextWriterPtr w,
+                   const xmlNode *owner)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *tasks = h->xml_child(owner, "tasks");
+    if (h->xml_child(tasks, "task") == NULL)
+        return NEPTUN_OK;
+    W(projects_w_start(w, "ul"));
+    for (const xmlNode *t = h->xml_child(tasks, "task"); t != NULL; t = h->xml_next(t, "task")) {
+        const char *got = NULL;
+        const char *text = projects_local_text(p, rc, t, "text", &got);
+        W(w_text(rc, w, "li", NULL, text, got));
+    }
+    return projects_w_end(w);
+}
+
+static const char *period_text(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
+                               const xmlNode *node)
+{
+    int64_t start, end;
+    if (projects_period(p, rc->pool, node, &start, &end) != NEPTUN_OK)
+        return NULL;
+    return p->host->format_range(rc->pool, rc->lang, start, end, NEPTUN_FMT_DATE);
+}
+
+static int w_coordinator(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
+                         xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *co = h->xml_child(rc->fields, "coordinator");
+    const char *got = NULL;
+    const char *name = projects_local_text(p, rc, co, "name", &got);
+    if (name == NULL)
+        return NEPTUN_OK;
+    W(w_own_label(rc, w, "coordinator"));
+    W(projects_w_start(w, "dd"));
+    W(w_text(rc, w, "span", "name", name, got));
+    W(w_text(rc, w, "span", "address", projects_address_line(p, rc->pool, h->xml_child(co, "address")),
+             rc->lang));
+    W(w_tasks(p, rc, w, co));
+    W(projects_w_end(w));
+
+    const char *phone_label = h->t(rc->pool, "label.phone", rc->lang, -1);
+    for (const xmlNode *c = h->xml_child(co, "contact"); c != NULL; c = h->xml_next(c, "contact")) {
+        const char *who = h->xml_text(rc->pool, h->xml_child(c, "name"));
+        const char *phone = h->xml_text(rc->pool, h->xml_child(c, "phone"));
+        const char *email = h->xml_text(rc->pool, h->xml_child(c, "email"));
+        W(w_host_label(p, rc, w, "label.contact"));
+        W(projects_w_start(w, "dd"));
+        W(w_text(rc, w, "span", "name", who, rc->lang));
+        if (phone != NULL)
+            W(w_text(rc, w, "span", "phone", h->pool_printf(rc->pool, "%s: %s", phone_label, phone), rc->lang));
+        W(w_text(rc, w, "span", "email", email, rc->lang));
+        W(projects_w_end(w));
+    }
+    return NEPTUN_OK;
+}
+
+static int w_partners(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
+                      xmlTextWriterPtr w)
+{
+    const xmlNode *partners = p->host->xml_child(rc->fields, "partners");
+    if (partners == NULL)
+        return NEPTUN_OK;
+    W(w_host_label(p, rc, w, "label.partners"));
+    W(projects_w_start(w, "dd"));
+    W(w_text(rc, w, "span", "names", joined_names(p, rc, partners, "partner"), rc->lang));
+    W(w_tasks(p, rc, w, partners));
+    return projects_w_end(w);
+}
+
+static int w_visits(const struct projects_plugin *p, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *visits = h->xml_child(rc->fields, "visits");
+    if (visits == NULL)
+        return NEPTUN_OK;
+    W(w_own_label(rc, w, "visits"));
+    W(projects_w_start(w, "dd"));
+    W(w_text(rc, w, "span", "when", period_text(p, rc, visits), rc->lang));
+    if (h->xml_child(visits, "visit") != NULL) {
+        W(projects_w_start(w, "ul"));
+        for (const xmlNode *v = h->xml_child(visits, "visit"); v != NULL; v = h->xml_next(v, "visit")) {
+            const char *where = projects_local_text(p, rc, v, "name", NULL);
+            const char *country = h->xml_attr(rc->pool, v, "country");
+            const char *when = period_text(p, rc, v);
+            const char *line = where != NULL ? h->pool_printf(rc->pool, "%s: %s (%s)", when, where, country)
+                                             : h->pool_printf(rc->pool, "%s (%s)", when, country);
+            W(w_text(rc, w, "li", NULL, line, rc->lang));
+        }
+        W(projects_w_end(w));
+    }
+    return projects_w_end(w);
+}
+
+static int w_publications(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
+                          xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *pubs = h->xml_child(rc->fields, "publications");
+    if (h->xml_child(pubs, "publication") == NULL)
+        return NEPTUN_OK;
+    W(w_own_label(rc, w, "publications"));
+    for (const xmlNode *c = h->xml_child(pubs, "publication"); c != NULL; c = h->xml_next(c, "publication")) {
+        const char *got = NULL;
+        const char *text = projects_local_text(p, rc, c, "text", &got);
+        int64_t due;
+        const char *due_text = h->xml_attr(rc->pool, c, "due");
+        W(projects_w_start(w, "dd"));
+        W(w_text(rc, w, "span", "title", text, got));
+        if (due_text != NULL && h->parse_time(due_text, &due) == NEPTUN_OK)
+            W(w_text(rc, w, "span", "due", h->format_range(rc->pool, rc->lang, due, 0, NEPTUN_FMT_DATE),
+                     rc->lang));
+        W(projects_w_end(w));
+    }
+    return NEPTUN_OK;
+}
+
+static int w_objectives(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
+                        xmlTextWriterPtr w)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *objectives = h->xml_child(rc->fields, "objectives");
+    const char *got = NULL;
+    if (h->xml_child(objectives, "objective") == NULL)
+        return NEPTUN_OK;
+    W(w_text(rc, w, "p", "objectives", own_label(rc, "objectives", &got), got));
+    W(projects_w_start(w, "ol"));
+    for (const xmlNode *o = h->xml_child(objectives, "objective"); o != NULL; o = h->xml_next(o, "objective")) {
+        const char *text = projects_local_text(p, rc, o, "text", &got);
+        W(w_text(rc, w, "li", NULL, text, got));
+    }
+    return projects_w_end(w);
+}
+
+int projects_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    const struct projects_plugin *p = ud;
+    const struct neptun_host *h = p->host;
+    const xmlNode *programme = h->xml_child(rc->fields, "programme");
+    const char *got = NULL;
+    const char *programme_name = projects_local_text(p, rc, programme, "name", &got);
+
+    if (rc->fields == NULL)
+        return NEPTUN_OK;
+    /* No namespace given: the host's enclosing <div> sets the XHTML one. */
+    W(projects_w_start(w, "dl"));
+    W(projects_w_attr(w, "class", "project"));
+    W(w_host_label(p, rc, w, "label.date"));
+    W(w_text(rc, w, "dd", NULL, period_text(p, rc, rc->fields), rc->lang));
+    if (programme_name != NULL) {
+        W(w_host_label(p, rc, w, "label.programme"));
+        W(w_text(rc, w, "dd", NULL, programme_name, got));
+    }
+    const char *themes = joined_names(p, rc, h->xml_child(rc->fields, "themes"), "theme");
+    if (themes != NULL) {
+        W(w_own_label(rc, w, "themes"));
+        W(w_text(rc, w, "dd", NULL, themes, rc->lang));
+    }
+    W(w_coordinator(p, rc, w));
+    W(w_partners(p, rc, w));
+    W(w_visits(p, rc, w));
+    W(w_publications(p, rc, w));
+    W(projects_w_end(w));
+    return w_objectives(p, rc, w);
+}
+
+int projects_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptun_ics *ics)
+{
+    const struct projects_plugin *p = ud;
+    const struct neptun_host *h = p->host;
+    const xmlNode *co = h->xml_child(rc->fields, "coordinator");
+    const char *co_name = projects_local_text(p, rc, co, "name", NULL);
+    const char *address = projects_address_line(p, rc->pool, h->xml_child(co, "address"));
+
+    if (rc->fields == NULL)
+        return NEPTUN_OK;
+    /* The project happens where its coordinator sits; visits go abroad. */
+    if (address != NULL)
+        W(h->ics_add(ics, "LOCATION", NULL,
+                     co_name != NULL ? h->pool_printf(rc->pool, "%s, %s", co_name, address) : address));
+    for (const xmlNode *c = h->xml_child(co, "contact"); c != NULL; c = h->xml_next(c, "contact")) {
+        const char *who = h->xml_text(rc->pool, h->xml_child(c, "name"));
+        const char *phone = h->xml_text(rc->pool, h->xml_child(c, "phone"));
+        if (who != NULL)
+            W(h->ics_add(ics, "CONTACT", NULL,
+                         phone != NULL ? h->pool_printf(rc->pool, "%s, %s", who, phone) : who));
+    }
+    /* One CATEGORIES line per theme: the host escapes commas inside a value. */
+    const xmlNode *themes = h->xml_child(rc->fields, "themes");
+    for (const xmlNode *t = h->xml_child(themes, "theme"); t != NULL; t = h->xml_next(t, "theme")) {
+        const char *name = projects_local_text(p, rc, t, "name", NULL);
+        if (name != NULL)
+            W(h->ics_add(ics, "CATEGORIES", NULL, name));
+    }
+    return NEPTUN_OK;
+}
