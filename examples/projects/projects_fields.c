@@ -47,7 +47,7 @@ int projects_period(const struct projects_plugin *p, struct neptun_pool *pool, c
     return NEPTUN_OK;
 }
 
-/* Check the start/end pair of node at path; on success *start/*end hold
+/* Check the start/end pair of node at path; on success start and end hold
  * it.  Returns NEPTUN_OK, NEPTUN_NOT_FOUND (no period) or NEPTUN_INVALID
  * (reported). */
 static int check_period(const struct projects_plugin *p, const xmlNode *node, const char *path,
