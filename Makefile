@@ -12,7 +12,7 @@ BUILD_DEPS = build-essential cmake pkg-config libevent-dev liblua5.4-dev libxml2
              libsqlite3-dev libicu-dev zlib1g-dev libssl-dev
 TEST_DEPS  = libxml2-utils python3 python3-feedparser python3-icalendar sqlite3 curl \
              clang libclang-rt-14-dev
-BENCH_DEPS = wrk nginx-light lighttpd apache2 libapache2-mod-lua
+BENCH_DEPS = wrk nginx-light lighttpd apache2   # mod_lua ships in apache2-bin
 
 .PHONY: all build run test test-fast deps test-deps bench-deps bench install clean fuzz
 

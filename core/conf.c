@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libgen.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "conf.h"
@@ -374,6 +375,20 @@ static const struct conf_key conf_keys[] = {
     {"watch_scripts", ARG_ONE, set_bool, OFF(watch_scripts), "reload on file change"},
 };
 
+char *conf_install_path(const char *from_bindir, const char *compiled)
+{
+    char exe[PATH_MAX], buf[PATH_MAX + 256];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        snprintf(buf, sizeof(buf), "%s/%s", dirname(exe), from_bindir);
+        char *real = realpath(buf, NULL);
+        if (real != NULL)
+            return real;
+    }
+    return xstrdup(compiled);
+}
+
 static void conf_defaults(struct conf *c)
 {
     memset(c, 0, sizeof(*c));
@@ -437,9 +452,10 @@ static void conf_finish(struct conf *c)
     while (bl > 0 && c->base_url[bl - 1] == '/')
         c->base_url[--bl] = '\0';
     if (c->locales_dir == NULL)
-        c->locales_dir = xstrdup(NEPTUN_DATA_INSTALL_DIR "/locales");
+        c->locales_dir = conf_install_path(NEPTUN_BIN_TO_DATA "/locales", NEPTUN_DATA_INSTALL_DIR "/locales");
     if (c->schema_path == NULL)
-        c->schema_path = xstrdup(NEPTUN_DATA_INSTALL_DIR "/schema/neptun.rng");
+        c->schema_path = conf_install_path(NEPTUN_BIN_TO_DATA "/schema/neptun.rng",
+                                           NEPTUN_DATA_INSTALL_DIR "/schema/neptun.rng");
     if (c->db_path == NULL)
         c->db_path = xstrdup("neptun.db");
 }

@@ -88,6 +88,9 @@ extern const struct conf *neptun_conf;
 int conf_parse_hostport(const char *s, char **host, int *port);
 /* SHA-256 of text (libcrypto).  0 or -1. */
 int conf_sha256(const char *text, uint8_t out[32]);
+/* The installed file at BINDIR/from_bindir when it exists (the tree may
+ * have moved since it was built), else the compiled-in path.  Malloc'd. */
+char *conf_install_path(const char *from_bindir, const char *compiled);
 /* Is host a loopback address (dev secrets are refused elsewhere)? */
 int conf_is_loopback(const char *host);
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <libgen.h>
+#include "conf.h"
 #include "errors.h"
 #include "locale.h"
 #include "log.h"
@@ -269,7 +270,11 @@ static char *plugin_path(const char *name, const char *dir)
         if (access(buf, R_OK) == 0)
             return strdup(buf);
     }
-    snprintf(buf, sizeof(buf), "%s/%s.so", NEPTUN_PLUGIN_INSTALL_DIR, name);
+    char *installed = conf_install_path(NEPTUN_BIN_TO_PLUGINS, NEPTUN_PLUGIN_INSTALL_DIR);
+    if (installed == NULL)
+        return NULL;
+    snprintf(buf, sizeof(buf), "%s/%s.so", installed, name);
+    free(installed);
     return strdup(buf);
 }
 

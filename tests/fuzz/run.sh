@@ -17,6 +17,7 @@ mkdir -p "$OUT/obj"
 PKGS="libevent libevent_pthreads lua5.4 libxml-2.0 sqlite3 icu-uc icu-i18n zlib libcrypto"
 CFLAGS="-std=c11 -D_GNU_SOURCE -DNEPTUN_HOST_BUILD -DNEPTUN_VERSION=\"fuzz\" \
  -DNEPTUN_PLUGIN_INSTALL_DIR=\"/nonexistent\" -DNEPTUN_DATA_INSTALL_DIR=\"/nonexistent\" \
+ -DNEPTUN_BIN_TO_PLUGINS=\"nonexistent\" -DNEPTUN_BIN_TO_DATA=\"nonexistent\" \
  -g -O1 -fno-omit-frame-pointer -Icore/include -Icore $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -ldl -lm -lpthread"
 objs=()

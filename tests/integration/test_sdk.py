@@ -1,0 +1,322 @@
+"""The plugin SDK as an outside developer meets it.
+
+setup() installs the current build into a temporary prefix with
+`cmake --install`, then builds examples/projects out of tree with its own
+Makefile and pkg-config alone (PKG_CONFIG_PATH=<prefix>/.../pkgconfig).  The
+tests start the INSTALLED binary with the installed built-in plugins plus
+projects.so, import the projects sample content with `neptun import`, and
+check every answer the plugin shapes: XML (against the served grammar), RSS,
+Atom, iCalendar, search, its route, its Lua function and the admin API.
+They also check that the installed headers compile alone (C and C++) and
+that every code excerpt in docs/plugins.md is still in the file it names.
+"""
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+
+import feedparser
+import icalendar
+
+import harness
+
+NS = "{urn:neptun:1}"
+EXAMPLE = os.path.join(harness.SOURCE, "examples", "projects")
+GUIDE = os.path.join(harness.SOURCE, "docs", "plugins.md")
+SLUG = "network-of-towns-migrant-integration-2021"
+HEADERS = ("common.h", "pool.h", "item.h", "xml.h", "http.h", "plugin.h")
+
+state = {}
+
+
+def run(cmd, env=None, cwd=None, shell=False):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, shell=shell)
+    if p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s\n%s" % (cmd, p.returncode, p.stdout[-3000:],
+                                                          p.stderr[-3000:]))
+    return p
+
+
+def sdk_env():
+    env = dict(os.environ)
+    env["PKG_CONFIG_PATH"] = state["pcdir"]
+    return env
+
+
+def setup():
+    tmp = tempfile.mkdtemp(prefix="neptun-sdk-")
+    try:
+        install_and_build(tmp)
+    except BaseException:
+        teardown()  # the harness does not call it when setup fails
+        raise
+
+
+def install_and_build(tmp):
+    prefix = os.path.join(tmp, "prefix")
+    state.update(tmp=tmp, prefix=prefix)
+    run(["cmake", "--install", harness.BUILD, "--prefix", prefix])
+    # GNUInstallDirs may choose lib, lib64 or lib/<multiarch>.
+    pcs = glob.glob(os.path.join(prefix, "lib*", "pkgconfig", "neptun-plugin.pc")) + \
+        glob.glob(os.path.join(prefix, "lib", "*", "pkgconfig", "neptun-plugin.pc"))
+    assert pcs, "cmake --install put no neptun-plugin.pc under %s" % prefix
+    state["pcdir"] = os.path.dirname(pcs[0])
+    state["libdir"] = os.path.dirname(state["pcdir"])
+    state["binary"] = os.path.join(prefix, "bin", "neptun")
+    # The plugin's own build: its Makefile, pkg-config, nothing of the tree.
+    out = os.path.join(tmp, "projects-build")
+    run(["make", "-C", EXAMPLE, "O=" + out], env=sdk_env())
+    state["plugin"] = os.path.join(out, "projects.so")
+    state["plugin_build"] = out
+
+
+def teardown():
+    if state.get("tmp") and not os.environ.get("NEPTUN_KEEP_TMP"):
+        shutil.rmtree(state["tmp"], ignore_errors=True)
+
+
+class InstalledServer(harness.Server):
+    """The installed binary with a config that names only installed files."""
+
+    def command(self):
+        return [state["binary"]] + super().command()[1:]
+
+
+def installed_conf(extra=""):
+    prefix = state["prefix"]
+    empty = os.path.join(state["tmp"], "no-content")
+    os.makedirs(empty, exist_ok=True)
+    return "\n".join([
+        "plugin_dir " + os.path.join(state["libdir"], "neptun", "plugins"),
+        "plugin " + state["plugin"],
+        "locales " + os.path.join(prefix, "share", "neptun", "locales"),
+        "schema " + os.path.join(prefix, "share", "neptun", "schema", "neptun.rng"),
+        "content " + empty,
+        "access_log off",
+        extra,
+    ])
+
+
+def start_server(scripts=None, extra="", import_content=True):
+    s = InstalledServer(conf_extra=installed_conf(extra), scripts=scripts)
+    if import_content:
+        files = sorted(glob.glob(os.path.join(EXAMPLE, "content", "*.xml")))
+        assert files, "no sample content in examples/projects/content"
+        p = subprocess.run([state["binary"], "import", "-c", s.conf, "--db", s.db] + files,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, "neptun import failed:\n" + p.stderr
+    return s
+
+
+def served_schema(s):
+    r = s.get("/schema/neptun.rng")
+    assert r.status == 200, r
+    return r.body
+
+
+# ---- the installed SDK ----------------------------------------------------
+
+def test_install_layout():
+    prefix = state["prefix"]
+    for h in HEADERS:
+        assert os.path.isfile(os.path.join(prefix, "include", "neptun", h)), h
+    for p in ("events", "campaigns", "forums"):
+        assert os.path.isfile(os.path.join(state["libdir"], "neptun", "plugins", p + ".so")), p
+    for f in ("neptun.rng", "api.rng"):
+        assert os.path.isfile(os.path.join(prefix, "share", "neptun", "schema", f)), f
+    assert os.access(state["binary"], os.X_OK)
+    # The pkg-config file points into this prefix, wherever it was installed.
+    cflags = run(["pkg-config", "--cflags", "neptun-plugin"], env=sdk_env()).stdout
+    inc = [w[2:] for w in cflags.split() if w.startswith("-I")]
+    assert any(os.path.isfile(os.path.join(d, "neptun", "plugin.h")) and
+               os.path.realpath(d).startswith(os.path.realpath(prefix)) for d in inc), cflags
+
+
+def test_installed_headers_compile_alone_in_c_and_cpp():
+    cflags = run(["pkg-config", "--cflags", "neptun-plugin"], env=sdk_env()).stdout.split()
+    d = os.path.join(state["tmp"], "headers")
+    os.makedirs(d, exist_ok=True)
+    for h in HEADERS:
+        src = os.path.join(d, h.replace(".h", ".c"))
+        with open(src, "w") as f:
+            f.write("#include <neptun/%s>\n" % h)
+        run(["gcc", "-std=c11", "-fsyntax-only", "-Wall", "-Wextra", "-Wstrict-prototypes",
+             "-Werror"] + cflags + [src])
+        run(["g++", "-x", "c++", "-fsyntax-only", "-Wall", "-Wextra", "-Werror"] + cflags + [src])
+
+
+def test_one_line_build_with_pkg_config():
+    """The command of SPEC §5, on the example's sources."""
+    out = os.path.join(state["tmp"], "oneline.so")
+    rng_c = os.path.join(state["plugin_build"], "projects_rng.c")
+    cmd = "cc -shared -fPIC $(pkg-config --cflags neptun-plugin) %s %s -o %s" % (
+        " ".join(sorted(glob.glob(os.path.join(EXAMPLE, "*.c")))), rng_c, out)
+    run(cmd, env=sdk_env(), shell=True)
+    assert os.path.isfile(out)
+
+
+def test_plugin_exports_only_its_descriptor():
+    nm = run(["nm", "-D", "--defined-only", state["plugin"]]).stdout
+    names = {line.split()[-1] for line in nm.splitlines() if line.strip()}
+    assert names == {"neptun_plugin"}, names
+
+
+def test_guide_excerpts_are_the_built_code():
+    """Every block in docs/plugins.md preceded by <!-- file: PATH --> must
+    appear, line by line and in order, in PATH (lines that are only "..."
+    stand for omitted code)."""
+    with open(GUIDE, encoding="utf-8") as f:
+        guide = f.read()
+    blocks = re.findall(r"<!-- file: (\S+) -->\s*\n```[a-z]*\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 6, "docs/plugins.md shows too few excerpts (%d)" % len(blocks)
+    for path, code in blocks:
+        full = os.path.join(harness.SOURCE, path)
+        assert os.path.isfile(full), "docs/plugins.md names %s, which does not exist" % path
+        with open(full, encoding="utf-8") as f:
+            lines = [l.strip() for l in f.read().splitlines()]
+        at = 0
+        for want in (l.strip() for l in code.splitlines()):
+            if want in ("", "...", "/* ... */", "-- ...", "<!-- ... -->"):
+                continue
+            try:
+                at = lines.index(want, at) + 1
+            except ValueError:
+                raise AssertionError("docs/plugins.md: excerpt of %s has a line not in the file "
+                                     "(or out of order): %r" % (path, want))
+
+
+# ---- the plugin in the installed server ------------------------------------
+
+def test_item_xml_validates_and_carries_the_fields():
+    with start_server() as s:
+        rng = served_schema(s)
+        for lang in ("pl", "en", "de"):
+            r = s.get("/%s/projects/%s" % (lang, SLUG))
+            assert r.status == 200, r
+            harness.validate_rng(r.body, rng)
+            entry = ET.fromstring(r.body)
+            assert entry.get("starts") == "2021-02-28T23:00:00Z", entry.attrib
+            project = entry.find(NS + "project")
+            assert project is not None and project.get("start") == "2021-03-01"
+            assert project.find(NS + "programme").get("code") == "efc-2-network-of-towns"
+            assert len(project.findall(NS + "theme")) == 2
+            co = project.find(NS + "coordinator")
+            assert co.find(NS + "address/" + NS + "street").text == "Nowe Ogrody 8/12"
+            contact = co.find(NS + "contact")
+            assert contact.find(NS + "name").text == "Joanna Krupadziorow"
+            assert contact.find(NS + "phone").text == "+48 58 32 36 811"
+            assert len(co.findall(NS + "task")) == 2
+            assert project.find(NS + "partners").get("countries") == "4"
+            assert project.find(NS + "visits").get("count") == "4"
+            assert len(project.findall(NS + "objective")) == 2
+            assert project.find(NS + "when").text  # the host's date range
+        r = s.get("/de/projects")
+        assert r.status == 200, r
+        harness.validate_rng(r.body, rng)
+        types = {t.get("name"): t for t in ET.fromstring(s.get("/").body).iter(NS + "type")}
+        assert {"events", "campaigns", "forums", "projects"} <= set(types), types
+
+
+def test_feeds_and_calendar():
+    with start_server() as s:
+        r = s.get("/pl/projects.rss")
+        assert r.status == 200, r
+        feed = feedparser.parse(r.body)
+        assert feed.bozo == 0, feed.bozo_exception
+        assert len(feed.entries) == 1
+        desc = feed.entries[0].description
+        assert "Krupadziorow" in desc and "Koordynator" in desc, desc
+        r = s.get("/en/projects.atom")
+        assert r.status == 200, r
+        atom_rng = os.path.join(harness.SOURCE, "tests", "schemas", "atom.rng")
+        if os.path.exists(atom_rng):
+            harness.validate_rng(r.body, atom_rng)
+        assert feedparser.parse(r.body).bozo == 0
+        r = s.get("/en/projects.ics")
+        assert r.status == 200, r
+        cal = icalendar.Calendar.from_ical(r.body)
+        ev = [c for c in cal.walk("VEVENT")]
+        assert len(ev) == 1
+        assert "Nowe Ogrody 8/12" in str(ev[0].get("LOCATION"))
+        assert "Krupadziorow" in str(ev[0].get("CONTACT"))
+
+
+def test_search_folds_names():
+    with start_server() as s:
+        for lang, q in (("pl", "krupadziorow"), ("en", "gdansk"), ("de", "siec+miast")):
+            r = s.get("/%s/search?q=%s" % (lang, q))
+            assert r.status == 200, r
+            slugs = [e.get("slug") for e in ET.fromstring(r.body).iter(NS + "entry")]
+            assert SLUG in slugs, (q, slugs)
+
+
+def test_route_answers_strands():
+    with start_server(import_content=False) as s:
+        r = s.get("/de/projects/strands.xml")
+        assert r.status == 200, r
+        assert r.headers["content-type"].startswith("application/xml"), r.headers
+        harness.validate_rng(r.body, os.path.join(EXAMPLE, "projects.rng"))
+        doc = ET.fromstring(r.body)
+        names = {e.get("code"): e.find(NS + "name").text for e in doc.iter(NS + "strand")}
+        assert "Netzwerke von Partnerstädten" in names["efc-2-network-of-towns"], names
+        assert s.get("/xx/projects/strands.xml").status == 404
+
+
+def test_lua_function_in_rules_and_check_scripts():
+    scripts = os.path.join(EXAMPLE, "scripts")
+    with start_server(scripts=scripts) as s:
+        r = s.get("/en/projects/" + SLUG)
+        tags = [t.text for t in ET.fromstring(r.body).iter(NS + "tag")]
+        assert "phase-finished" in tags, tags  # the sample project ended in 2021
+        p = subprocess.run([state["binary"], "check-scripts", "-c", s.conf, scripts],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+NEW_PROJECT = """<?xml version="1.0" encoding="UTF-8"?>
+<item xmlns="urn:neptun:1" type="projects" slug="sdk-test-project" status="published">
+  <text xml:lang="en"><title>SDK test project</title></text>
+  <project start="2022-01-01" end="2022-12-31">
+    <coordinator><name>Test coordinator Łódź</name></coordinator>
+    <visits count="2" start="2022-03-01" end="2022-06-30">
+      <visit start="2022-03-10" end="2022-03-12" country="DE"><name>Bremen</name></visit>
+      <visit start="%s" end="2022-05-12" country="SE"><name>Malmö</name></visit>
+    </visits>
+  </project>
+</item>
+"""
+
+
+def test_admin_put_get_delete_and_validation():
+    with start_server(import_content=False) as s:
+        path = "/admin/projects/sdk-test-project"
+        r = s.admin("PUT", path, NEW_PROJECT % "2022-09-10")  # outside the visits' period
+        assert r.status == 422, r
+        assert "visit[2]" in r.text, r.text
+        assert s.get("/en/projects/sdk-test-project").status == 404
+        r = s.admin("PUT", path, NEW_PROJECT % "2022-05-10")
+        assert r.status == 201, r
+        r = s.admin("GET", path)
+        assert r.status == 200 and b"Malm\xc3\xb6" in r.body, r
+        r = s.get("/en/projects/sdk-test-project")
+        assert r.status == 200, r
+        harness.validate_rng(r.body, served_schema(s))
+        visits = list(ET.fromstring(r.body).iter(NS + "visit"))
+        assert [v.get("country") for v in visits] == ["DE", "SE"], r.text
+        assert s.admin("DELETE", path).status == 204
+        assert s.get("/en/projects/sdk-test-project").status == 404
+
+
+def test_loading_projects_twice_is_refused_and_the_rest_serve():
+    with start_server(extra="plugin " + state["plugin"]) as s:
+        log = s.log()
+        assert "already loaded" in log, log
+        assert s.get("/en/projects/" + SLUG).status == 200
+        assert s.get("/en/events").status == 200
+
+
+if __name__ == "__main__":
+    harness.main(globals())
