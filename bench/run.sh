@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# neptun against nginx and lighttpd serving the very same bytes, on
-# loopback, interleaved A B A B so that drift on a noisy machine hits both.
-# Prints a table of medians and ratios.  Bounded: ROUNDS x scenarios x
-# peers x DURATION seconds of wrk (defaults: 3 x 4 x 3 x 5 s, about 3 min).
+# neptun against nginx, lighttpd and Apache (mod_lua) on loopback, every
+# peer serving the very same bytes, runs interleaved A B A B within each
+# round so that drift on a noisy machine hits every peer alike.  Prints a
+# table of medians and ratios (bench/README.md explains each scenario).
+#
+# Bounded: ROUNDS x 15 runs x DURATION seconds of wrk (defaults 3 x 15 x 5 s,
+# about 4 minutes).  Environment: ROUNDS, DURATION, CONNS, BUILD (build
+# folder holding neptun), PIN=1 (server on core 0, wrk on core 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -10,7 +14,19 @@ DURATION=${DURATION:-5}
 CONNS=${CONNS:-64}
 BUILD=${BUILD:-build}
 BIN="$BUILD/neptun"
+FEED_ITEMS=50
+
+# What is missing gets installed (mod_lua ships in Debian's apache2-bin).
+tools/install-deps.sh wrk nginx-light lighttpd apache2 curl python3
+if [ ! -x "$BIN" ]; then
+    tools/install-deps.sh build-essential cmake pkg-config libevent-dev liblua5.4-dev \
+        libxml2-dev libsqlite3-dev libicu-dev zlib1g-dev
+    cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+fi
+
 work=$(mktemp -d /tmp/neptun-bench.XXXXXX)
+chmod 755 "$work" # Apache's workers run as www-data
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -19,33 +35,50 @@ cleanup() {
 }
 trap cleanup EXIT
 
+SRV=() WRK=()
+if [ "${PIN:-0}" = 1 ]; then SRV=(taskset -c 0) WRK=(taskset -c 1); fi
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 
-NP=$(free_port); NG=$(free_port); LT=$(free_port)
-
-# neptun with the sample content; access log off, as for the peers.
+# ---- content: the sample has six items; generate enough for the feeds ----
+/usr/bin/python3 bench/gen_items.py "$work/items" 60
 /usr/bin/python3 - "$work" <<'PY'
-import sys, os
+import sys
 sys.path.insert(0, "tests/integration")
 import harness
-conf = harness.make_conf(sys.argv[1], "access_log off\n")
+harness.make_conf(sys.argv[1], "access_log off\nwatch_scripts off\nworkers 2\n")
 PY
-"$BIN" serve -c "$work/neptun.conf" --listen "127.0.0.1:$NP" --db "$work/neptun.db" >"$work/neptun.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$NP/healthz"
+"$BIN" import -c "$work/neptun.conf" --db "$work/neptun.db" "$work"/items/*.xml >"$work/import.log" 2>&1
 
-# The bytes every peer serves: neptun's own answers.
-mkdir -p "$work/www"
-FEED_PATH=${FEED_PATH:-/pl/feed.rss}
-curl -sf "http://127.0.0.1:$NP$FEED_PATH" -o "$work/www/feed.rss"
-curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$NP$FEED_PATH" -o "$work/www/feed.rss.gz"
-ITEM_PATH=$(curl -sf "http://127.0.0.1:$NP/pl/events" | grep -o 'href="[^"]*/pl/events/[^"]*"' | head -1 |
-            sed -e 's/^href="//' -e 's/"$//' -e 's#^http://[^/]*##')
-curl -sf "http://127.0.0.1:$NP$ITEM_PATH" -o "$work/www/item.xml"
+# ---- neptun: no scripts (the reference), one on_request, one on_item ----
+declare -A PORT
+start_neptun() { # name scripts-dir
+    PORT[$1]=$(free_port)
+    "${SRV[@]}" "$BIN" serve -c "$work/neptun.conf" --listen "127.0.0.1:${PORT[$1]}" \
+        --db "$work/neptun.db" --scripts "$2" >"$work/$1.log" 2>&1 &
+    pids+=($!)
+    wait_http "http://127.0.0.1:${PORT[$1]}/healthz"
+}
+mkdir -p "$work/no-scripts"
+start_neptun neptun "$work/no-scripts"
+start_neptun neptun_on_request bench/rules/on_request
+start_neptun neptun_on_item bench/rules/on_item
 
-# nginx: two workers, its fastest settings per body size (sendfile on for
-# the feed, off for small documents), gzip_static for the compressed feed.
+NP="http://127.0.0.1:${PORT[neptun]}"
+FEED_PATH="/pl/events.rss?per_page=$FEED_ITEMS"
+ITEM_PATH=/pl/events/bench-wydarzenie-005
+MISS_PATH=/pl/events.rss # 20 items, the default page
+mkdir -p "$work/www" "$work/apache"
+curl -sf "$NP$FEED_PATH" -o "$work/www/feed.rss"
+curl -sf -H 'Accept-Encoding: gzip' "$NP$FEED_PATH" -o "$work/www/feed.rss.gz"
+curl -sf "$NP$ITEM_PATH" -o "$work/www/item.xml"
+curl -sf "$NP$MISS_PATH" -o "$work/miss.rss"
+[ "$(grep -c '<item>' "$work/www/feed.rss")" = "$FEED_ITEMS" ] || { echo "feed is not $FEED_ITEMS items" >&2; exit 1; }
+
+# ---- the peers ----
+NG=$(free_port) LT=$(free_port) AP=$(free_port)
+# nginx: two workers, its fastest setting per body size (sendfile on for the
+# feed, off for small documents), gzip_static for the compressed feed.
 cat >"$work/nginx.conf" <<NGX
 worker_processes 2;
 pid $work/nginx.pid;
@@ -64,7 +97,7 @@ http {
     }
 }
 NGX
-nginx -c "$work/nginx.conf" -g 'daemon off;' &
+"${SRV[@]}" nginx -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 cat >"$work/lighttpd.conf" <<LTC
 server.document-root = "$work/www"
@@ -74,49 +107,121 @@ server.max-keep-alive-requests = 1000000
 server.errorlog = "$work/lighttpd.err"
 mimetype.assign = (".rss" => "application/rss+xml", ".xml" => "application/xml")
 LTC
-lighttpd -D -f "$work/lighttpd.conf" &
+"${SRV[@]}" lighttpd -D -f "$work/lighttpd.conf" &
+pids+=($!)
+# Apache: mpm_event, a mod_lua handler rendering the 20-item feed per request.
+cp bench/apache/feed.lua "$work/apache/"
+/usr/bin/python3 bench/feed_to_lua.py "$work/miss.rss" "$work/apache/items.lua"
+chmod -R a+rX "$work/apache"
+MODS=/usr/lib/apache2/modules
+cat >"$work/apache.conf" <<APC
+ServerRoot $work
+ServerName 127.0.0.1
+Listen 127.0.0.1:$AP
+PidFile $work/apache.pid
+ErrorLog $work/apache.err
+DefaultRuntimeDir $work
+User www-data
+Group www-data
+LoadModule mpm_event_module $MODS/mod_mpm_event.so
+LoadModule authz_core_module $MODS/mod_authz_core.so
+LoadModule lua_module $MODS/mod_lua.so
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 64
+MaxRequestWorkers 128
+MinSpareThreads 64
+MaxSpareThreads 128
+KeepAlive On
+MaxKeepAliveRequests 0
+DocumentRoot $work/apache
+LuaScope thread
+LuaCodeCache stat
+LuaMapHandler ^/pl/events\.rss$ $work/apache/feed.lua handle
+APC
+"${SRV[@]}" apache2 -f "$work/apache.conf" -DFOREGROUND &
 pids+=($!)
 wait_http "http://127.0.0.1:$NG/feed.rss"
 wait_http "http://127.0.0.1:$LT/feed.rss"
+wait_http "http://127.0.0.1:$AP$MISS_PATH"
 
 size() { stat -c %s "$1"; }
-echo "machine: $(nproc) cores, $(uname -r); wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds, medians"
-echo "feed: $FEED_PATH $(size "$work/www/feed.rss") bytes (gzip $(size "$work/www/feed.rss.gz")); item: $ITEM_PATH $(size "$work/www/item.xml") bytes"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+echo "wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds interleaved, medians${PIN:+, pinned (server core 0, wrk core 1)}"
+echo "feed: $FEED_PATH $(size "$work/www/feed.rss") bytes, $FEED_ITEMS items (gzip $(size "$work/www/feed.rss.gz"));" \
+     "item: $ITEM_PATH $(size "$work/www/item.xml") bytes; miss feed: $MISS_PATH $(size "$work/miss.rss") bytes (Apache's $(curl -sf "http://127.0.0.1:$AP$MISS_PATH" | wc -c))"
 
-rps() { # url [header...]
+rps() { # url [wrk-args...]
     local url=$1; shift
-    local args=()
-    for h in "$@"; do args+=(-H "$h"); done
-    wrk -t1 -c"$CONNS" -d"${DURATION}s" "${args[@]}" "$url" | awk '/Requests\/sec/ {print $2}'
+    "${WRK[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" "$url" "$@" | awk '/Requests\/sec/ {print $2}'
 }
 
 results="$work/results.tsv"
 : >"$results"
-scenario() { # name neptun-path peer-path [header...]
-    local name=$1 np=$2 pp=$3; shift 3
-    for r in $(seq "$ROUNDS"); do
-        echo -e "$name\tneptun\t$(rps "http://127.0.0.1:$NP$np" "$@")" >>"$results"
-        echo -e "$name\tnginx\t$(rps "http://127.0.0.1:$NG$pp" "$@")" >>"$results"
-        echo -e "$name\tlighttpd\t$(rps "http://127.0.0.1:$LT$pp" "$@")" >>"$results"
-    done
+run() { # scenario peer url [wrk-args...]
+    local name=$1 peer=$2; shift 2
+    echo -e "$name\t$peer\t$(rps "$@")" >>"$results"
 }
-scenario "feed keep-alive" "$FEED_PATH" /feed.rss
-scenario "feed gzip" "$FEED_PATH" /feed.rss "Accept-Encoding: gzip"
-scenario "feed Connection: close" "$FEED_PATH" /feed.rss "Connection: close"
-scenario "2 KB item keep-alive" "$ITEM_PATH" /item.xml
+GZ=(-H "Accept-Encoding: gzip")
+CLOSE=(-H "Connection: close")
+for r in $(seq "$ROUNDS"); do
+    echo "round $r of $ROUNDS" >&2
+    run "feed keep-alive" neptun "$NP$FEED_PATH"
+    run "feed keep-alive" nginx "http://127.0.0.1:$NG/feed.rss"
+    run "feed keep-alive" lighttpd "http://127.0.0.1:$LT/feed.rss"
+    run "feed gzip" neptun "$NP$FEED_PATH" "${GZ[@]}"
+    run "feed gzip" nginx "http://127.0.0.1:$NG/feed.rss" "${GZ[@]}"
+    run "feed Connection: close" neptun "$NP$FEED_PATH" "${CLOSE[@]}"
+    run "feed Connection: close" nginx "http://127.0.0.1:$NG/feed.rss" "${CLOSE[@]}"
+    run "feed Connection: close" lighttpd "http://127.0.0.1:$LT/feed.rss" "${CLOSE[@]}"
+    run "2 KB item keep-alive" neptun "$NP$ITEM_PATH"
+    run "2 KB item keep-alive" nginx "http://127.0.0.1:$NG/item.xml"
+    run "2 KB item keep-alive" lighttpd "http://127.0.0.1:$LT/item.xml"
+    run "2 KB item keep-alive" neptun+on_request "http://127.0.0.1:${PORT[neptun_on_request]}$ITEM_PATH"
+    run "20-item feed, cache miss" neptun+on_item "http://127.0.0.1:${PORT[neptun_on_item]}$MISS_PATH" -s bench/miss.lua -- "i$r$RANDOM"
+    run "20-item feed, cache miss" neptun "$NP$MISS_PATH" -s bench/miss.lua -- "n$r$RANDOM"
+    run "20-item feed, cache miss" apache "http://127.0.0.1:$AP$MISS_PATH" -s bench/miss.lua -- "a$r"
+done
 
 /usr/bin/python3 - "$results" <<'PY'
 import sys, statistics, collections
-rows = collections.defaultdict(list)
+runs = collections.defaultdict(list)
 order = []
 for line in open(sys.argv[1]):
     name, peer, v = line.rstrip("\n").split("\t")
     if name not in order:
         order.append(name)
-    rows[(name, peer)].append(float(v or 0))
-print("| scenario | neptun req/s | nginx req/s | lighttpd req/s | neptun/nginx | neptun/lighttpd |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    runs[(name, peer)].append(float(v or 0))
+med = {k: statistics.median(v) for k, v in runs.items()}
+peers = ["nginx", "lighttpd", "apache"]
+
+def cell(v):
+    return "%.0f" % v if v is not None else "–"
+
+def ratio(a, b):
+    return "%.2f×" % (a / b) if a is not None and b else "–"
+
+print()
+print("| scenario | neptun req/s | nginx | lighttpd | Apache mod_lua | neptun/nginx | neptun/lighttpd | neptun/Apache |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name in order:
-    n, g, l = (statistics.median(rows[(name, p)]) for p in ("neptun", "nginx", "lighttpd"))
-    print("| %s | %.0f | %.0f | %.0f | %.2f | %.2f |" % (name, n, g, l, n / g if g else 0, n / l if l else 0))
+    me = "neptun+on_item" if name.endswith("cache miss") else "neptun"
+    n = med.get((name, me))
+    vals = [med.get((name, p)) for p in peers]
+    label = name + (" (one on_item rule)" if me != "neptun" else "")
+    print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        label, cell(n), *map(cell, vals), *(ratio(n, v) for v in vals)))
+
+print()
+print("| Lua hook | answer | no scripts req/s | with the hook | ratio | added per request |")
+print("| --- | --- | ---: | ---: | ---: | ---: |")
+for hook, name in (("on_request (trivial)", "2 KB item keep-alive"),
+                   ("on_item (one rule, 20 items)", "20-item feed, cache miss")):
+    base = med.get((name, "neptun"))
+    with_hook = med.get((name, "neptun+" + hook.split()[0]))
+    added = ("%.1f µs" % ((1 / with_hook - 1 / base) * 1e6)) if base and with_hook else "–"
+    print("| %s | %s | %s | %s | %s | %s |" % (hook, name, cell(base), cell(with_hook),
+                                            ratio(with_hook, base), added))
+print()
+print("(added per request: 1/rate(with) - 1/rate(without), wall time of the whole machine)")
 PY

@@ -1,6 +1,7 @@
 /*
  * admin.c - the admin API: PUT, GET and DELETE of item documents under
- * /admin/{type}/{slug}, and POST /admin/reload for the Lua rules.
+ * /admin/{type}/{slug}, POST /admin/{type} to create an item whose slug the
+ * server makes from its title, and POST /admin/reload for the Lua rules.
  *
  * Every admin route checks the bearer token before anything else (so an
  * unauthenticated client learns nothing, not even which methods exist).
@@ -213,6 +214,9 @@ static int item_put(struct neptun_req *req, struct neptun_reply *reply, const ch
     if (rc != NEPTUN_OK)
         return reply_problems(req, reply, 400, "the body is not a well-formed item document",
                               &errs);
+    /* A document without a slug is the item the URL names. */
+    if (n == 1 && docs[0].slug_made)
+        docs[0].item.slug = slug;
     if (check_identity(req, docs, n, type, slug, &errs) != NEPTUN_OK)
         return reply_problems(req, reply, 422, "the item document is not valid", &errs);
 
@@ -286,6 +290,70 @@ static int admin_item(void *ud, struct neptun_req *req, struct neptun_reply *rep
     }
 }
 
+/* POST /admin/{type}: a new item; its slug is the document's, or made from
+ * its title.  201 with the new item's Location, 409 when the slug is taken
+ * (PUT /admin/{type}/{slug} replaces an item). */
+static int item_post(struct neptun_req *req, struct neptun_reply *reply, const char *type)
+{
+    struct neptun_errors errs;
+    struct itemdoc *docs = NULL;
+    size_t n = 0;
+
+    errors_init(&errs, req->pool);
+    int rc = itemdoc_parse(req->pool, req->body ? req->body : "", req->body_len, &docs, &n, &errs);
+    if (rc == NEPTUN_INVALID)
+        return reply_problems(req, reply, 422, "the item document is not valid", &errs);
+    if (rc != NEPTUN_OK)
+        return reply_problems(req, reply, 400, "the body is not a well-formed item document",
+                              &errs);
+    if (check_identity(req, docs, n, type, n == 1 ? docs[0].item.slug : "", &errs) != NEPTUN_OK)
+        return reply_problems(req, reply, 422, "the item document is not valid", &errs);
+
+    struct neptun_item item = docs[0].item;
+    const char *slug = item.slug;
+    item.updated = req->now;
+    struct store *s = write_store(req);
+    rc = s != NULL ? store_create(s, &item, &docs[0].index) : NEPTUN_ERROR;
+    if (rc == STORE_EXISTS) {
+        errors_add(&errs, "/item/@slug",
+                   "%s/%s exists already; PUT /admin/%s/%s replaces it, or give another slug",
+                   type, slug, type, slug);
+        return reply_problems(req, reply, 409, "an item with this slug exists", &errs);
+    }
+    if (rc != NEPTUN_OK) {
+        reply_status(req, reply, 500, "the item could not be stored");
+        return NEPTUN_OK;
+    }
+    cache_bump(types_index(type));
+    log_info("admin: created %s/%s%s", type, slug, docs[0].slug_made ? " (slug from the title)" : "");
+
+    struct neptun_item *stored = NULL;
+    if (store_get(s, req->pool, type, slug, 1, req->now, &stored) != NEPTUN_OK)
+        stored = &item; /* committed; only the echo could not be read back */
+    const char *where = neptun_pool_printf(req->pool, "/admin/%s/%s", type, slug);
+    if (where != NULL)
+        reply_header(reply, "Location", where);
+    return reply_item(req, reply, 201, stored);
+}
+
+static int admin_type(void *ud, struct neptun_req *req, struct neptun_reply *reply)
+{
+    (void)ud;
+    if (authenticate(req, reply) != NEPTUN_OK)
+        return NEPTUN_OK;
+    const char *type = req_param(req, "type");
+    if (type == NULL || types_find(type) == NULL) {
+        reply_status(req, reply, 404, "no such content type");
+        return NEPTUN_OK;
+    }
+    if (req->method != REQ_POST) {
+        reply_status(req, reply, 405, "method not allowed");
+        reply_header(reply, "Allow", "POST");
+        return NEPTUN_OK;
+    }
+    return item_post(req, reply, type);
+}
+
 /* ---- rules ------------------------------------------------------------ */
 
 static int admin_reload(void *ud, struct neptun_req *req, struct neptun_reply *reply)
@@ -330,6 +398,7 @@ void admin_init(void)
 {
     /* "*": authentication comes before the method check */
     if (router_add("*", "/admin/reload", admin_reload, NULL, "admin") != NEPTUN_OK ||
+        router_add("*", "/admin/{type}", admin_type, NULL, "admin") != NEPTUN_OK ||
         router_add("*", "/admin/{type}/{slug}", admin_item, NULL, "admin") != NEPTUN_OK)
         log_error("admin: cannot register the admin routes");
 }

@@ -11,14 +11,25 @@
  *
  * Both representations are made once, at creation: the identity bytes and
  * (for bodies worth it) the gzip bytes, each with its own strong ETag.
+ * Each thread keeps one deflate stream and resets it between bodies:
+ * setting one up costs about 256 KB of allocation, more than compressing a
+ * small feed.  Large bodies are also copied into a sealed memfd, so that
+ * replies can hand them to the kernel with sendfile instead of copying them
+ * through the socket; the number of such descriptors is capped.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include <event2/util.h>
 
 #include <neptun/common.h>
 #include "cache.h"
@@ -28,6 +39,10 @@
 #define CACHE_BUCKETS 4096          /* per shard; a power of two */
 #define CACHE_GZIP_MIN 256          /* smaller bodies are sent as they are */
 #define CACHE_GZIP_LEVEL 6
+#ifndef CACHE_SENDFILE_MIN
+#define CACHE_SENDFILE_MIN (32 * 1024) /* smaller bodies: writev is as cheap */
+#endif
+#define CACHE_MAX_FDS 512                /* memfds held by entries at most */
 
 /* Generation slots: [0] CACHE_DEP_NONE, [1] CACHE_DEP_ALL, [2 + t] type t. */
 #define GEN_SLOTS (TYPES_MAX + 2)
@@ -45,6 +60,10 @@ static _Atomic uint64_t hits, misses;
 static _Atomic size_t total_bytes, total_entries;
 static _Atomic size_t shard_budget;
 static atomic_int initialised;
+static atomic_int open_fds;
+static pthread_key_t deflate_key;
+static pthread_once_t deflate_once = PTHREAD_ONCE_INIT;
+static bool deflate_key_ok;
 
 static uint64_t fnv1a64(const void *data, size_t len)
 {
@@ -83,6 +102,10 @@ int cache_init(size_t max_bytes)
 
 static void entry_free(struct cache_entry *e)
 {
+    if (e->body_fd >= 0) {
+        close(e->body_fd);
+        atomic_fetch_sub(&open_fds, 1);
+    }
     free((char *)e->content_type);
     free((char *)e->body);
     free((char *)e->gz);
@@ -104,31 +127,102 @@ void cache_entry_unref(struct cache_entry *e)
         entry_free(e);
 }
 
+static void deflate_stream_free(void *arg)
+{
+    z_stream *z = arg;
+    deflateEnd(z);
+    free(z);
+}
+
+static void deflate_key_create(void)
+{
+    deflate_key_ok = pthread_key_create(&deflate_key, deflate_stream_free) == 0;
+}
+
+/* This thread's deflate stream, made on first use and freed when the
+ * thread ends (or by cache_cleanup on the thread that calls it). */
+static z_stream *thread_deflate_stream(void)
+{
+    pthread_once(&deflate_once, deflate_key_create);
+    if (!deflate_key_ok)
+        return NULL;
+    z_stream *z = pthread_getspecific(deflate_key);
+    if (z != NULL)
+        return z;
+    z = calloc(1, sizeof(*z));
+    if (z == NULL)
+        return NULL;
+    if (deflateInit2(z, CACHE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(z);
+        return NULL;
+    }
+    if (pthread_setspecific(deflate_key, z) != 0) {
+        deflate_stream_free(z);
+        return NULL;
+    }
+    return z;
+}
+
 /* gzip (RFC 1952) of body; NULL when it failed or does not shrink it. */
 static char *gzip_bytes(const char *body, size_t len, size_t *outlen)
 {
-    z_stream z;
+    z_stream *z = thread_deflate_stream();
     char *out = NULL;
-    memset(&z, 0, sizeof(z));
-    if (deflateInit2(&z, CACHE_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (z == NULL || deflateReset(z) != Z_OK)
         return NULL;
-    size_t cap = deflateBound(&z, (uLong)len) + 32;
+    size_t cap = deflateBound(z, (uLong)len) + 32;
     out = malloc(cap);
     if (out == NULL)
-        goto out;
-    z.next_in = (Bytef *)body;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)cap;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= len) {
+        return NULL;
+    z->next_in = (Bytef *)body;
+    z->avail_in = (uInt)len;
+    z->next_out = (Bytef *)out;
+    z->avail_out = (uInt)cap;
+    if (deflate(z, Z_FINISH) != Z_STREAM_END || z->total_out >= len) {
         free(out);
-        out = NULL;
-        goto out;
+        return NULL;
     }
-    *outlen = z.total_out;
-out:
-    deflateEnd(&z);
+    *outlen = z->total_out;
     return out;
+}
+
+/* A sealed memfd holding body, or -1 (small body, too many open, or no
+ * memfd): replies then write body from memory. */
+static int body_memfd(const char *body, size_t len)
+{
+    if (len < CACHE_SENDFILE_MIN || atomic_fetch_add(&open_fds, 1) >= CACHE_MAX_FDS)
+        goto none;
+    int fd = memfd_create("neptun-cache", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        goto none;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pwrite(fd, body + done, len - done, (off_t)done);
+        if (n <= 0) {
+            close(fd);
+            goto none;
+        }
+        done += (size_t)n;
+    }
+    /* Immutable from here on, like the entry itself. */
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+        close(fd);
+        goto none;
+    }
+    return fd;
+none:
+    if (len >= CACHE_SENDFILE_MIN)
+        atomic_fetch_sub(&open_fds, 1);
+    return -1;
+}
+
+static void http_date(int64_t t, char dst[32])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    dst[0] = '\0';
+    if (t > 0 && gmtime_r(&tt, &tm) != NULL)
+        evutil_date_rfc1123(dst, 32, &tm);
 }
 
 static void make_etag(char dst[48], const char *data, size_t len)
@@ -142,7 +236,10 @@ struct cache_entry *cache_entry_new(int status, const char *content_type,
                                     int64_t last_modified, int dep, int64_t expires)
 {
     struct cache_entry *e = calloc(1, sizeof(*e));
-    if (e == NULL || gen_slot(dep) < 0 || (body == NULL && len > 0))
+    if (e == NULL)
+        return NULL;
+    e->body_fd = -1;
+    if (gen_slot(dep) < 0 || (body == NULL && len > 0))
         goto fail;
     e->status = status;
     e->content_type = strdup(content_type != NULL ? content_type : "application/octet-stream");
@@ -160,10 +257,13 @@ struct cache_entry *cache_entry_new(int status, const char *content_type,
             make_etag(e->gz_etag, e->gz, e->gzlen);
     }
     e->last_modified = last_modified;
+    http_date(last_modified, e->last_modified_http);
+    e->body_fd = body_memfd(e->body, len);
     e->dep = dep;
     e->generation = cache_generation(dep);
     e->expires = expires;
-    e->cost = sizeof(*e) + len + e->gzlen + strlen(e->content_type);
+    e->cost = sizeof(*e) + len + e->gzlen + strlen(e->content_type) +
+              (e->body_fd >= 0 ? len : 0); /* the memfd's pages */
     atomic_init(&e->refs, 1);
     return e;
 fail:
@@ -320,6 +420,11 @@ void cache_put(const char *key, struct cache_entry *e)
 
 void cache_cleanup(void)
 {
+    if (deflate_key_ok) {
+        z_stream *z = pthread_getspecific(deflate_key);
+        if (z != NULL && pthread_setspecific(deflate_key, NULL) == 0)
+            deflate_stream_free(z);
+    }
     if (!atomic_load(&initialised))
         return;
     for (int i = 0; i < CACHE_SHARDS; i++) {

@@ -35,6 +35,9 @@ struct cache_entry {
     const char *extra_headers;/* "Name: value\r\n"..., owned, may be NULL */
     const char *route;        /* router pattern that rendered it (borrowed,
                                * static); metrics label of cache hits */
+    char last_modified_http[32]; /* last_modified as an HTTP date, or "" */
+    int body_fd;              /* a sealed memfd holding body (so replies can
+                               * sendfile it), or -1 */
     /* private to cache.c */
     _Atomic int refs;
     char *key;

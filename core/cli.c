@@ -156,7 +156,8 @@ int cli_import_dir(struct store *s, const char *dir)
             goto oom;
         n++;
     }
-    qsort(paths, n, sizeof(*paths), compare_names);
+    if (n > 0)
+        qsort(paths, n, sizeof(*paths), compare_names);
     ret = cli_import(s, paths, n);
     goto out;
 oom:

@@ -50,6 +50,7 @@ enum answer_format { FMT_LIST, FMT_RSS, FMT_ATOM, FMT_ICS };
 #define ACCEPT_Q (1u << 1)   /* optional search text */
 #define NEED_Q (1u << 2)     /* search: q required */
 #define ACCEPT_DATES (1u << 3) /* from, to, upcoming: dated types only */
+#define ACCEPT_SORT (1u << 4)  /* sort=date|title (|rank with q): XML lists */
 
 struct read_query {
     size_t page, per_page;
@@ -57,6 +58,8 @@ struct read_query {
     const char *q;
     int64_t from, to;
     int upcoming;
+    const char *sort;       /* as asked, or the default: "rank" with q, else "date" */
+    enum store_order order;
 };
 
 /* ---- query validation ------------------------------------------------- */
@@ -135,6 +138,20 @@ static int parse_query(struct neptun_req *req, struct neptun_reply *reply, unsig
         if (v == NULL && (accept & NEED_Q))
             return bad_param(req, reply, "q is required: the text to search for");
         out->q = v;
+    }
+    out->sort = out->q != NULL ? "rank" : "date";
+    out->order = out->q != NULL ? STORE_ORDER_RANK : STORE_ORDER_UPDATED;
+    if ((accept & ACCEPT_SORT) && (v = req_query(req, "sort")) != NULL) {
+        if (strcmp(v, "title") == 0)
+            out->order = STORE_ORDER_TITLE;
+        else if (strcmp(v, "date") == 0)
+            out->order = STORE_ORDER_UPDATED;
+        else if (strcmp(v, "rank") == 0 && out->q != NULL)
+            out->order = STORE_ORDER_RANK;
+        else
+            return bad_param(req, reply, "sort must be date or title%s (got \"%s\")",
+                             out->q != NULL ? " or rank" : "", v);
+        out->sort = v;
     }
     if (!(accept & ACCEPT_DATES))
         return NEPTUN_OK;
@@ -352,7 +369,8 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
         sq.order = STORE_ORDER_START;
         sq.limit = ICS_MAX_EVENTS;
     } else {
-        sq.order = rq.q != NULL ? STORE_ORDER_RANK : STORE_ORDER_UPDATED;
+        sq.order = rq.order;
+        sq.chain = render_chain(req->pool, req->lang);
         sq.offset = (rq.page - 1) * rq.per_page;
         sq.limit = rq.per_page;
     }
@@ -378,7 +396,12 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
     f.page = fmt == FMT_ICS ? 1 : rq.page;
     f.per_page = fmt == FMT_ICS ? (n > 0 ? n : 1) : rq.per_page;
     f.updated = newest_update(items, n);
+    f.sort = fmt == FMT_LIST ? rq.sort : NULL;
+    f.count_text = render_count_text(req->pool, f.lang, f.type, f.query != NULL, total);
     feed_titles(req, &f);
+    /* a feed's description says how much it holds: "… — 3 wydarzenia" */
+    if ((fmt == FMT_RSS || fmt == FMT_ATOM) && f.description != NULL && f.count_text != NULL)
+        f.description = neptun_pool_printf(req->pool, "%s — %s", f.description, f.count_text);
     f.html_url = mirror_url(req, &f, fmt);
     if (fmt == FMT_ICS)
         f.self_url = page_url(req, 0);
@@ -409,7 +432,8 @@ static int list_handler(void *ud, struct neptun_req *req, struct neptun_reply *r
     const struct neptun_type *type = route_type(req);
     if (type == NULL)
         return NEPTUN_DECLINED;
-    return answer_list(req, reply, type, FMT_LIST, ACCEPT_PAGING | ACCEPT_Q | ACCEPT_DATES);
+    return answer_list(req, reply, type, FMT_LIST,
+                       ACCEPT_PAGING | ACCEPT_Q | ACCEPT_DATES | ACCEPT_SORT);
 }
 
 static int type_feed_handler(void *ud, struct neptun_req *req, struct neptun_reply *reply)
@@ -433,8 +457,9 @@ static int all_feed_handler(void *ud, struct neptun_req *req, struct neptun_repl
 
 static int search_handler(void *ud, struct neptun_req *req, struct neptun_reply *reply)
 {
-    return answer_list(req, reply, NULL, (enum answer_format)(intptr_t)ud,
-                       ACCEPT_PAGING | NEED_Q);
+    enum answer_format fmt = (enum answer_format)(intptr_t)ud;
+    return answer_list(req, reply, NULL, fmt,
+                       ACCEPT_PAGING | NEED_Q | (fmt == FMT_LIST ? ACCEPT_SORT : 0));
 }
 
 static int slug_ok(const char *s)

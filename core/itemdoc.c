@@ -604,6 +604,20 @@ static const struct {
     { "archived", NEPTUN_STATUS_ARCHIVED },
 };
 
+/* The slug of an item document without one: its title in the default
+ * language (the first text when it has none) transliterated, "Größe
+ * Straße" -> "grosse-strasse".  NULL when nothing is left of the title. */
+static const char *slug_from_title(struct neptun_pool *pool, const struct neptun_item *item)
+{
+    const char *deflang = neptun_conf != NULL && neptun_conf->nlangs > 0
+                              ? neptun_conf->langs[0].code : NULL;
+    const struct neptun_text *t = &item->texts[0];
+    for (size_t i = 0; deflang != NULL && i < item->ntexts; i++)
+        if (item->texts[i].lang != NULL && strcmp(item->texts[i].lang, deflang) == 0)
+            t = &item->texts[i];
+    return t->title != NULL ? locale_slugify(pool, t->title) : NULL;
+}
+
 static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc *doc)
 {
     struct neptun_item *item = &doc->item;
@@ -619,7 +633,8 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
         errors_add(r->errs, itemdoc_node_path(r->pool, node, "type"), "unknown type \"%s\"",
                    item->type ? item->type : "");
     item->slug = pool_attr(r->pool, node, "slug");
-    if (!machine_name_ok(item->slug, SLUG_MAX))
+    doc->slug_made = item->slug == NULL;
+    if (item->slug != NULL && !machine_name_ok(item->slug, SLUG_MAX))
         errors_add(r->errs, itemdoc_node_path(r->pool, node, "slug"),
                    "slug \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", item->slug ? item->slug : "");
     status = pool_attr(r->pool, node, "status");
@@ -658,8 +673,31 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
     }
     if (item->ntexts == 0)
         errors_add(r->errs, itemdoc_node_path(r->pool, node, NULL), "an item needs at least one <text>");
+    else if (doc->slug_made && (item->slug = slug_from_title(r->pool, item)) == NULL)
+        errors_add(r->errs, itemdoc_node_path(r->pool, node, "slug"),
+                   "no slug given, and the title has no letters or digits to make one from");
     if (type != NULL && fields != NULL)
         read_fields(r, fields, type, doc);
+}
+
+/* The attributes every <item> must have, reported with the item's path:
+ * libxml2's RELAX NG validator loses the element of a missing attribute
+ * when an optional one (slug, publish_at...) is present. */
+static int check_required_attributes(struct neptun_pool *pool, const xmlNode *root,
+                                     struct neptun_errors *errs)
+{
+    static const char *const required[] = { "type", "status" };
+    size_t before = errs->n;
+    int single = is_elem(root, NEPTUN_XML_NS, "item");
+    for (const xmlNode *c = single ? root : root->children; c != NULL; c = single ? NULL : c->next) {
+        if (!is_elem(c, NEPTUN_XML_NS, "item"))
+            continue;
+        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+            if (!xmlHasNsProp(c, BAD_CAST required[i], NULL))
+                errors_add(errs, itemdoc_node_path(pool, c, NULL),
+                           "<item> needs the attribute %s", required[i]);
+    }
+    return errs->n == before ? NEPTUN_OK : NEPTUN_INVALID;
 }
 
 int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
@@ -682,7 +720,8 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
                    "the root element must be <item> or <items> in the namespace " NEPTUN_XML_NS);
         return NEPTUN_INVALID;
     }
-    if (schema_validate(doc, errs) != NEPTUN_OK)
+    if (check_required_attributes(pool, root, errs) != NEPTUN_OK ||
+        schema_validate(doc, errs) != NEPTUN_OK)
         return NEPTUN_INVALID;
 
     if (is_elem(root, NEPTUN_XML_NS, "item")) {

@@ -10,7 +10,9 @@
  *     <event>...the type's fields...</event>
  *   </item>
  *
- * A file may hold one <item> or an <items> wrapper of several.
+ * A file may hold one <item> or an <items> wrapper of several.  slug is
+ * optional: without it the slug is made from the title in the default
+ * language (else the first text) by transliteration (locale_slugify).
  * Parsing is hostile-input safe: no network, no DTD loading, no external
  * entities, any DOCTYPE rejected, depth and size bounded, UTF-8 checked.
  */
@@ -25,6 +27,8 @@
 struct itemdoc {
     struct neptun_item item;
     struct neptun_index index;
+    int slug_made;    /* the document had no slug: item.slug was made from
+                       * the title (locale_slugify) */
 };
 
 /* Parse buf: well-formedness, the composed RELAX NG schema, the type's

@@ -375,6 +375,14 @@ const char *locale_translate(struct neptun_pool *pool, const char *key, const ch
     return substitute_count(pool, text, n);
 }
 
+int locale_has_key(const char *key)
+{
+    for (size_t i = 0; key != NULL && i < locale_global.ncatalogs; i++)
+        if (locale_catalog_find(&locale_global.catalogs[i], key) != NULL)
+            return 1;
+    return 0;
+}
+
 /* ---- the catalog check ------------------------------------------------ */
 
 /* A key for messages: "msgid" or "msgid" (context "ctxt"). */

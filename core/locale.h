@@ -31,6 +31,8 @@ void locale_thread_cleanup(void);
  * function's address as locale_translate. */
 const char *locale_translate(struct neptun_pool *pool, const char *key, const char *lang, long n);
 #define locale_t(pool, key, lang, n) locale_translate((pool), (key), (lang), (n))
+/* Does any catalog have key (translated or not)? */
+int locale_has_key(const char *key);
 /* CLDR plural category of n in lang: "one", "few", "many", "other"... */
 const char *locale_plural(const char *lang, long n);
 /* Does every catalog have every key of the others (with every plural form

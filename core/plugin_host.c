@@ -233,7 +233,10 @@ static int host_reply_send(struct neptun_reply *reply, int status, const char *c
 struct route_thunk {
     neptun_route_fn fn;
     void *ud;
+    struct route_thunk *next; /* all thunks, freed by plugins_unload */
 };
+
+static struct route_thunk *thunks;
 
 static int plugin_route(void *ud, struct neptun_req *req, struct neptun_reply *reply)
 {
@@ -301,9 +304,13 @@ static int publish(struct neptun_plugin_ctx *ctx)
             return NEPTUN_NOMEM;
         t->fn = ctx->routes[i].fn;
         t->ud = ctx->routes[i].ud;
-        /* The thunk lives as long as the process: routes are never removed. */
+        t->next = thunks;
+        thunks = t;
+        /* The router keeps the thunk until router_cleanup(); it is freed by
+         * plugins_unload(), which runs after that. */
         if (router_add(ctx->routes[i].method, ctx->routes[i].pattern, plugin_route, t,
                        ctx->rec->desc->name) != NEPTUN_OK) {
+            thunks = t->next;
             free(t);
             log_error("plugin %s: route %s %s refused", ctx->rec->desc->name, ctx->routes[i].method,
                       ctx->routes[i].pattern);
@@ -424,6 +431,11 @@ void plugins_unload(void)
          * point into it until the process exits. */
         free(rec->path);
         free(rec);
+    }
+    while (thunks != NULL) {
+        struct route_thunk *t = thunks;
+        thunks = t->next;
+        free(t);
     }
     for (size_t i = 0; i < nlua_fns; i++)
         free((char *)lua_fns[i].name);

@@ -32,6 +32,8 @@ struct render_feed {
     const char **matched_lang;     /* search: language that matched, or NULL */
     size_t nitems;
     size_t total, page, per_page;
+    const char *sort;              /* lists: "date", "title" or "rank"; NULL: not said */
+    const char *count_text;        /* total in words ("3 wydarzenia"), or NULL */
 };
 
 int render_list_xml(const struct render_feed *f, char **out, size_t *len);
@@ -56,6 +58,12 @@ int render_ics_add(struct neptun_ics *ics, const char *name, const char *params,
 
 /* Localised title of one type's feeds ("Wydarzenia — Gdańsk"), pool-owned. */
 const char *render_type_title(struct neptun_pool *pool, const char *lang, const char *type);
+
+/* The total of a list in lang's words with the right plural form: count.TYPE
+ * when the catalogs have it ("3 wydarzenia"), count.results for a search,
+ * else count.items.  Pool-owned. */
+const char *render_count_text(struct neptun_pool *pool, const char *lang, const char *type,
+                              int search, size_t total);
 
 /* Absolute URL of an item in lang: base/lang/type/slug. Pool-owned. */
 const char *render_item_url(struct neptun_pool *pool, const char *lang, const struct neptun_item *item);

@@ -3,6 +3,7 @@
  * field by field along the language's fallback chain, the human XHTML block
  * (sanitised body followed by the type's render_xhtml), URLs and times.
  */
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +121,18 @@ const char *render_lang_url(struct neptun_pool *pool, const char *lang, const ch
 const char *render_item_url(struct neptun_pool *pool, const char *lang, const struct neptun_item *item)
 {
     return neptun_pool_printf(pool, "%s/%s/%s/%s", render_base_url(), lang, item->type, item->slug);
+}
+
+const char *render_count_text(struct neptun_pool *pool, const char *lang, const char *type,
+                              int search, size_t total)
+{
+    const char *key = "count.items";
+    const char *own = type != NULL ? neptun_pool_printf(pool, "count.%s", type) : NULL;
+    if (search)
+        key = "count.results";
+    else if (own != NULL && locale_has_key(own))
+        key = own;
+    return locale_t(pool, key, lang, total > LONG_MAX ? LONG_MAX : (long)total);
 }
 
 int64_t render_pub_time(const struct neptun_item *item)

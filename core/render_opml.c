@@ -1,8 +1,11 @@
 /*
  * render_opml.c - OPML 2.0 subscription list of every feed of one
- * language: all types together, each type's RSS and Atom feed, and the
- * iCalendar of each dated type.
+ * language: all types together, each type's RSS and Atom feed, the
+ * iCalendar of each dated type, and an include of every other language's
+ * list.
  */
+#include <string.h>
+#include "conf.h"
 #include "locale.h"
 #include "render_internal.h"
 #include "types.h"
@@ -21,6 +24,20 @@ static int feed_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char
         render_attr(w, "xmlUrl", render_lang_url(pool, lang, rest)) < 0 ||
         render_attr(w, "htmlUrl", html_rest != NULL ? render_lang_url(pool, lang, html_rest)
                                                     : render_base_url()) < 0 ||
+        xmlTextWriterEndElement(w) < 0)
+        return -1;
+    return 0;
+}
+
+/* Another language's list of feeds: an OPML "include" outline, so a reader
+ * can offer every language from any one list. */
+static int language_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char *other)
+{
+    const char *name = locale_t(pool, neptun_pool_printf(pool, "lang.%s", other), other, -1);
+    if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
+        render_attr(w, "type", "include") < 0 || render_attr(w, "text", name) < 0 ||
+        render_attr(w, "language", other) < 0 ||
+        render_attr(w, "url", render_lang_url(pool, other, "feeds.opml")) < 0 ||
         xmlTextWriterEndElement(w) < 0)
         return -1;
     return 0;
@@ -68,6 +85,9 @@ int render_opml(struct neptun_pool *pool, const char *lang, char **out, size_t *
         if (t->flags & NEPTUN_TYPE_DATED)
             W(link_outline(pool, w, lang, title, neptun_pool_printf(pool, "%s.ics", t->name)));
     }
+    for (size_t i = 0; neptun_conf != NULL && i < neptun_conf->nlangs; i++)
+        if (strcmp(neptun_conf->langs[i].code, lang) != 0)
+            W(language_outline(pool, w, neptun_conf->langs[i].code));
     W(xmlTextWriterEndElement(w));
     W(xmlTextWriterEndElement(w));
     return render_doc_end(&o, out, len);

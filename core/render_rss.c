@@ -5,6 +5,9 @@
  * escaped text (the writer escapes it).  Paging links follow RFC 5005 as
  * atom:link elements; an item whose text fell back to another language
  * names that language in dc:language (RSS has no xml:lang on items).
+ * Search results name the language whose text matched in
+ * <neptun:matched-lang> (namespace urn:neptun:1), as the XML API's
+ * matched-lang attribute does.
  */
 #include <string.h>
 #include "locale.h"
@@ -26,7 +29,7 @@ static int atom_link(xmlTextWriterPtr w, const char *rel, const char *href,
 }
 
 static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
-                      const struct neptun_item *item)
+                      const struct neptun_item *item, const char *matched_lang)
 {
     int rc = NEPTUN_ERROR;
     struct render_pick p;
@@ -57,6 +60,9 @@ static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const cha
     if (fell_back != NULL)
         W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "language", NULL,
                                       BAD_CAST fell_back));
+    if (matched_lang != NULL)
+        W(xmlTextWriterWriteElementNS(w, BAD_CAST "neptun", BAD_CAST "matched-lang", NULL,
+                                      BAD_CAST matched_lang));
     for (size_t i = 0; i < item->ntexts; i++) {
         const char *tl = item->texts[i].lang;
         if (tl != NULL && strcmp(tl, f->lang) != 0)
@@ -81,6 +87,8 @@ int render_rss(const struct render_feed *f, char **out, size_t *len)
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST "2.0"));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:atom", BAD_CAST RENDER_ATOM_NS));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:dc", BAD_CAST RENDER_DC_NS));
+    if (f->matched_lang != NULL)
+        W(xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:neptun", BAD_CAST NEPTUN_XML_NS));
     W(xmlTextWriterStartElement(w, BAD_CAST "channel"));
     W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST(f->title != NULL ? f->title : "")));
     W(xmlTextWriterWriteElement(w, BAD_CAST "link",
@@ -108,7 +116,8 @@ int render_rss(const struct render_feed *f, char **out, size_t *len)
     W(atom_link(w, "next", f->next_url, "application/rss+xml", NULL));
     W(atom_link(w, "last", f->last_url, "application/rss+xml", NULL));
     for (size_t i = 0; i < f->nitems; i++)
-        if (write_item(f, w, chain, f->items[i]) != NEPTUN_OK)
+        if (write_item(f, w, chain, f->items[i],
+                       f->matched_lang != NULL ? f->matched_lang[i] : NULL) != NEPTUN_OK)
             goto out;
     W(xmlTextWriterEndElement(w));
     W(xmlTextWriterEndElement(w));

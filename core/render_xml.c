@@ -176,6 +176,8 @@ int render_list_xml(const struct render_feed *f, char **out, size_t *len)
     W(render_attr_num(w, "per-page", f->per_page));
     W(render_attr_num(w, "total", f->total));
     W(render_attr_num(w, "pages", page_count(f->total, f->per_page)));
+    W(render_attr(w, "count-text", f->count_text));
+    W(render_attr(w, "sort", f->sort));
     W(write_link(w, "self", f->self_url, NULL));
     W(write_link(w, "first", f->first_url, NULL));
     W(write_link(w, "previous", f->prev_url, NULL));

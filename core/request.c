@@ -7,6 +7,12 @@
  * carry both representations and their ETags, so sending one is header
  * work plus handing the entry's bytes to the output buffer by reference:
  * the entry stays alive (reference-counted) until libevent has written them.
+ * Large identity bodies go one better: the entry keeps them in a memfd, and
+ * they are appended to the connection's output as a file segment right
+ * after evhttp has written the headers, so libevent sends them with
+ * sendfile (no copy through user space, as nginx does for static files).
+ * What every cached reply shares (Cache-Control, Date, Last-Modified) is
+ * formatted once, not per request.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +22,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/util.h>
@@ -291,6 +298,34 @@ static void entry_bytes_written(const void *data, size_t len, void *arg)
     cache_entry_unref(arg);
 }
 
+static void entry_segment_done(struct evbuffer_file_segment const *seg, int flags, void *arg)
+{
+    cache_entry_unref(arg);
+}
+
+/* Append e's identity body to out (a connection's output, which drains to
+ * its socket): from the memfd by sendfile, else by reference. */
+static int append_entry_body(struct evbuffer *out, struct cache_entry *e)
+{
+    struct evbuffer_file_segment *seg =
+        evbuffer_file_segment_new(e->body_fd, 0, (ev_off_t)e->len, EVBUF_FS_DISABLE_LOCKING);
+    int rc = -1;
+    if (seg != NULL) {
+        cache_entry_ref(e);
+        evbuffer_file_segment_add_cleanup_cb(seg, entry_segment_done, e);
+        rc = evbuffer_add_file_segment(out, seg, 0, (ev_off_t)e->len);
+        evbuffer_file_segment_free(seg); /* the buffer holds its own reference */
+        if (rc == 0)
+            return 0;
+    }
+    cache_entry_ref(e);
+    if (evbuffer_add_reference(out, e->body, e->len, entry_bytes_written, e) != 0) {
+        cache_entry_unref(e);
+        return -1;
+    }
+    return 0;
+}
+
 static void add_header(struct evkeyvalq *h, const char *name, const char *value)
 {
     if (name != NULL && value != NULL)
@@ -304,6 +339,33 @@ static void format_http_date(int64_t t, char *buf, size_t len)
     buf[0] = '\0';
     if (gmtime_r(&tt, &tm) != NULL)
         evutil_date_rfc1123(buf, len, &tm);
+}
+
+/* The Date header, formatted once a second per worker (evhttp would
+ * format it for every reply). */
+static const char *date_header(int64_t now)
+{
+    static _Thread_local int64_t stamp = -1;
+    static _Thread_local char value[40];
+    if (now != stamp) {
+        format_http_date(now, value, sizeof(value));
+        stamp = now;
+    }
+    return value;
+}
+
+/* Cache-Control of cached answers: the same for every one, formatted once
+ * per worker (again if the configured max-age changes). */
+static const char *public_cache_control(void)
+{
+    static _Thread_local int max_age = -1;
+    static _Thread_local char value[48];
+    int age = neptun_conf != NULL ? neptun_conf->cache_max_age : 60;
+    if (age != max_age) {
+        snprintf(value, sizeof(value), "public, max-age=%d", age);
+        max_age = age;
+    }
+    return value;
 }
 
 /* If-Modified-Since in the RFC 1123 form; -1 when absent or unreadable. */
@@ -350,26 +412,23 @@ static bool is_not_modified(struct neptun_req *req, const char *etag, int64_t la
 }
 
 /* Headers and body of a cached answer; returns the status to send and the
- * body length written (for the access log). */
+ * body length written (for the access log).  *by_file is set when the body
+ * is to be appended from the entry's memfd after the headers are sent. */
 static int send_entry(struct neptun_req *req, struct neptun_reply *reply, struct evkeyvalq *out,
-                      struct evbuffer *buf, size_t *sent)
+                      struct evbuffer *buf, size_t *sent, bool *by_file)
 {
     struct cache_entry *e = reply->entry;
     bool gz = e->gz != NULL && negotiate_gzip(req_header(req, "Accept-Encoding"));
     const char *etag = gz ? e->gz_etag : e->etag;
     const char *body = gz ? e->gz : e->body;
     size_t len = gz ? e->gzlen : e->len;
-    char date[64], num[32];
+    char num[32];
     int status = e->status;
 
     add_header(out, "ETag", etag);
-    if (e->last_modified > 0) {
-        format_http_date(e->last_modified, date, sizeof(date));
-        add_header(out, "Last-Modified", date);
-    }
-    char *cc = neptun_pool_printf(req->pool, "public, max-age=%d",
-                                  neptun_conf != NULL ? neptun_conf->cache_max_age : 60);
-    add_header(out, "Cache-Control", cc);
+    if (e->last_modified_http[0] != '\0')
+        add_header(out, "Last-Modified", e->last_modified_http);
+    add_header(out, "Cache-Control", public_cache_control());
     add_header(out, "Vary", "Accept-Encoding");
     add_header(out, "Access-Control-Allow-Origin", "*");
     add_extra_headers(req->pool, out, e->extra_headers);
@@ -381,10 +440,14 @@ static int send_entry(struct neptun_req *req, struct neptun_reply *reply, struct
     add_header(out, "Content-Type", with_charset(req->pool, e->content_type));
     if (gz)
         add_header(out, "Content-Encoding", "gzip");
-    if (req->method == REQ_HEAD) {
+    if (req->method == REQ_HEAD || (!gz && e->body_fd >= 0)) {
         snprintf(num, sizeof(num), "%zu", len);
         add_header(out, "Content-Length", num);
         *sent = 0;
+        if (req->method == REQ_HEAD)
+            return status;
+        *by_file = true;
+        *sent = len;
         return status;
     }
     cache_entry_ref(e);
@@ -425,14 +488,29 @@ static int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t 
 {
     struct evkeyvalq *out = evhttp_request_get_output_headers(req->ev);
     struct evbuffer *buf = evhttp_request_get_output_buffer(req->ev);
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
+    struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    bool by_file = false;
     int status;
 
     if (reply->status == 0 && reply->entry == NULL)
         reply_error(req, reply, 500, "no answer");
+    if (req->ev->major == 1 && req->ev->minor >= 1)
+        add_header(out, "Date", date_header(req->now));
     for (size_t i = 0; i < reply->nheaders; i++)
         add_header(out, reply->headers[i].name, reply->headers[i].value);
     if (reply->entry != NULL) {
-        status = send_entry(req, reply, out, buf, sent);
+        status = send_entry(req, reply, out, buf, sent, &by_file);
+        if (by_file && bev == NULL) { /* no connection to append to: send as usual */
+            evhttp_remove_header(out, "Content-Length");
+            by_file = false;
+            cache_entry_ref(reply->entry);
+            if (evbuffer_add_reference(buf, reply->entry->body, reply->entry->len,
+                                       entry_bytes_written, reply->entry) != 0) {
+                cache_entry_unref(reply->entry);
+                status = 500;
+            }
+        }
     } else {
         bool public_read = (req->method == REQ_GET || req->method == REQ_HEAD) &&
                            !is_admin_path(req->path) &&
@@ -442,6 +520,11 @@ static int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t 
         status = send_plain(req, reply, out, buf, sent);
     }
     evhttp_send_reply(req->ev, status, NULL, NULL);
+    /* The headers are now in the connection's output and nothing has been
+     * written yet (that happens in the event loop): the body follows them. */
+    if (by_file && append_entry_body(bufferevent_get_output(bev), reply->entry) != 0)
+        log_error("cannot queue a cached body of %zu bytes: the client will time out",
+                  reply->entry->len); /* out of memory: nothing better left */
     return status;
 }
 

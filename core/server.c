@@ -13,9 +13,12 @@
  * libevent object is ever touched from another thread, so libevent needs no
  * locking.
  *
- * Connections are tracked per worker from their first request (TCP_NODELAY
- * set once, the cap enforced, replies being written counted); libevent 2.1
- * has no hook at accept time for this.
+ * Connections are tracked per worker from accept (evhttp's bufferevent
+ * callback is the only hook there is in libevent 2.1): the cap counts every
+ * open connection, a once-a-second sweep gives each connection read_timeout
+ * seconds to deliver a complete request (so idle and slow-loris clients are
+ * closed however they drip), TCP_NODELAY is set at the first request, and
+ * replies being written are counted for the drain.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +42,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 
 #include "cache.h"
@@ -57,14 +62,24 @@
 #define DRAIN_TICK_MS 20
 #define DRAIN_DEADLINE_S 10
 #define RELOAD_DEBOUNCE_MS 200
+#define SWEEP_INTERVAL_S 1
+#define ACCEPT_PAUSE_MS 100
+#define FD_LIMIT_WHEN_UNLIMITED 1048576
+#define DEFAULT_MAX_CONNECTIONS 4096
 
 struct worker_rt;
 
-/* A connection that has sent at least one request. */
+/* An accepted connection, keyed by its bufferevent.  Until its first
+ * request arrives libevent gives no way to learn when it closes, so a
+ * reference on the bufferevent is held (held); the first request adopts
+ * it (evcon, close callback) and the reference is dropped. */
 struct conn {
-    struct evhttp_connection *evcon;
+    struct bufferevent *bev;
+    struct evhttp_connection *evcon; /* NULL until the first request */
     struct worker_rt *rt;
     unsigned pending;        /* replies handed to libevent, not yet written */
+    time_t since;            /* when the request being awaited could start */
+    bool held, cut, over_cap;
     struct conn *next;
 };
 
@@ -73,14 +88,20 @@ struct worker_rt {
     pthread_t thread;
     bool started;
     int wake[2];             /* main thread -> worker: stop */
-    struct event *wake_ev, *drain_ev;
+    struct event *wake_ev, *drain_ev, *sweep_ev, *resume_ev;
     struct evhttp_bound_socket *bound, *admin_bound;
     struct conn *conns[CONN_BUCKETS];
     int nconns, cap;
+    bool cap_warned;
+    time_t request_timeout;  /* read_timeout: accept or last reply -> full request */
     unsigned inflight;
     bool draining;
     time_t drain_deadline;
 };
+
+/* The worker whose loop runs on this thread (for callbacks whose argument
+ * libevent keeps for itself). */
+static _Thread_local struct worker_rt *this_worker;
 
 struct server {
     const struct conf *conf;
@@ -93,55 +114,132 @@ struct server {
 
 /* ---- connections ----------------------------------------------------------- */
 
-static size_t conn_bucket(const struct evhttp_connection *evcon)
+static size_t conn_bucket(const struct bufferevent *bev)
 {
-    uintptr_t p = (uintptr_t)evcon;
+    uintptr_t p = (uintptr_t)bev;
     return (size_t)((p >> 4) ^ (p >> 14)) & (CONN_BUCKETS - 1);
 }
 
-static struct conn *conn_find(struct worker_rt *rt, struct evhttp_connection *evcon)
+static struct conn *conn_find(struct worker_rt *rt, const struct bufferevent *bev)
 {
-    for (struct conn *c = rt->conns[conn_bucket(evcon)]; c != NULL; c = c->next) {
-        if (c->evcon == evcon)
+    for (struct conn *c = rt->conns[conn_bucket(bev)]; c != NULL; c = c->next) {
+        if (c->bev == bev)
             return c;
     }
     return NULL;
+}
+
+static void conn_unlink(struct conn *c)
+{
+    struct worker_rt *rt = c->rt;
+    struct conn **link = &rt->conns[conn_bucket(c->bev)];
+    while (*link != NULL && *link != c)
+        link = &(*link)->next;
+    if (*link == c)
+        *link = c->next;
+    rt->nconns--;
+}
+
+static struct conn *conn_new(struct worker_rt *rt, struct bufferevent *bev)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->bev = bev;
+    c->rt = rt;
+    c->since = time(NULL);
+    size_t b = conn_bucket(bev);
+    c->next = rt->conns[b];
+    rt->conns[b] = c;
+    rt->nconns++;
+    return c;
+}
+
+/* A connection that was never adopted: drop the hold on its bufferevent
+ * (which closes the socket if libevent is done with it). */
+static void conn_release(struct conn *c)
+{
+    conn_unlink(c);
+    if (c->held)
+        bufferevent_decref(c->bev);
+    free(c);
 }
 
 static void conn_closed(struct evhttp_connection *evcon, void *arg)
 {
     struct conn *c = arg;
     struct worker_rt *rt = c->rt;
-    struct conn **link = &rt->conns[conn_bucket(evcon)];
-    while (*link != NULL && *link != c)
-        link = &(*link)->next;
-    if (*link == c)
-        *link = c->next;
+    conn_unlink(c);
     rt->inflight -= c->pending; /* replies cut off with the connection */
-    rt->nconns--;
     free(c);
 }
 
-static struct conn *conn_add(struct worker_rt *rt, struct evhttp_connection *evcon)
+/* Has libevent freed the bufferevent (bufferevent_free clears every
+ * callback, and evhttp keeps at least its error callback while it owns it)? */
+static bool bev_released(struct bufferevent *bev)
 {
-    struct conn *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return NULL;
-    c->evcon = evcon;
-    c->rt = rt;
-    size_t b = conn_bucket(evcon);
-    c->next = rt->conns[b];
-    rt->conns[b] = c;
-    rt->nconns++;
-    evhttp_connection_set_closecb(evcon, conn_closed, c);
+    bufferevent_data_cb readcb = NULL, writecb = NULL;
+    bufferevent_event_cb eventcb = NULL;
+    bufferevent_getcb(bev, &readcb, &writecb, &eventcb, NULL);
+    return readcb == NULL && writecb == NULL && eventcb == NULL;
+}
 
+/* Cut a connection off: the peer and libevent both see the end of the
+ * stream, and libevent frees the connection the ordinary way.  The socket
+ * stays open (and its number unused) until the last bufferevent reference
+ * is gone, so this never reaches another connection. */
+static void conn_cut(struct conn *c, const char *why)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    c->cut = true;
+    if (fd >= 0 && shutdown(fd, SHUT_RDWR) != 0 && errno != ENOTCONN)
+        log_debug("worker %d: shutdown: %s", c->rt->w.index, strerror(errno));
+    log_debug("worker %d: connection closed: %s", c->rt->w.index, why);
+}
+
+/* The first request on a connection: from now on libevent tells us when it
+ * closes, so the hold taken at accept is no longer needed. */
+static void conn_adopt(struct conn *c, struct evhttp_connection *evcon)
+{
+    c->evcon = evcon;
+    evhttp_connection_set_closecb(evcon, conn_closed, c);
+    if (c->held) {
+        c->held = false;
+        bufferevent_decref(c->bev);
+    }
     /* Nagle against delayed ACKs stalls every multi-segment reply. */
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
-    evutil_socket_t fd = bev != NULL ? bufferevent_getfd(bev) : -1;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
     int one = 1;
     if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
         log_debug("TCP_NODELAY: %s", strerror(errno));
-    return c;
+}
+
+/* Once a second: a connection gets read_timeout seconds from its accept,
+ * or from the end of its last reply, to deliver a complete request (head
+ * and body).  libevent's own timeout restarts with every byte, so without
+ * this a client sending one byte now and then would hold its connection
+ * for ever.  Connections taken over the cap are cut here too. */
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker_rt *rt = arg;
+    time_t now = time(NULL);
+    for (size_t b = 0; b < CONN_BUCKETS; b++) {
+        struct conn *c = rt->conns[b], *next;
+        for (; c != NULL; c = next) {
+            next = c->next;
+            if (c->evcon == NULL) {
+                if (c->cut || bev_released(c->bev))
+                    conn_release(c);
+                else if (c->over_cap)
+                    conn_cut(c, "too many connections");
+                else if (rt->draining || now - c->since >= rt->request_timeout)
+                    conn_cut(c, "no complete request in time");
+            } else if (c->pending == 0 && !c->cut &&
+                       (rt->draining || now - c->since >= rt->request_timeout)) {
+                conn_cut(c, "no complete request in time");
+            }
+        }
+    }
 }
 
 static void request_done(struct evhttp_request *ev, void *arg)
@@ -149,26 +247,28 @@ static void request_done(struct evhttp_request *ev, void *arg)
     struct conn *c = arg;
     c->pending--;
     c->rt->inflight--;
+    if (c->pending == 0)
+        c->since = time(NULL); /* the deadline of the next request starts now */
 }
 
 static void serve(struct evhttp_request *ev, struct worker_rt *rt, int admin)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
-    struct conn *c = evcon != NULL ? conn_find(rt, evcon) : NULL;
+    struct bufferevent *bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    struct conn *c = bev != NULL ? conn_find(rt, bev) : NULL;
 
-    if (c == NULL && evcon != NULL) {
-        if (rt->nconns >= rt->cap) {
-            evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
-            evhttp_send_error(ev, 503, "Too many connections");
-            return;
-        }
-        c = conn_add(rt, evcon);
+    if (c == NULL && bev != NULL && rt->nconns < rt->cap)
+        c = conn_new(rt, bev);
+    if (c == NULL || c->over_cap) {
+        evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+        evhttp_send_error(ev, 503, "Too many connections");
+        return;
     }
-    if (c != NULL) {
-        c->pending++;
-        rt->inflight++;
-        evhttp_request_set_on_complete_cb(ev, request_done, c);
-    }
+    if (c->evcon == NULL)
+        conn_adopt(c, evcon);
+    c->pending++;
+    rt->inflight++;
+    evhttp_request_set_on_complete_cb(ev, request_done, c);
     if (rt->draining)
         evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
     request_handle(ev, &rt->w, admin);
@@ -184,14 +284,62 @@ static void serve_admin(struct evhttp_request *ev, void *arg)
     serve(ev, arg, 1);
 }
 
+/* Called by evhttp for every accepted connection, before it reads a byte:
+ * the one moment a connection can be counted from its start.  A reference
+ * keeps the bufferevent (and so its socket) alive until the first request
+ * adopts the connection or the sweep finds libevent done with it. */
 static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
 {
+    struct worker_rt *rt = arg;
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (bev == NULL)
+        return NULL;
     /* libevent writes 16 KB per loop pass by default: far too little for
      * feeds of tens of KB. */
-    if (bev != NULL)
-        bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
+    bufferevent_set_max_single_write(bev, MAX_SINGLE_WRITE);
+    bool over_cap = rt->nconns >= rt->cap;
+    struct conn *c = conn_new(rt, bev);
+    if (c == NULL)
+        return bev; /* untracked: counted at its first request */
+    bufferevent_incref(bev);
+    c->held = true;
+    c->over_cap = over_cap;
+    if (over_cap && !rt->cap_warned) {
+        rt->cap_warned = true;
+        log_warn("worker %d: more than %d connections; new ones are closed", rt->w.index, rt->cap);
+    } else if (!over_cap) {
+        rt->cap_warned = false;
+    }
     return bev;
+}
+
+/* accept() failed; with no descriptors left it would fail again at once,
+ * so stop accepting for a moment instead of spinning. */
+static void accept_error(struct evconnlistener *listener, void *arg)
+{
+    struct worker_rt *rt = this_worker; /* arg is evhttp's own */
+    int err = EVUTIL_SOCKET_ERROR();
+    if (rt == NULL)
+        return;
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+        return;
+    log_warn("worker %d: accept: %s; pausing new connections", rt->w.index, strerror(err));
+    struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
+    if (evconnlistener_disable(listener) == 0 && rt->resume_ev != NULL &&
+        evtimer_add(rt->resume_ev, &pause) == 0)
+        return;
+    evconnlistener_enable(listener);
+}
+
+static void accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker_rt *rt = arg;
+    if (rt->draining)
+        return;
+    if (rt->bound != NULL)
+        evconnlistener_enable(evhttp_bound_socket_get_listener(rt->bound));
+    if (rt->admin_bound != NULL)
+        evconnlistener_enable(evhttp_bound_socket_get_listener(rt->admin_bound));
 }
 
 /* ---- stopping a worker (on its own thread) ------------------------------------ */
@@ -216,6 +364,7 @@ static void wake_read(evutil_socket_t fd, short what, void *arg)
     if (rt->admin_bound != NULL)
         evhttp_del_accept_socket(rt->w.admin_http, rt->admin_bound);
     rt->bound = rt->admin_bound = NULL;
+    sweep(-1, 0, rt); /* connections still waiting for a request are closed now */
     struct timeval tick = { 0, DRAIN_TICK_MS * 1000 };
     rt->drain_ev = event_new(rt->w.base, -1, EV_PERSIST, drain_tick, rt);
     if (rt->drain_ev == NULL || event_add(rt->drain_ev, &tick) != 0)
@@ -225,6 +374,7 @@ static void wake_read(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
     struct worker_rt *rt = arg;
+    this_worker = rt;
     if (event_base_dispatch(rt->w.base) < 0)
         log_error("worker %d: event loop failed", rt->w.index);
     locale_thread_cleanup();
@@ -278,9 +428,9 @@ out:
     return fd;
 }
 
-static struct evhttp *http_new(struct event_base *base, const struct conf *conf)
+static struct evhttp *http_new(struct worker_rt *rt, const struct conf *conf)
 {
-    struct evhttp *http = evhttp_new(base);
+    struct evhttp *http = evhttp_new(rt->w.base);
     if (http == NULL)
         return NULL;
     /* Headroom above the configured limits, so that request.c answers
@@ -289,15 +439,17 @@ static struct evhttp *http_new(struct event_base *base, const struct conf *conf)
     size_t max_body = conf->max_body > 0 ? conf->max_body : 1 << 20;
     evhttp_set_max_body_size(http, (ev_ssize_t)(max_body * 2 + HEADER_BLOCK_MAX));
     evhttp_set_max_headers_size(http, (ev_ssize_t)(conf->max_uri * 2 + HEADER_BLOCK_MAX));
-    evhttp_set_timeout(http, conf->read_timeout > 0 ? conf->read_timeout : 30);
+    /* libevent's timeout restarts with every byte read or written: it ends
+     * stalled writes and silent peers; sweep() bounds the whole request. */
+    evhttp_set_timeout(http, conf->write_timeout > 0 ? conf->write_timeout : 30);
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                      EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(http, NULL);
-    evhttp_set_bevcb(http, make_bufferevent, NULL);
+    evhttp_set_bevcb(http, make_bufferevent, rt);
     return http;
 }
 
-static int bind_http(struct evhttp *http, const char *host, int *port,
+static int bind_http(struct worker_rt *rt, struct evhttp *http, const char *host, int *port,
                      struct evhttp_bound_socket **bound)
 {
     evutil_socket_t fd = listen_on(host, port);
@@ -309,6 +461,7 @@ static int bind_http(struct evhttp *http, const char *host, int *port,
         log_error("listen %s:%d: evhttp refused the socket", host, *port);
         return NEPTUN_ERROR;
     }
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(*bound), accept_error);
     return NEPTUN_OK;
 }
 
@@ -317,7 +470,8 @@ static int worker_setup(struct worker_rt *rt, int index, const struct conf *conf
 {
     char *err = NULL;
     rt->w.index = index;
-    rt->cap = conf->max_connections > 0 ? conf->max_connections : 4096;
+    rt->cap = conf->max_connections > 0 ? conf->max_connections : DEFAULT_MAX_CONNECTIONS;
+    rt->request_timeout = conf->read_timeout > 0 ? conf->read_timeout : 30;
 
     rt->w.base = event_base_new();
     if (rt->w.base == NULL || pipe2(rt->wake, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -325,20 +479,25 @@ static int worker_setup(struct worker_rt *rt, int index, const struct conf *conf
     rt->wake_ev = event_new(rt->w.base, rt->wake[0], EV_READ | EV_PERSIST, wake_read, rt);
     if (rt->wake_ev == NULL || event_add(rt->wake_ev, NULL) != 0)
         goto fail;
+    struct timeval every = { SWEEP_INTERVAL_S, 0 };
+    rt->sweep_ev = event_new(rt->w.base, -1, EV_PERSIST, sweep, rt);
+    rt->resume_ev = evtimer_new(rt->w.base, accept_resume, rt);
+    if (rt->sweep_ev == NULL || rt->resume_ev == NULL || event_add(rt->sweep_ev, &every) != 0)
+        goto fail;
 
-    rt->w.http = http_new(rt->w.base, conf);
+    rt->w.http = http_new(rt, conf);
     if (rt->w.http == NULL)
         goto fail;
     evhttp_set_gencb(rt->w.http, serve_public, rt);
-    if (bind_http(rt->w.http, conf->listen_host, port, &rt->bound) != NEPTUN_OK)
+    if (bind_http(rt, rt->w.http, conf->listen_host, port, &rt->bound) != NEPTUN_OK)
         goto fail;
     log_info("worker %d listening on %s:%d", index, conf->listen_host, *port);
     if (conf->admin_host != NULL) {
-        rt->w.admin_http = http_new(rt->w.base, conf);
+        rt->w.admin_http = http_new(rt, conf);
         if (rt->w.admin_http == NULL)
             goto fail;
         evhttp_set_gencb(rt->w.admin_http, serve_admin, rt);
-        if (bind_http(rt->w.admin_http, conf->admin_host, admin_port, &rt->admin_bound) != NEPTUN_OK)
+        if (bind_http(rt, rt->w.admin_http, conf->admin_host, admin_port, &rt->admin_bound) != NEPTUN_OK)
             goto fail;
         log_info("worker %d listening on %s:%d (admin)", index, conf->admin_host, *admin_port);
     }
@@ -367,8 +526,24 @@ static void worker_cleanup(struct worker_rt *rt)
         evhttp_free(rt->w.http); /* closes connections; their closecbs free the conns */
     if (rt->w.admin_http != NULL)
         evhttp_free(rt->w.admin_http);
+    /* What is left was never adopted: drop the holds, which closes the
+     * sockets, before the event base goes. */
+    for (size_t b = 0; b < CONN_BUCKETS; b++) {
+        struct conn *c = rt->conns[b], *next;
+        for (; c != NULL; c = next) {
+            next = c->next;
+            if (c->held)
+                bufferevent_decref(c->bev);
+            free(c);
+        }
+        rt->conns[b] = NULL;
+    }
     if (rt->drain_ev != NULL)
         event_free(rt->drain_ev);
+    if (rt->sweep_ev != NULL)
+        event_free(rt->sweep_ev);
+    if (rt->resume_ev != NULL)
+        event_free(rt->resume_ev);
     if (rt->wake_ev != NULL)
         event_free(rt->wake_ev);
     if (rt->w.lua != NULL)
@@ -382,15 +557,6 @@ static void worker_cleanup(struct worker_rt *rt)
     for (int i = 0; i < 2; i++) {
         if (rt->wake[i] >= 0)
             close(rt->wake[i]);
-    }
-    /* Connections that never closed cleanly (none expected after evhttp_free). */
-    for (size_t b = 0; b < CONN_BUCKETS; b++) {
-        struct conn *c = rt->conns[b], *next;
-        for (; c != NULL; c = next) {
-            next = c->next;
-            free(c);
-        }
-        rt->conns[b] = NULL;
     }
 }
 
@@ -502,6 +668,35 @@ static int start_threads(struct server *srv)
     return rc;
 }
 
+/* Every connection is a descriptor: take the soft limit up to the hard
+ * one (the default soft 1024 is gone after a few hundred idle clients). */
+static void raise_fd_limit(int nworkers, int cap)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return;
+    }
+    rlim_t want = rl.rlim_max;
+    if (want == RLIM_INFINITY)
+        want = FD_LIMIT_WHEN_UNLIMITED;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("cannot raise the open file limit from %llu to %llu: %s",
+                     (unsigned long long)was, (unsigned long long)want, strerror(errno));
+        else
+            log_debug("open file limit raised from %llu to %llu", (unsigned long long)was,
+                      (unsigned long long)want);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)nworkers * (rlim_t)cap)
+        log_info("open file limit %llu is below workers x max_connections (%d x %d); "
+                 "accepting pauses briefly when it is reached",
+                 (unsigned long long)rl.rlim_cur, nworkers, cap);
+}
+
 int server_run(const struct conf *conf)
 {
     struct server srv;
@@ -518,6 +713,7 @@ int server_run(const struct conf *conf)
         return 1;
     }
     srv.nworkers = worker_count(conf);
+    raise_fd_limit(srv.nworkers, conf->max_connections > 0 ? conf->max_connections : DEFAULT_MAX_CONNECTIONS);
     srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
     srv.base = event_base_new();
     if (srv.workers == NULL || srv.base == NULL)

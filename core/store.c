@@ -14,11 +14,19 @@
  * Writes are serialised inside the process by write_lock and across
  * processes (a CLI import beside a running server) by BEGIN IMMEDIATE; each
  * call is one transaction and returns only after COMMIT.
+ *
+ * Alphabetical order is SQL's: ORDER BY title COLLATE neptun_pl, so LIMIT
+ * and OFFSET page through the same order the reader sees.  The collations
+ * are registered per connection on demand (sqlite3_collation_needed), each
+ * owning an ICU UCollator that only its connection, and so only one thread
+ * at a time, uses; SQLite closes it with the connection.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <pthread.h>
+#include <unicode/ucol.h>
 #include "store_internal.h"
 #include "log.h"
 
@@ -60,7 +68,8 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_TAGS_LOAD] = "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY pos",
     [STMT_LINKS_LOAD] =
         "SELECT rel, href, lang, title, mime FROM item_links WHERE item_id = ?1 ORDER BY pos",
-    [STMT_COUNT] = "SELECT count(*) FROM items",
+    /* kept by triggers (migration 2): no scan of the table at start-up */
+    [STMT_COUNT] = "SELECT coalesce(sum(n), 0) FROM item_counts",
     [STMT_NEXT_PUBLISH_ALL] =
         "SELECT min(publish_at) FROM items WHERE status IN (1, 2) AND publish_at > ?1",
     [STMT_NEXT_PUBLISH_TYPE] =
@@ -179,6 +188,74 @@ void store_read_end(struct store *s, int began)
         (void)run_stmt(s, STMT_ROLLBACK);
 }
 
+/* ---- collations -------------------------------------------------------- */
+
+static int collate_icu(void *collator, int alen, const void *a, int blen, const void *b)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    UCollationResult r = ucol_strcollUTF8(collator, a, alen, b, blen, &err);
+    if (U_FAILURE(err)) {
+        /* not UTF-8: still a total order, by bytes */
+        int n = memcmp(a, b, (size_t)(alen < blen ? alen : blen));
+        return n != 0 ? n : (alen > blen) - (alen < blen);
+    }
+    return r == UCOL_LESS ? -1 : r == UCOL_GREATER ? 1 : 0;
+}
+
+static void collator_free(void *collator)
+{
+    ucol_close(collator);
+}
+
+/* SQLite asks for a collation a statement names and the connection lacks:
+ * register "neptun_LANG" ("_" stands for "-" in the tag: neptun_pt_BR). */
+static void collation_needed(void *ud, sqlite3 *db, int encoding, const char *name)
+{
+    struct store *s = ud;
+    char tag[STORE_COLLATION_MAX];
+    UErrorCode err = U_ZERO_ERROR;
+    size_t n;
+
+    (void)encoding;
+    if (strncmp(name, STORE_COLLATION_PREFIX, strlen(STORE_COLLATION_PREFIX)) != 0)
+        return;
+    name += strlen(STORE_COLLATION_PREFIX);
+    n = strlen(name);
+    if (n < 2 || n >= sizeof(tag) || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != n)
+        return;
+    for (size_t i = 0; i <= n; i++)
+        tag[i] = name[i] == '_' ? '-' : name[i];
+    UCollator *collator = ucol_open(tag, &err);
+    if (U_FAILURE(err)) {
+        log_error("store %s: no ICU collation for \"%s\": %s", s->path, tag, u_errorName(err));
+        return; /* the statement then fails with "no such collation sequence" */
+    }
+    /* "Forum 9" before "Forum 10" */
+    ucol_setAttribute(collator, UCOL_NUMERIC_COLLATION, UCOL_ON, &err);
+    char full[sizeof(STORE_COLLATION_PREFIX) + STORE_COLLATION_MAX];
+    snprintf(full, sizeof(full), "%s%s", STORE_COLLATION_PREFIX, name);
+    /* on failure SQLite does not call the destructor: close it here */
+    if (sqlite3_create_collation_v2(db, full, SQLITE_UTF8, collator, collate_icu,
+                                    collator_free) != SQLITE_OK) {
+        store_log_error(s, "register a collation");
+        ucol_close(collator);
+    }
+}
+
+int store_collation_name(const char *lang, char *buf, size_t size)
+{
+    size_t n = lang != NULL ? strlen(lang) : 0;
+    if (n < 2 || n >= STORE_COLLATION_MAX || strlen(STORE_COLLATION_PREFIX) + n >= size ||
+        strspn(lang, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+        return NEPTUN_INVALID;
+    snprintf(buf, size, "%s%s", STORE_COLLATION_PREFIX, lang);
+    for (char *p = buf; *p != '\0'; p++)
+        if (*p == '-')
+            *p = '_';
+    return NEPTUN_OK;
+}
+
 /* ---- open and close --------------------------------------------------- */
 
 static char *open_error(const char *path, const char *what, sqlite3 *db)
@@ -243,6 +320,10 @@ int store_open(const char *path, int flags, struct store **out, char **err)
         goto out;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    if (sqlite3_collation_needed(s->db, s, collation_needed) != SQLITE_OK) {
+        *err = open_error(path, "collations", s->db);
+        goto out;
+    }
     if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
         *err = open_error(path, "busy_timeout", s->db);
         goto out;
@@ -609,6 +690,40 @@ int store_put(struct store *s, const struct neptun_item *item,
     if (created != NULL)
         *created = is_new;
     return ret;
+}
+
+/* Is (type, slug) stored?  1 yes, 0 no, NEPTUN_ERROR. */
+static int item_exists(struct store *s, const char *type, const char *slug)
+{
+    sqlite3_stmt *st = store_stmt(s, STMT_ITEM_FIND);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    if (store_bind_text(st, 1, type) || store_bind_text(st, 2, slug)) {
+        store_log_error(s, "find item: bind");
+        store_stmt_done(st);
+        return NEPTUN_ERROR;
+    }
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        store_log_error(s, "find item");
+    store_stmt_done(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : NEPTUN_ERROR;
+}
+
+int store_create(struct store *s, const struct neptun_item *item,
+                 const struct neptun_index *idx)
+{
+    int is_new = 0;
+    int ret = write_begin(s);
+    if (ret != NEPTUN_OK)
+        return ret;
+    int exists = item_exists(s, item->type, item->slug);
+    if (exists == 1) {
+        (void)write_end(s, NEPTUN_ERROR); /* nothing written: roll back */
+        return STORE_EXISTS;
+    }
+    ret = exists == 0 ? write_one(s, item, idx, (int64_t)time(NULL), &is_new) : NEPTUN_ERROR;
+    return write_end(s, ret);
 }
 
 int store_delete(struct store *s, const char *type, const char *slug)

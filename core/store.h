@@ -9,6 +9,10 @@
  * its own read connection, writers open their own.  Writes are serialised
  * process-wide and acknowledged only after COMMIT under WAL with
  * synchronous=FULL.  Items returned are allocated from the caller's pool.
+ *
+ * Each connection compares titles with ICU: a collation "neptun_LANG"
+ * (neptun_pl, neptun_de...) is registered on the connection the first time
+ * a statement names it, holding the connection's own UCollator for LANG.
  */
 #ifndef NEPTUN_STORE_H
 #define NEPTUN_STORE_H
@@ -42,13 +46,22 @@ int store_put(struct store *s, const struct neptun_item *item,
  * flag per item.  Used by import, where each file is all-or-nothing. */
 int store_put_many(struct store *s, const struct neptun_item *const *items,
                    const struct neptun_index *const *idx, size_t n, int *created);
+/* Returned by store_create when (type, slug) is stored already. */
+#define STORE_EXISTS (-20)
+/* Like store_put, but only for a new item: STORE_EXISTS (nothing written)
+ * when the type already has an item with that slug.  The check and the
+ * insert are one transaction, so two creators of one slug cannot both win. */
+int store_create(struct store *s, const struct neptun_item *item,
+                 const struct neptun_index *idx);
 /* NEPTUN_OK, or NEPTUN_NOT_FOUND. */
 int store_delete(struct store *s, const char *type, const char *slug);
 
 enum store_order {
     STORE_ORDER_UPDATED = 0, /* newest publication first (feeds, lists) */
     STORE_ORDER_START = 1,   /* dated types: earliest start first (iCalendar) */
-    STORE_ORDER_RANK = 2     /* search relevance */
+    STORE_ORDER_RANK = 2,    /* search relevance */
+    STORE_ORDER_TITLE = 3    /* alphabetical by the title in lang (along chain),
+                              * in lang's collation order (ICU) */
 };
 
 struct store_query {
@@ -62,6 +75,8 @@ struct store_query {
     int64_t now;          /* visibility: published/archived and publish_at <= now */
     int include_hidden;   /* admin: drafts and scheduled too */
     size_t offset, limit; /* limit 0: no limit */
+    const char *const *chain; /* title order: lang's fallback chain, lang
+                               * first, NULL-terminated (NULL: lang alone) */
 };
 
 /* Items matching q (texts, tags, links and fields loaded), plus the total
@@ -86,6 +101,12 @@ int64_t store_next_publish(struct store *s, const char *type, int64_t now);
  * during its call. */
 int store_foreach(struct store *s, const char *type,
                   int (*fn)(void *ud, const struct neptun_item *item), void *ud);
+
+/* The plans (SQLite's EXPLAIN QUERY PLAN, an indented line per step) of the
+ * count and page statements store_list() runs for q, pool-owned: for the
+ * scale benchmark and diagnostics, to show indexes are used, not scans. */
+int store_explain(struct store *s, struct neptun_pool *pool, const struct store_query *q,
+                  const char **count_plan, const char **page_plan);
 
 /* PRAGMA integrity_check: NEPTUN_OK when "ok". */
 int store_check(struct store *s);

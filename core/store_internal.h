@@ -10,13 +10,20 @@
 #include "store.h"
 
 /* The schema version the migrations in store_migrate.c lead to. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Columns of an items row, in the order store_item_from_row() reads them. */
 #define STORE_ITEM_COLS \
     "i.id, i.type, i.slug, i.status, i.publish_at, i.created, i.updated, " \
     "i.starts_at, i.ends_at, i.revision, i.fields_xml"
 #define STORE_ITEM_NCOLS 11
+
+/* Collations of titles: "neptun_" and the language tag with "_" for "-". */
+#define STORE_COLLATION_PREFIX "neptun_"
+#define STORE_COLLATION_MAX 16
+/* The collation name for lang into buf; NEPTUN_INVALID when lang is not a
+ * plausible language tag (then no collation may be named). */
+int store_collation_name(const char *lang, char *buf, size_t size);
 
 /* Statements prepared once per connection (SQL in store.c). */
 enum store_stmt_id {

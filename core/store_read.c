@@ -241,9 +241,10 @@ static int bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
 
 /* Bind every parameter a list statement may use. */
 static int bind_query(sqlite3_stmt *st, const struct store_query *q, const char *match,
-                      int64_t limit, int64_t offset)
+                      const char *chain, int64_t limit, int64_t offset)
 {
-    return bind_named_int(st, ":now", q->now) || bind_named_text(st, ":type", q->type) ||
+    return bind_named_text(st, ":chain", chain) ||
+           bind_named_int(st, ":now", q->now) || bind_named_text(st, ":type", q->type) ||
            bind_named_text(st, ":tag", q->tag) || bind_named_text(st, ":match", match) ||
            bind_named_text(st, ":lang", q->lang) || bind_named_int(st, ":from", q->from) ||
            bind_named_int(st, ":to", q->to) || bind_named_int(st, ":limit", limit) ||
@@ -276,8 +277,9 @@ static void build_where(struct sql_text *t, const struct store_query *q, int sea
     if (!q->include_hidden)
         sql_add(t, " AND i.status IN (1, 2) AND (i.publish_at = 0 OR i.publish_at <= :now)");
     if (q->tag != NULL)
-        sql_add(t, " AND EXISTS (SELECT 1 FROM item_tags g WHERE g.tag = :tag"
-                   " AND g.item_id = i.id)");
+        /* IN, not EXISTS: the planner may start from the tag's index
+         * entries when the tag is rarer than the rest of the filter */
+        sql_add(t, " AND i.id IN (SELECT g.item_id FROM item_tags g WHERE g.tag = :tag)");
     /* dated filters: an item without a start is never in a date range */
     if (q->from != 0)
         sql_add(t, " AND i.starts_at <> 0 AND max(i.starts_at, i.ends_at) >= :from");
@@ -287,9 +289,27 @@ static void build_where(struct sql_text *t, const struct store_query *q, int sea
         sql_add(t, " AND i.starts_at <> 0 AND max(i.starts_at, i.ends_at) >= :now");
 }
 
+/* The title an item shows in the reader's language: the first language of
+ * :chain (" de en pl ") that has a text, else its first text, as the
+ * renderers pick it. */
+static const char title_in_chain[] =
+    "(SELECT t.title FROM item_texts t WHERE t.item_id = i.id"
+    " ORDER BY coalesce(nullif(instr(:chain, ' ' || t.lang || ' '), 0), 1000000), t.id"
+    " LIMIT 1)";
+
 static void build_order(struct sql_text *t, const struct store_query *q, int search)
 {
-    if (q->order == STORE_ORDER_START)
+    char collation[64];
+    if (q->order == STORE_ORDER_TITLE) {
+        sql_add(t, " ORDER BY ");
+        sql_add(t, title_in_chain);
+        /* the name is made of a checked language tag: safe in SQL text */
+        if (store_collation_name(q->lang, collation, sizeof collation) == NEPTUN_OK) {
+            sql_add(t, " COLLATE ");
+            sql_add(t, collation);
+        }
+        sql_add(t, ", i.id");
+    } else if (q->order == STORE_ORDER_START)
         sql_add(t, " ORDER BY i.starts_at, i.id");
     else if (q->order == STORE_ORDER_RANK && search)
         sql_add(t, " ORDER BY b.lang IS :lang DESC, b.score, i.updated DESC, i.id DESC");
@@ -297,15 +317,37 @@ static void build_order(struct sql_text *t, const struct store_query *q, int sea
         sql_add(t, " ORDER BY i.updated DESC, i.id DESC");
 }
 
+/* The total of a list.  Unfiltered lists (feeds, first pages) take it from
+ * item_counts, kept by triggers, less the scheduled items, which a range
+ * seek on publish_at finds ("+" keeps the planner on that index): a few
+ * rows read however large the store.  Filtered lists count their matches. */
+static void count_sql(struct sql_text *t, const struct store_query *q, int search)
+{
+    if (!search && q->tag == NULL && q->from == 0 && q->to == 0 && !q->upcoming) {
+        sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_counts c WHERE 1");
+        if (q->type != NULL)
+            sql_add(t, " AND c.type = :type");
+        if (!q->include_hidden) {
+            sql_add(t, " AND c.status IN (1, 2))"
+                       " - (SELECT count(*) FROM items i WHERE i.publish_at > :now"
+                       " AND +i.status IN (1, 2)");
+            if (q->type != NULL)
+                sql_add(t, " AND +i.type = :type");
+        }
+        sql_add(t, ")");
+        return;
+    }
+    if (search)
+        sql_add(t, search_cte);
+    sql_add(t, "SELECT count(*)");
+    build_where(t, q, search);
+}
+
 static int list_count(struct store *s, const struct store_query *q, const char *match,
                       size_t *total)
 {
     struct sql_text t = {.len = 0};
-    int search = match != NULL;
-    if (search)
-        sql_add(&t, search_cte);
-    sql_add(&t, "SELECT count(*)");
-    build_where(&t, q, search);
+    count_sql(&t, q, match != NULL);
     if (t.overflow) {
         log_error("store %s: list query too long", s->path);
         return NEPTUN_ERROR;
@@ -314,7 +356,7 @@ static int list_count(struct store *s, const struct store_query *q, const char *
     if (st == NULL)
         return NEPTUN_ERROR;
     int ret = NEPTUN_ERROR;
-    if (bind_query(st, q, match, 0, 0) != SQLITE_OK) {
+    if (bind_query(st, q, match, NULL, 0, 0) != SQLITE_OK) {
         store_log_error(s, "count: bind");
         goto out;
     }
@@ -330,6 +372,29 @@ out:
     return ret;
 }
 
+/* " de en pl ": the chain as instr() in title_in_chain searches it. */
+static const char *chain_words(struct neptun_pool *pool, const struct store_query *q)
+{
+    const char *words = " ";
+    if (q->chain == NULL)
+        return neptun_pool_printf(pool, " %s ", q->lang != NULL ? q->lang : "");
+    for (size_t i = 0; words != NULL && q->chain[i] != NULL; i++)
+        words = neptun_pool_printf(pool, "%s%s ", words, q->chain[i]);
+    return words;
+}
+
+static void page_sql(struct sql_text *t, const struct store_query *q, int search)
+{
+    if (search)
+        sql_add(t, search_cte);
+    sql_add(t, "SELECT " STORE_ITEM_COLS);
+    if (search)
+        sql_add(t, ", b.lang");
+    build_where(t, q, search);
+    build_order(t, q, search);
+    sql_add(t, " LIMIT :limit OFFSET :offset");
+}
+
 static int list_page(struct store *s, struct neptun_pool *pool, const struct store_query *q,
                      const char *match, struct neptun_item ***items, const char ***langs,
                      size_t *n)
@@ -341,14 +406,7 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
     size_t count = 0, cap = 0, lcap = 0;
     int ret = NEPTUN_ERROR;
 
-    if (search)
-        sql_add(&t, search_cte);
-    sql_add(&t, "SELECT " STORE_ITEM_COLS);
-    if (search)
-        sql_add(&t, ", b.lang");
-    build_where(&t, q, search);
-    build_order(&t, q, search);
-    sql_add(&t, " LIMIT :limit OFFSET :offset");
+    page_sql(&t, q, search);
     if (t.overflow) {
         log_error("store %s: list query too long", s->path);
         return NEPTUN_ERROR;
@@ -358,7 +416,12 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
         return NEPTUN_ERROR;
     int64_t limit = q->limit == 0 || q->limit > INT64_MAX ? -1 : (int64_t)q->limit;
     int64_t offset = q->offset > INT64_MAX ? INT64_MAX : (int64_t)q->offset;
-    if (bind_query(st, q, match, limit, offset) != SQLITE_OK) {
+    const char *chain = q->order == STORE_ORDER_TITLE ? chain_words(pool, q) : NULL;
+    if (q->order == STORE_ORDER_TITLE && chain == NULL) {
+        ret = NEPTUN_NOMEM;
+        goto out;
+    }
+    if (bind_query(st, q, match, chain, limit, offset) != SQLITE_OK) {
         store_log_error(s, "list: bind");
         goto out;
     }
@@ -480,4 +543,66 @@ out:
     store_stmt_done(st);
     store_read_end(s, began);
     return ret;
+}
+
+/* ---- query plans ------------------------------------------------------ */
+
+/* EXPLAIN QUERY PLAN of sql as an indented tree, one step a line. */
+static const char *plan_of(struct store *s, struct neptun_pool *pool, const char *sql,
+                           const struct store_query *q, const char *match)
+{
+    enum { DEPTH_MAX = 32 };
+    int ids[DEPTH_MAX], depth = 0;
+    sqlite3_stmt *st = NULL;
+    const char *plan = "";
+    const char *sql_eqp = neptun_pool_printf(pool, "EXPLAIN QUERY PLAN %s", sql);
+
+    if (sql_eqp == NULL)
+        return NULL;
+    if (sqlite3_prepare_v2(s->db, sql_eqp, -1, &st, NULL) != SQLITE_OK) {
+        store_log_error(s, "explain");
+        plan = NULL;
+        goto out;
+    }
+    if (bind_query(st, q, match, NULL, 20, 0) != SQLITE_OK) {
+        store_log_error(s, "explain: bind");
+        plan = NULL;
+        goto out;
+    }
+    int rc;
+    while (plan != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int id = sqlite3_column_int(st, 0), parent = sqlite3_column_int(st, 1);
+        const char *detail = (const char *)sqlite3_column_text(st, 3);
+        /* a step's depth: one below its parent's (rows come parents first) */
+        while (depth > 0 && ids[depth - 1] != parent)
+            depth--;
+        plan = neptun_pool_printf(pool, "%s%*s%s\n", plan, 2 * depth, "",
+                                  detail != NULL ? detail : "?");
+        if (depth < DEPTH_MAX)
+            ids[depth++] = id;
+    }
+    if (plan != NULL && rc != SQLITE_DONE) {
+        store_log_error(s, "explain");
+        plan = NULL;
+    }
+out:
+    sqlite3_finalize(st);
+    return plan;
+}
+
+int store_explain(struct store *s, struct neptun_pool *pool, const struct store_query *q,
+                  const char **count_plan, const char **page_plan)
+{
+    struct sql_text count = {.len = 0}, page = {.len = 0};
+    const char *match = NULL;
+    *count_plan = *page_plan = NULL;
+    if (q->q != NULL && (match = store_fts_query(pool, q->q)) == NULL)
+        return NEPTUN_NOMEM;
+    count_sql(&count, q, match != NULL);
+    page_sql(&page, q, match != NULL);
+    if (count.overflow || page.overflow)
+        return NEPTUN_ERROR;
+    *count_plan = plan_of(s, pool, count.buf, q, match);
+    *page_plan = plan_of(s, pool, page.buf, q, match);
+    return *count_plan != NULL && *page_plan != NULL ? NEPTUN_OK : NEPTUN_ERROR;
 }

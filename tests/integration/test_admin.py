@@ -3,11 +3,15 @@
 a server killed with SIGKILL in the middle of a stream of PUTs loses no
 acknowledged write and leaves an intact store."""
 import os
+import re
 import shutil
+import socket
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 import harness
@@ -182,6 +186,131 @@ def test_reload_with_a_broken_script_keeps_the_old_rules():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_slugs_are_limited_to_80_lowercase_letters_digits_and_hyphens():
+    ok = "a" * 80
+    assert server.admin("PUT", "/admin/events/" + ok, doc(ok)).status == 201
+    assert server.admin("DELETE", "/admin/events/" + ok).status == 204
+    for bad in ("a" * 81, "Wielkie", "z_podkreslnikiem", "kropka.xml", "\u0142odz", "x y", "a/b"):
+        path = "/admin/events/" + urllib.parse.quote(bad, safe="")
+        r = server.admin("PUT", path, doc(bad))
+        assert r.status in (404, 422), (bad, r)
+        if r.status == 422:
+            assert "/item/@slug" in [p for p, _ in problems(r)], (bad, problems(r))
+        assert server.admin("GET", path).status in (404, 422)
+
+
+def test_only_configured_languages_are_accepted():
+    for lang in ("fr", "xx", "PL-pl", ""):
+        r = server.admin("PUT", "/admin/events/admin-lang", doc("admin-lang", lang=lang))
+        assert r.status == 422, (lang, r)
+        assert any("text" in p or "lang" in p for p, _ in problems(r)), problems(r)
+    assert server.admin("GET", "/admin/events/admin-lang").status == 404
+
+
+def test_422_lists_every_problem_with_its_path():
+    body = ("""<item xmlns="urn:neptun:1" type="events" slug="admin-many" status="published">
+  <text xml:lang="pl"><title>Jeden</title></text>
+  <text xml:lang="fr"><title>Deux</title></text>
+  <text xml:lang="de"><titel>Drei</titel></text>
+</item>""").encode("utf-8")
+    r = server.admin("PUT", "/admin/events/admin-many", body)
+    assert r.status == 422, r
+    found = problems(r)
+    assert found and all(p.startswith("/item") for p, _ in found), found
+    assert any("text[3]" in p for p, _ in found), found
+    assert server.admin("GET", "/admin/events/admin-many").status == 404
+
+
+def test_auth_failures_are_counted_in_metrics():
+    def failures():
+        body = server.get("/metrics").text
+        m = re.search(r"^neptun_auth_failures_total (\d+)$", body, re.M)
+        assert m, body[:500]
+        return int(m.group(1))
+    before = failures()
+    for token in (None, "nope", "dev-admin-token-but-longer"):
+        assert server.admin("GET", "/admin/events/anything", token=token).status == 401
+    assert failures() >= before + 3
+    assert "refused" in server.log()
+
+
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(t))
+
+
+def test_scheduled_item_appears_exactly_at_publish_at_even_in_cached_answers():
+    slug = "admin-scheduled"
+    when = int(time.time()) + 3
+    body = doc(slug, "Zaplanowane Kormoran").replace(
+        b'status="published"', b'status="published" publish_at="%s"' % rfc3339(when).encode())
+    # answers cached before the PUT and between PUT and the moment
+    lists = ["/pl/events?per_page=100", "/pl/events.rss", "/pl/events.atom", "/pl/feed.rss"]
+    for path in lists:
+        assert server.get(path).status == 200
+    assert server.admin("PUT", "/admin/events/" + slug, body).status == 201
+    assert server.admin("GET", "/admin/events/" + slug).status == 200
+    for _ in range(2):  # the second round is answered from the cache
+        for path in lists:
+            r = server.get(path)
+            assert r.status == 200 and slug.encode() not in r.body, (path, r)
+        assert server.get("/pl/events/" + slug).status == 404
+    while time.time() < when - 0.3:
+        time.sleep(0.1)
+    assert slug.encode() not in server.get(lists[0]).body  # still early
+    while time.time() < when + 0.05:
+        time.sleep(0.02)
+    for path in lists:
+        r = server.get(path)
+        assert r.status == 200 and slug.encode() in r.body, (path, r.body[:200])
+    assert server.get("/pl/events/" + slug).status == 200
+    assert server.admin("DELETE", "/admin/events/" + slug).status == 204
+
+
+def test_admin_api_on_its_own_address_only():
+    with harness.Server(workers=1, admin_port=True) as s:
+        assert s.admin("PUT", "/admin/events/admin-split", doc("admin-split")).status == 201
+        # the public listener knows no /admin/, not even with a valid token
+        for method in ("GET", "PUT", "DELETE", "POST"):
+            r = s.request(method, "/admin/events/admin-split", body=doc("admin-split"),
+                          headers={"Authorization": "Bearer " + harness.ADMIN_TOKEN})
+            assert r.status == 404, (method, r)
+        assert s.request("POST", "/admin/reload",
+                         headers={"Authorization": "Bearer " + harness.ADMIN_TOKEN}).status == 404
+        # the admin listener serves nothing else
+        assert s.request("GET", "/pl/events", admin=True).status == 404
+        assert s.admin("GET", "/admin/events/admin-split").status == 200
+        assert s.admin("GET", "/admin/events/admin-split", token=None).status == 401
+        assert s.get("/pl/events/admin-split").status == 200
+
+
+def test_development_token_is_refused_off_loopback_before_listening():
+    tmp = tempfile.mkdtemp(prefix="neptun-devtoken-")
+    try:
+        conf = harness.make_conf(tmp)
+        for extra in (["--listen", "0.0.0.0:%d"], ["--admin-listen", "0.0.0.0:%d"]):
+            port = harness.free_port()
+            args = [a % port if "%d" in a else a for a in extra]
+            proc = subprocess.Popen([harness.BINARY, "serve", "-c", conf, "--db",
+                                     os.path.join(tmp, "x.db")] + args,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            listened = False
+            deadline = time.time() + 30
+            while proc.poll() is None and time.time() < deadline:
+                with socket.socket() as probe:
+                    probe.settimeout(0.2)
+                    listened |= probe.connect_ex(("127.0.0.1", port)) == 0
+                time.sleep(0.01)
+            if proc.poll() is None:
+                proc.kill()
+            out = proc.communicate()[0].decode("utf-8", "replace")
+            assert proc.returncode not in (0, None), (args, proc.returncode, out)
+            assert "non-loopback" in out and "refusing" in out, out
+            assert not listened, "it listened on port %d before refusing" % port
+            assert "listening on" not in out, out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ---- import and export --------------------------------------------------------
 
 def test_export_then_import_round_trips_and_bad_files_change_nothing():
@@ -255,6 +384,78 @@ def integrity(db):
         con.close()
 
 
+def test_concurrent_writers_are_serialised_and_readers_never_wait():
+    writers, per_writer = 4, 25
+    results, reads, stop = [], [], threading.Event()
+
+    def write(w):
+        for i in range(per_writer):
+            slug = "conc-%d-%d" % (w, i)
+            r = server.admin("PUT", "/admin/events/" + slug, doc(slug, "Równolegle %d" % i))
+            results.append((slug, r.status))
+
+    def read():
+        while not stop.is_set():
+            for path in ("/pl/events?per_page=5", "/pl/events.rss", "/healthz"):
+                t0 = time.monotonic()
+                r = server.get(path)
+                reads.append((path, r.status, time.monotonic() - t0))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for t in readers + threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    stop.set()
+    for t in readers:
+        t.join(30)
+    assert len(results) == writers * per_writer
+    assert all(status == 201 for _, status in results), [r for r in results if r[1] != 201][:5]
+    assert reads and all(status == 200 for _, status, _ in reads), \
+        [r for r in reads if r[1] != 200][:5]
+    slowest = max(t for _, _, t in reads)
+    print("  %d PUTs from %d writers beside %d reads; slowest read %.0f ms"
+          % (len(results), writers, len(reads), slowest * 1000))
+    assert slowest < 2.0, slowest
+    for slug, _ in results:
+        assert server.admin("GET", "/admin/events/" + slug).status == 200, slug
+
+
+def test_export_streams_a_consistent_snapshot_while_writes_go_on():
+    tmp = tempfile.mkdtemp(prefix="neptun-snapshot-")
+    try:
+        with harness.Server(workers=2, db=os.path.join(tmp, "snap.db")) as s:
+            acked, stop = [], threading.Event()
+            t = threading.Thread(target=put_stream, args=(s, "snap", acked, stop))
+            t.start()
+            exports = 0
+            try:
+                while t.is_alive() and exports < 6:
+                    if len(acked) < 10 * (exports + 1):
+                        time.sleep(0.01)
+                        continue
+                    done_before = len(acked)
+                    p = harness.neptun("export", "-c", s.conf, "--db", s.db, "--type", "events")
+                    assert p.returncode == 0, p.stderr
+                    root = ET.fromstring(p.stdout.encode("utf-8"))
+                    got = sorted(int(i.get("slug").split("-")[1]) for i in root
+                                 if i.get("slug", "").startswith("snap-"))
+                    # a snapshot: everything acknowledged before it began, and
+                    # a gap-free run of the sequential writes (never half of one)
+                    assert len(got) >= done_before, (len(got), done_before)
+                    assert got == list(range(len(got))), got[:20]
+                    for item in root:
+                        assert item.find(NS + "text") is not None, ET.tostring(item)[:200]
+                    exports += 1
+            finally:
+                stop.set()
+                t.join(60)
+            assert exports >= 3, exports
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_sigkill_loses_no_acknowledged_put():
     tmp = tempfile.mkdtemp(prefix="neptun-durability-")
     db = os.path.join(tmp, "neptun.db")
@@ -276,11 +477,14 @@ def test_sigkill_loses_no_acknowledged_put():
             all_acked.extend(acked)
             s.__exit__(None, None, None)
             assert integrity(db) == "ok"
+            print("  kill point %d: SIGKILL after %d acknowledged PUTs" % (round_ + 1, len(acked)))
 
         with harness.Server(workers=2, db=db) as s:
             for slug in all_acked:
                 r = s.admin("GET", "/admin/events/" + slug)
                 assert r.status == 200, (slug, r)
+                title = ET.fromstring(r.body).find(".//" + NS + "title").text
+                assert title == "Trwałość %s" % slug.rsplit("-", 1)[1], (slug, title)
         assert integrity(db) == "ok"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

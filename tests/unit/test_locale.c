@@ -187,6 +187,11 @@ static void test_catalogs(void)
     CHECK_STR(locale_t(pool, "count.days", "pl", 2), "2 dni");
     CHECK_STR(locale_t(pool, "count.recommendations", "pl", 179), "179 rekomendacji");
     CHECK_STR(locale_t(pool, "count.results", "pl", 3), "3 wyniki");
+    CHECK_STR(locale_t(pool, "count.forums", "pl", 2), "2 fora");
+    CHECK_STR(locale_t(pool, "count.forums", "pl", 8), "8 forów");
+    CHECK_STR(locale_t(pool, "count.campaigns", "pl", 24), "24 kampanie");
+    CHECK_STR(locale_t(pool, "count.campaigns", "de", 1), "1 Kampagne");
+    CHECK(locale_has_key("count.events") && !locale_has_key("count.nothing"));
     CHECK_STR(locale_t(pool, "site.title", "pl", -1), "Gdańsk — integracja i migracje");
     CHECK_STR(locale_t(pool, "feed.title", "en", -1), "{type} — Gdańsk");
     CHECK_STR(locale_t(pool, "type.events", "de", -1), "Veranstaltungen");
@@ -199,6 +204,73 @@ static void test_catalogs(void)
                                     "Zachowaliśmy archiwalne materiały", 75) == 0);
     notice = locale_t(pool, "archive.notice", "en", -1);
     CHECK(notice != NULL && strstr(notice, "redakcja@pomorskie.eu") != NULL);
+}
+
+/* Copy the shipped catalog src_dir/name to dir/name without the entry of
+ * msgid drop (its lines up to the next blank line), and with extra text
+ * appended.  0 on success. */
+static int copy_catalog(const char *src_dir, const char *dir, const char *name,
+                        const char *drop, const char *extra)
+{
+    char path[1024], line[4096], start[256];
+    FILE *in, *out;
+    int skipping = 0, dropped = drop == NULL;
+
+    snprintf(path, sizeof(path), "%s/%s", src_dir, name);
+    if ((in = fopen(path, "r")) == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((out = fopen(path, "w")) == NULL) {
+        fclose(in);
+        return -1;
+    }
+    snprintf(start, sizeof(start), "msgid \"%s\"\n", drop != NULL ? drop : "");
+    while (fgets(line, sizeof(line), in) != NULL) {
+        if (drop != NULL && strcmp(line, start) == 0)
+            skipping = dropped = 1;
+        else if (skipping && line[0] == '\n')
+            skipping = 0;
+        if (!skipping)
+            fputs(line, out);
+    }
+    if (extra != NULL)
+        fputs(extra, out);
+    fclose(in);
+    return fclose(out) == 0 && dropped ? 0 : -1;
+}
+
+/* The check fails when a shipped catalog loses a key, or another gains
+ * one: each gap is counted, each names the key. */
+static void test_catalog_gaps(const char *src_dir)
+{
+    char dir[] = "/tmp/neptun-locale-gaps-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    /* de lacks label.venue and count.events; en alone has label.extra */
+    CHECK(copy_catalog(src_dir, dir, "pl.po", NULL, NULL) == 0);
+    CHECK(copy_catalog(src_dir, dir, "en.po", NULL, "\nmsgid \"label.extra\"\nmsgstr \"Extra\"\n") == 0);
+    CHECK(copy_catalog(src_dir, dir, "de.po", "label.venue", NULL) == 0);
+    CHECK(locale_init(dir, "Europe/Warsaw") == 0);
+    CHECK(locale_check_catalogs() == 3);   /* de: label.venue; pl, de: label.extra */
+    /* the missing text falls back along de -> en -> pl */
+    CHECK_STR(locale_t(pool, "label.venue", "de", -1), "Venue");
+    locale_cleanup();
+
+    CHECK(copy_catalog(src_dir, dir, "en.po", NULL, NULL) == 0);
+    CHECK(copy_catalog(src_dir, dir, "de.po", "count.events", NULL) == 0);
+    CHECK(locale_init(dir, "Europe/Warsaw") == 0);
+    CHECK(locale_check_catalogs() == 1);
+    CHECK_STR(locale_t(pool, "count.events", "de", 5), "5 events");
+    locale_cleanup();
+
+    CHECK(copy_catalog(src_dir, dir, "de.po", NULL, NULL) == 0);
+    CHECK(locale_init(dir, "Europe/Warsaw") == 0);
+    CHECK(locale_check_catalogs() == 0);   /* the copies as shipped: no gap */
+    locale_cleanup();
+    remove_files(dir);
+    rmdir(dir);
 }
 
 /* ---- dates ------------------------------------------------------------ */
@@ -412,6 +484,7 @@ int main(void)
     test_loader();
 
     snprintf(dir, sizeof(dir), "%s/locales", src ? src : ".");
+    test_catalog_gaps(dir);
     CHECK(locale_init(dir, "Europe/Warsaw") == 0);
     test_catalogs();
     test_ranges();
