@@ -14,7 +14,7 @@ TEST_DEPS  = libxml2-utils python3 python3-feedparser python3-icalendar sqlite3 
              clang libclang-rt-14-dev
 BENCH_DEPS = wrk nginx-light lighttpd apache2   # mod_lua ships in apache2-bin
 
-.PHONY: all build run test test-fast deps test-deps bench-deps bench install clean fuzz
+.PHONY: all build run test test-fast deps test-deps bench-deps bench bench-scale install clean fuzz
 
 all: build
 
@@ -59,6 +59,11 @@ fuzz: test-deps
 
 bench: bench-deps build
 	bench/run.sh
+
+# 100k and 1M item stores (generated once into /tmp/neptun-scale); QUICK=1
+# for a 30 s memory soak instead of 5 minutes.
+bench-scale: bench-deps build
+	BUILD=$(BUILD) bench/scale.sh
 
 install: build
 	cmake --install $(BUILD)

@@ -555,3 +555,36 @@ const struct locale_entry *locale_catalog_find(const struct locale_catalog *cat,
         return NULL;
     return bsearch(&probe, cat->entries, cat->nentries, sizeof(*cat->entries), compare_entries);
 }
+
+int locale_catalog_add(struct locale_catalog *cat, const char *key, const char *const *forms, size_t nforms)
+{
+    struct locale_entry e = { .key = NULL, .forms = NULL, .nforms = nforms, .plural = nforms > 1, .line = 0 };
+    size_t at = 0;
+
+    if (cat->pool == NULL || key == NULL || key[0] == '\0' || forms == NULL || nforms == 0)
+        return NEPTUN_INVALID;
+    if (locale_catalog_find(cat, key) != NULL)
+        return NEPTUN_INVALID;
+    e.key = neptun_pool_strdup(cat->pool, key);
+    e.forms = neptun_pool_calloc(cat->pool, nforms, sizeof(*e.forms));
+    if (e.key == NULL || e.forms == NULL)
+        return NEPTUN_NOMEM;
+    for (size_t i = 0; i < nforms; i++) {
+        if (forms[i] == NULL)
+            return NEPTUN_INVALID;
+        e.forms[i] = neptun_pool_strdup(cat->pool, forms[i]);
+        if (e.forms[i] == NULL)
+            return NEPTUN_NOMEM;
+    }
+    struct locale_entry *grown = realloc(cat->entries, (cat->nentries + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return NEPTUN_NOMEM;
+    cat->entries = grown;
+    /* Keep the array sorted for bsearch: insert before the first larger key. */
+    while (at < cat->nentries && strcmp(cat->entries[at].key, key) < 0)
+        at++;
+    memmove(&cat->entries[at + 1], &cat->entries[at], (cat->nentries - at) * sizeof(*cat->entries));
+    cat->entries[at] = e;
+    cat->nentries++;
+    return NEPTUN_OK;
+}

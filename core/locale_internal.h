@@ -119,6 +119,11 @@ int locale_catalog_map_plurals(struct locale_catalog *cat);
 void locale_catalog_free(struct locale_catalog *cat);
 /* The entry for key, or NULL. */
 const struct locale_entry *locale_catalog_find(const struct locale_catalog *cat, const char *key);
+/* Add one entry at run time (copied into cat->pool): one form, or nforms
+ * plural forms in the order of the catalog's msgstr[i].  NEPTUN_OK,
+ * NEPTUN_INVALID (empty key or form, key already present) or NEPTUN_NOMEM.
+ * Start-up only: the catalogs are read without a lock afterwards. */
+int locale_catalog_add(struct locale_catalog *cat, const char *key, const char *const *forms, size_t nforms);
 
 /* ---- dates (locale_time.c) -------------------------------------------- */
 

@@ -465,6 +465,21 @@ static int bind_http(struct worker_rt *rt, struct evhttp *http, const char *host
     return NEPTUN_OK;
 }
 
+/* A worker's event loop.  With the epoll changelist, the read/write
+ * interest evhttp flips around every reply is folded into one epoll_ctl
+ * per change of direction (2 per request instead of 4).  neptun never
+ * dup()s a socket, the case the changelist cannot handle. */
+static struct event_base *worker_base_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    struct event_base *base = NULL;
+    if (cfg != NULL && event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
+        base = event_base_new_with_config(cfg);
+    if (cfg != NULL)
+        event_config_free(cfg);
+    return base != NULL ? base : event_base_new();
+}
+
 static int worker_setup(struct worker_rt *rt, int index, const struct conf *conf,
                         int *port, int *admin_port)
 {
@@ -473,7 +488,7 @@ static int worker_setup(struct worker_rt *rt, int index, const struct conf *conf
     rt->cap = conf->max_connections > 0 ? conf->max_connections : DEFAULT_MAX_CONNECTIONS;
     rt->request_timeout = conf->read_timeout > 0 ? conf->read_timeout : 30;
 
-    rt->w.base = event_base_new();
+    rt->w.base = worker_base_new();
     if (rt->w.base == NULL || pipe2(rt->wake, O_CLOEXEC | O_NONBLOCK) != 0)
         goto fail;
     rt->wake_ev = event_new(rt->w.base, rt->wake[0], EV_READ | EV_PERSIST, wake_read, rt);

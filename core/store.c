@@ -72,9 +72,11 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_COUNT] = "SELECT coalesce(sum(n), 0) FROM item_counts",
     [STMT_NEXT_PUBLISH_ALL] =
         "SELECT min(publish_at) FROM items WHERE status IN (1, 2) AND publish_at > ?1",
+    /* "+": seek the few scheduled items by publish_at (migration 2), never
+     * walk every item of the type */
     [STMT_NEXT_PUBLISH_TYPE] =
         "SELECT min(publish_at) FROM items"
-        " WHERE type = ?2 AND status IN (1, 2) AND publish_at > ?1",
+        " WHERE +type = ?2 AND status IN (1, 2) AND publish_at > ?1",
     [STMT_FOREACH_ALL] = "SELECT " STORE_ITEM_COLS " FROM items i ORDER BY i.type, i.slug",
     [STMT_FOREACH_TYPE] =
         "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 ORDER BY i.slug",

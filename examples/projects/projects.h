@@ -18,7 +18,7 @@
 #ifndef PROJECTS_H
 #define PROJECTS_H
 
-#include <neptun/plugin.h>
+#include <neptun/writer.h>
 
 struct projects_plugin {
     const struct neptun_host *host;
@@ -60,23 +60,5 @@ int projects_render_ics(void *ud, const struct neptun_render_ctx *rc, struct nep
 
 /* projects_route.c: GET /{lang}/projects/strands.xml */
 int projects_route_strands(void *ud, struct neptun_req *req, struct neptun_reply *reply);
-
-/* ---- helpers (projects_util.c) ---------------------------------------- */
-
-/* Text of the child name of parent in rc's language or along its fallback
- * chain; *got_lang (may be NULL) receives the language found.  Pool-owned,
- * NULL when there is none. */
-const char *projects_local_text(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
-                                const xmlNode *parent, const char *name, const char **got_lang);
-/* "street, postcode city" of an <address>, pool-owned; NULL when absent. */
-const char *projects_address_line(const struct projects_plugin *p, struct neptun_pool *pool,
-                                  const xmlNode *address);
-
-/* Checked xmlTextWriter calls: NEPTUN_OK or NEPTUN_ERROR.  projects_w_attr
- * and projects_w_element write nothing when value is NULL. */
-int projects_w_start(xmlTextWriterPtr w, const char *name);
-int projects_w_end(xmlTextWriterPtr w);
-int projects_w_attr(xmlTextWriterPtr w, const char *name, const char *value);
-int projects_w_element(xmlTextWriterPtr w, const char *name, const char *text);
 
 #endif

@@ -61,12 +61,12 @@ static int w_text(const struct neptun_render_ctx *rc, xmlTextWriterPtr w, const 
     const char *fallback = got_lang != NULL && strcmp(got_lang, rc->lang) != 0 ? got_lang : NULL;
     if (text == NULL)
         return NEPTUN_OK;
-    W(projects_w_start(w, name));
-    W(projects_w_attr(w, "class", cls));
-    W(projects_w_attr(w, "xml:lang", fallback));
+    W(neptun_w_start(w, name));
+    W(neptun_w_attr(w, "class", cls));
+    W(neptun_w_attr(w, "xml:lang", fallback));
     if (xmlTextWriterWriteString(w, BAD_CAST text) < 0)
         return NEPTUN_ERROR;
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 /* <dt> with a host catalog label. */
@@ -91,7 +91,7 @@ static const char *joined_names(const struct projects_plugin *p, const struct ne
     const struct neptun_host *h = p->host;
     const char *out = NULL;
     for (const xmlNode *c = h->xml_child(parent, name); c != NULL; c = h->xml_next(c, name)) {
-        const char *text = projects_local_text(p, rc, c, "name", NULL);
+        const char *text = neptun_local_text(p->host, rc, c, "name", NULL);
         if (text == NULL)
             continue;
         out = out == NULL ? text : h->pool_printf(rc->pool, "%s, %s", out, text);
@@ -107,13 +107,13 @@ static int w_tasks(const struct projects_plugin *p, const struct neptun_render_c
     const xmlNode *tasks = h->xml_child(owner, "tasks");
     if (h->xml_child(tasks, "task") == NULL)
         return NEPTUN_OK;
-    W(projects_w_start(w, "ul"));
+    W(neptun_w_start(w, "ul"));
     for (const xmlNode *t = h->xml_child(tasks, "task"); t != NULL; t = h->xml_next(t, "task")) {
         const char *got = NULL;
-        const char *text = projects_local_text(p, rc, t, "text", &got);
+        const char *text = neptun_local_text(p->host, rc, t, "text", &got);
         W(w_text(rc, w, "li", NULL, text, got));
     }
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 static const char *period_text(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
@@ -131,16 +131,16 @@ static int w_coordinator(const struct projects_plugin *p, const struct neptun_re
     const struct neptun_host *h = p->host;
     const xmlNode *co = h->xml_child(rc->fields, "coordinator");
     const char *got = NULL;
-    const char *name = projects_local_text(p, rc, co, "name", &got);
+    const char *name = neptun_local_text(p->host, rc, co, "name", &got);
     if (name == NULL)
         return NEPTUN_OK;
     W(w_own_label(rc, w, "coordinator"));
-    W(projects_w_start(w, "dd"));
+    W(neptun_w_start(w, "dd"));
     W(w_text(rc, w, "span", "name", name, got));
-    W(w_text(rc, w, "span", "address", projects_address_line(p, rc->pool, h->xml_child(co, "address")),
+    W(w_text(rc, w, "span", "address", neptun_address_line(p->host, rc->pool, h->xml_child(co, "address")),
              rc->lang));
     W(w_tasks(p, rc, w, co));
-    W(projects_w_end(w));
+    W(neptun_w_end(w));
 
     const char *phone_label = h->t(rc->pool, "label.phone", rc->lang, -1);
     for (const xmlNode *c = h->xml_child(co, "contact"); c != NULL; c = h->xml_next(c, "contact")) {
@@ -148,12 +148,12 @@ static int w_coordinator(const struct projects_plugin *p, const struct neptun_re
         const char *phone = h->xml_text(rc->pool, h->xml_child(c, "phone"));
         const char *email = h->xml_text(rc->pool, h->xml_child(c, "email"));
         W(w_host_label(p, rc, w, "label.contact"));
-        W(projects_w_start(w, "dd"));
+        W(neptun_w_start(w, "dd"));
         W(w_text(rc, w, "span", "name", who, rc->lang));
         if (phone != NULL)
             W(w_text(rc, w, "span", "phone", h->pool_printf(rc->pool, "%s: %s", phone_label, phone), rc->lang));
         W(w_text(rc, w, "span", "email", email, rc->lang));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
     return NEPTUN_OK;
 }
@@ -165,10 +165,10 @@ static int w_partners(const struct projects_plugin *p, const struct neptun_rende
     if (partners == NULL)
         return NEPTUN_OK;
     W(w_host_label(p, rc, w, "label.partners"));
-    W(projects_w_start(w, "dd"));
+    W(neptun_w_start(w, "dd"));
     W(w_text(rc, w, "span", "names", joined_names(p, rc, partners, "partner"), rc->lang));
     W(w_tasks(p, rc, w, partners));
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int w_visits(const struct projects_plugin *p, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
@@ -178,21 +178,21 @@ static int w_visits(const struct projects_plugin *p, const struct neptun_render_
     if (visits == NULL)
         return NEPTUN_OK;
     W(w_own_label(rc, w, "visits"));
-    W(projects_w_start(w, "dd"));
+    W(neptun_w_start(w, "dd"));
     W(w_text(rc, w, "span", "when", period_text(p, rc, visits), rc->lang));
     if (h->xml_child(visits, "visit") != NULL) {
-        W(projects_w_start(w, "ul"));
+        W(neptun_w_start(w, "ul"));
         for (const xmlNode *v = h->xml_child(visits, "visit"); v != NULL; v = h->xml_next(v, "visit")) {
-            const char *where = projects_local_text(p, rc, v, "name", NULL);
+            const char *where = neptun_local_text(p->host, rc, v, "name", NULL);
             const char *country = h->xml_attr(rc->pool, v, "country");
             const char *when = period_text(p, rc, v);
             const char *line = where != NULL ? h->pool_printf(rc->pool, "%s: %s (%s)", when, where, country)
                                              : h->pool_printf(rc->pool, "%s (%s)", when, country);
             W(w_text(rc, w, "li", NULL, line, rc->lang));
         }
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int w_publications(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
@@ -205,15 +205,15 @@ static int w_publications(const struct projects_plugin *p, const struct neptun_r
     W(w_own_label(rc, w, "publications"));
     for (const xmlNode *c = h->xml_child(pubs, "publication"); c != NULL; c = h->xml_next(c, "publication")) {
         const char *got = NULL;
-        const char *text = projects_local_text(p, rc, c, "text", &got);
+        const char *text = neptun_local_text(p->host, rc, c, "text", &got);
         int64_t due;
         const char *due_text = h->xml_attr(rc->pool, c, "due");
-        W(projects_w_start(w, "dd"));
+        W(neptun_w_start(w, "dd"));
         W(w_text(rc, w, "span", "title", text, got));
         if (due_text != NULL && h->parse_time(due_text, &due) == NEPTUN_OK)
             W(w_text(rc, w, "span", "due", h->format_range(rc->pool, rc->lang, due, 0, NEPTUN_FMT_DATE),
                      rc->lang));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
     return NEPTUN_OK;
 }
@@ -227,12 +227,12 @@ static int w_objectives(const struct projects_plugin *p, const struct neptun_ren
     if (h->xml_child(objectives, "objective") == NULL)
         return NEPTUN_OK;
     W(w_text(rc, w, "p", "objectives", own_label(rc, "objectives", &got), got));
-    W(projects_w_start(w, "ol"));
+    W(neptun_w_start(w, "ol"));
     for (const xmlNode *o = h->xml_child(objectives, "objective"); o != NULL; o = h->xml_next(o, "objective")) {
-        const char *text = projects_local_text(p, rc, o, "text", &got);
+        const char *text = neptun_local_text(p->host, rc, o, "text", &got);
         W(w_text(rc, w, "li", NULL, text, got));
     }
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 int projects_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
@@ -241,13 +241,13 @@ int projects_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextW
     const struct neptun_host *h = p->host;
     const xmlNode *programme = h->xml_child(rc->fields, "programme");
     const char *got = NULL;
-    const char *programme_name = projects_local_text(p, rc, programme, "name", &got);
+    const char *programme_name = neptun_local_text(p->host, rc, programme, "name", &got);
 
     if (rc->fields == NULL)
         return NEPTUN_OK;
     /* No namespace given: the host's enclosing <div> sets the XHTML one. */
-    W(projects_w_start(w, "dl"));
-    W(projects_w_attr(w, "class", "project"));
+    W(neptun_w_start(w, "dl"));
+    W(neptun_w_attr(w, "class", "project"));
     W(w_host_label(p, rc, w, "label.date"));
     W(w_text(rc, w, "dd", NULL, period_text(p, rc, rc->fields), rc->lang));
     if (programme_name != NULL) {
@@ -263,7 +263,7 @@ int projects_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextW
     W(w_partners(p, rc, w));
     W(w_visits(p, rc, w));
     W(w_publications(p, rc, w));
-    W(projects_w_end(w));
+    W(neptun_w_end(w));
     return w_objectives(p, rc, w);
 }
 
@@ -272,8 +272,8 @@ int projects_render_ics(void *ud, const struct neptun_render_ctx *rc, struct nep
     const struct projects_plugin *p = ud;
     const struct neptun_host *h = p->host;
     const xmlNode *co = h->xml_child(rc->fields, "coordinator");
-    const char *co_name = projects_local_text(p, rc, co, "name", NULL);
-    const char *address = projects_address_line(p, rc->pool, h->xml_child(co, "address"));
+    const char *co_name = neptun_local_text(p->host, rc, co, "name", NULL);
+    const char *address = neptun_address_line(p->host, rc->pool, h->xml_child(co, "address"));
 
     if (rc->fields == NULL)
         return NEPTUN_OK;
@@ -291,7 +291,7 @@ int projects_render_ics(void *ud, const struct neptun_render_ctx *rc, struct nep
     /* One CATEGORIES line per theme: the host escapes commas inside a value. */
     const xmlNode *themes = h->xml_child(rc->fields, "themes");
     for (const xmlNode *t = h->xml_child(themes, "theme"); t != NULL; t = h->xml_next(t, "theme")) {
-        const char *name = projects_local_text(p, rc, t, "name", NULL);
+        const char *name = neptun_local_text(p->host, rc, t, "name", NULL);
         if (name != NULL)
             W(h->ics_add(ics, "CATEGORIES", NULL, name));
     }

@@ -17,14 +17,14 @@ static int write_local(const struct projects_plugin *p, const struct neptun_rend
                        xmlTextWriterPtr w, const xmlNode *parent, const char *leaf, const char *as)
 {
     const char *got = NULL;
-    const char *text = projects_local_text(p, rc, parent, leaf, &got);
+    const char *text = neptun_local_text(p->host, rc, parent, leaf, &got);
     return text != NULL ? p->host->xml_write_text(rc, w, as, text, got) : NEPTUN_OK;
 }
 
 static int write_attr_copy(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
                            xmlTextWriterPtr w, const xmlNode *node, const char *name)
 {
-    return projects_w_attr(w, name, p->host->xml_attr(rc->pool, node, name));
+    return neptun_w_attr(w, name, p->host->xml_attr(rc->pool, node, name));
 }
 
 /* start, end and a <when> line for an element with a period. */
@@ -36,7 +36,7 @@ static int write_period(const struct projects_plugin *p, const struct neptun_ren
     W(write_attr_copy(p, rc, w, node, "end"));
     if (projects_period(p, rc->pool, node, &start, &end) != NEPTUN_OK)
         return NEPTUN_OK; /* no period here: nothing to say */
-    return projects_w_element(w, "when", p->host->format_range(rc->pool, rc->lang, start, end, NEPTUN_FMT_DATE));
+    return neptun_w_element(w, "when", p->host->format_range(rc->pool, rc->lang, start, end, NEPTUN_FMT_DATE));
 }
 
 static int write_programme(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
@@ -45,10 +45,10 @@ static int write_programme(const struct projects_plugin *p, const struct neptun_
     const xmlNode *prog = p->host->xml_child(rc->fields, "programme");
     if (prog == NULL)
         return NEPTUN_OK;
-    W(projects_w_start(w, "programme"));
+    W(neptun_w_start(w, "programme"));
     W(write_attr_copy(p, rc, w, prog, "code"));
     W(write_local(p, rc, w, prog, "name", "name"));
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int write_themes(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
@@ -57,10 +57,10 @@ static int write_themes(const struct projects_plugin *p, const struct neptun_ren
     const struct neptun_host *h = p->host;
     const xmlNode *themes = h->xml_child(rc->fields, "themes");
     for (const xmlNode *t = h->xml_child(themes, "theme"); t != NULL; t = h->xml_next(t, "theme")) {
-        W(projects_w_start(w, "theme"));
+        W(neptun_w_start(w, "theme"));
         W(write_attr_copy(p, rc, w, t, "code"));
         W(write_local(p, rc, w, t, "name", "name"));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
     return NEPTUN_OK;
 }
@@ -81,7 +81,7 @@ static int write_plain(const struct projects_plugin *p, const struct neptun_rend
 {
     const struct neptun_host *h = p->host;
     for (const xmlNode *c = h->xml_child(parent, name); c != NULL; c = h->xml_next(c, name))
-        W(projects_w_element(w, name, h->xml_text(rc->pool, c)));
+        W(neptun_w_element(w, name, h->xml_text(rc->pool, c)));
     return NEPTUN_OK;
 }
 
@@ -93,26 +93,26 @@ static int write_coordinator(const struct projects_plugin *p, const struct neptu
     const xmlNode *address = h->xml_child(co, "address");
     if (co == NULL)
         return NEPTUN_OK;
-    W(projects_w_start(w, "coordinator"));
+    W(neptun_w_start(w, "coordinator"));
     W(write_attr_copy(p, rc, w, co, "href"));
     W(write_local(p, rc, w, co, "name", "name"));
     if (address != NULL) {
-        W(projects_w_start(w, "address"));
+        W(neptun_w_start(w, "address"));
         W(write_plain(p, rc, w, address, "street"));
         W(write_plain(p, rc, w, address, "postcode"));
         W(write_plain(p, rc, w, address, "city"));
         W(write_plain(p, rc, w, address, "country"));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
     for (const xmlNode *c = h->xml_child(co, "contact"); c != NULL; c = h->xml_next(c, "contact")) {
-        W(projects_w_start(w, "contact"));
+        W(neptun_w_start(w, "contact"));
         W(write_plain(p, rc, w, c, "name"));
         W(write_plain(p, rc, w, c, "phone"));
         W(write_plain(p, rc, w, c, "email"));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
     W(write_tasks(p, rc, w, co));
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int write_partners(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
@@ -122,17 +122,17 @@ static int write_partners(const struct projects_plugin *p, const struct neptun_r
     const xmlNode *partners = h->xml_child(rc->fields, "partners");
     if (partners == NULL)
         return NEPTUN_OK;
-    W(projects_w_start(w, "partners"));
+    W(neptun_w_start(w, "partners"));
     W(write_attr_copy(p, rc, w, partners, "countries"));
     for (const xmlNode *c = h->xml_child(partners, "partner"); c != NULL; c = h->xml_next(c, "partner")) {
-        W(projects_w_start(w, "partner"));
+        W(neptun_w_start(w, "partner"));
         W(write_attr_copy(p, rc, w, c, "country"));
         W(write_attr_copy(p, rc, w, c, "href"));
         W(write_local(p, rc, w, c, "name", "name"));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
     W(write_tasks(p, rc, w, partners));
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int write_visits(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
@@ -142,18 +142,18 @@ static int write_visits(const struct projects_plugin *p, const struct neptun_ren
     const xmlNode *visits = h->xml_child(rc->fields, "visits");
     if (visits == NULL)
         return NEPTUN_OK;
-    W(projects_w_start(w, "visits"));
+    W(neptun_w_start(w, "visits"));
     W(write_attr_copy(p, rc, w, visits, "count"));
     W(write_period(p, rc, w, visits));
     for (const xmlNode *v = h->xml_child(visits, "visit"); v != NULL; v = h->xml_next(v, "visit")) {
-        W(projects_w_start(w, "visit"));
+        W(neptun_w_start(w, "visit"));
         /* attributes first: write_period writes <when> after start/end */
         W(write_attr_copy(p, rc, w, v, "country"));
         W(write_period(p, rc, w, v));
         W(write_local(p, rc, w, v, "name", "name"));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int write_outcomes(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
@@ -162,12 +162,12 @@ static int write_outcomes(const struct projects_plugin *p, const struct neptun_r
     const struct neptun_host *h = p->host;
     const xmlNode *pubs = h->xml_child(rc->fields, "publications");
     for (const xmlNode *c = h->xml_child(pubs, "publication"); c != NULL; c = h->xml_next(c, "publication")) {
-        W(projects_w_start(w, "publication"));
+        W(neptun_w_start(w, "publication"));
         W(write_attr_copy(p, rc, w, c, "due"));
         W(write_attr_copy(p, rc, w, c, "medium"));
         W(write_attr_copy(p, rc, w, c, "href"));
         W(write_local(p, rc, w, c, "text", "text"));
-        W(projects_w_end(w));
+        W(neptun_w_end(w));
     }
     const xmlNode *objectives = h->xml_child(rc->fields, "objectives");
     for (const xmlNode *o = h->xml_child(objectives, "objective"); o != NULL; o = h->xml_next(o, "objective"))
@@ -179,7 +179,7 @@ int projects_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
 {
     const struct projects_plugin *p = ud;
     /* No namespace given: the element inherits urn:neptun:1 from <entry>. */
-    W(projects_w_start(w, "project"));
+    W(neptun_w_start(w, "project"));
     W(write_period(p, rc, w, rc->fields));
     W(write_programme(p, rc, w));
     W(write_themes(p, rc, w));
@@ -187,5 +187,5 @@ int projects_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
     W(write_partners(p, rc, w));
     W(write_visits(p, rc, w));
     W(write_outcomes(p, rc, w));
-    return projects_w_end(w);
+    return neptun_w_end(w);
 }

@@ -38,7 +38,7 @@ static int write_local(const struct campaigns_plugin *p, const struct neptun_ren
                        xmlTextWriterPtr w, const xmlNode *parent, const char *child, const char *as)
 {
     const char *got = NULL;
-    const char *text = campaigns_local_text(p, rc, parent, child, &got);
+    const char *text = neptun_local_text(p->host, rc, parent, child, &got);
     if (text == NULL)
         return NEPTUN_OK;
     return p->host->xml_write_text(rc, w, as, text, got);
@@ -49,8 +49,8 @@ static int write_dated(const struct campaigns_plugin *p, const struct neptun_ren
                        xmlTextWriterPtr w, const char *date)
 {
     const char *when = human_date(p, rc, date);
-    if (campaigns_w_attr(w, "date", date) != NEPTUN_OK ||
-        campaigns_w_element(w, "when", when ? when : date) != NEPTUN_OK)
+    if (neptun_w_attr(w, "date", date) != NEPTUN_OK ||
+        neptun_w_element(w, "when", when ? when : date) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -64,20 +64,20 @@ static int xml_dates_and_owners(const struct campaigns_plugin *p,
     const xmlNode *launched = h->xml_child(rc->fields, "launched");
     const xmlNode *adopted = h->xml_child(rc->fields, "adopted");
     if (launched != NULL &&
-        (campaigns_w_start(w, "launched") != NEPTUN_OK ||
+        (neptun_w_start(w, "launched") != NEPTUN_OK ||
          write_dated(p, rc, w, h->xml_text(rc->pool, launched)) != NEPTUN_OK ||
-         campaigns_w_end(w) != NEPTUN_OK))
+         neptun_w_end(w) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (adopted != NULL &&
-        (campaigns_w_start(w, "adopted") != NEPTUN_OK ||
+        (neptun_w_start(w, "adopted") != NEPTUN_OK ||
          write_dated(p, rc, w, h->xml_attr(rc->pool, adopted, "date")) != NEPTUN_OK ||
-         write_local(p, rc, w, adopted, "by", "by") != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK))
+         write_local(p, rc, w, adopted, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
         return NEPTUN_ERROR;
     for (const xmlNode *o = h->xml_child(rc->fields, "owner"); o; o = h->xml_next(o, "owner")) {
-        if (campaigns_local_text(p, rc, o, "name", NULL) == NULL)
+        if (neptun_local_text(p->host, rc, o, "name", NULL) == NULL)
             continue;
-        if (campaigns_w_start(w, "owner") != NEPTUN_OK ||
-            write_local(p, rc, w, o, "name", "name") != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK)
+        if (neptun_w_start(w, "owner") != NEPTUN_OK ||
+            write_local(p, rc, w, o, "name", "name") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     return NEPTUN_OK;
@@ -94,13 +94,13 @@ static int xml_names(const struct campaigns_plugin *p, const struct neptun_rende
         n++;
     if (n == 0)
         return NEPTUN_OK;
-    if (campaigns_w_start(w, list) != NEPTUN_OK ||
-        (with_count && campaigns_w_attr(w, "count", h->pool_printf(rc->pool, "%ld", n)) != NEPTUN_OK))
+    if (neptun_w_start(w, list) != NEPTUN_OK ||
+        (with_count && neptun_w_attr(w, "count", h->pool_printf(rc->pool, "%ld", n)) != NEPTUN_OK))
         return NEPTUN_ERROR;
     for (const xmlNode *e = h->xml_child(parent, item); e; e = h->xml_next(e, item))
         if (write_local(p, rc, w, e, "name", item) != NEPTUN_OK)
             return NEPTUN_ERROR;
-    return campaigns_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int xml_milestones(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
@@ -110,18 +110,18 @@ static int xml_milestones(const struct campaigns_plugin *p, const struct neptun_
     const xmlNode *list = h->xml_child(rc->fields, "milestones");
     if (h->xml_child(list, "milestone") == NULL)
         return NEPTUN_OK;
-    if (campaigns_w_start(w, "milestones") != NEPTUN_OK)
+    if (neptun_w_start(w, "milestones") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *m = h->xml_child(list, "milestone"); m; m = h->xml_next(m, "milestone"))
-        if (campaigns_w_start(w, "milestone") != NEPTUN_OK ||
-            campaigns_w_attr(w, "recommendations", h->xml_attr(rc->pool, m, "recommendations")) !=
+        if (neptun_w_start(w, "milestone") != NEPTUN_OK ||
+            neptun_w_attr(w, "recommendations", h->xml_attr(rc->pool, m, "recommendations")) !=
                 NEPTUN_OK ||
             write_dated(p, rc, w, h->xml_attr(rc->pool, m, "date")) != NEPTUN_OK ||
             write_local(p, rc, w, m, "title", "title") != NEPTUN_OK ||
             write_local(p, rc, w, m, "description", "description") != NEPTUN_OK ||
-            write_local(p, rc, w, m, "by", "by") != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK)
+            write_local(p, rc, w, m, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
-    return campaigns_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int xml_contact(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
@@ -129,29 +129,29 @@ static int xml_contact(const struct campaigns_plugin *p, const struct neptun_ren
 {
     const struct neptun_host *h = p->host;
     const xmlNode *address = h->xml_child(c, "address");
-    if (campaigns_w_start(w, "contact") != NEPTUN_OK ||
-        campaigns_w_element(w, "name", h->xml_text(rc->pool, h->xml_child(c, "name"))) != NEPTUN_OK ||
+    if (neptun_w_start(w, "contact") != NEPTUN_OK ||
+        neptun_w_element(w, "name", h->xml_text(rc->pool, h->xml_child(c, "name"))) != NEPTUN_OK ||
         write_local(p, rc, w, c, "role", "role") != NEPTUN_OK ||
         write_local(p, rc, w, c, "organisation", "organisation") != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (address != NULL) {
         static const char *const parts[] = {"street", "postcode", "city", "country"};
-        if (campaigns_w_start(w, "address") != NEPTUN_OK)
+        if (neptun_w_start(w, "address") != NEPTUN_OK)
             return NEPTUN_ERROR;
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-            if (campaigns_w_element(w, parts[i],
+            if (neptun_w_element(w, parts[i],
                                     h->xml_text(rc->pool, h->xml_child(address, parts[i]))) != NEPTUN_OK)
                 return NEPTUN_ERROR;
-        if (campaigns_w_end(w) != NEPTUN_OK)
+        if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     for (const xmlNode *ph = h->xml_child(c, "phone"); ph; ph = h->xml_next(ph, "phone"))
-        if (campaigns_w_element(w, "phone", h->xml_text(rc->pool, ph)) != NEPTUN_OK)
+        if (neptun_w_element(w, "phone", h->xml_text(rc->pool, ph)) != NEPTUN_OK)
             return NEPTUN_ERROR;
     for (const xmlNode *e = h->xml_child(c, "email"); e; e = h->xml_next(e, "email"))
-        if (campaigns_w_element(w, "email", h->xml_text(rc->pool, e)) != NEPTUN_OK)
+        if (neptun_w_element(w, "email", h->xml_text(rc->pool, e)) != NEPTUN_OK)
             return NEPTUN_ERROR;
-    return campaigns_w_end(w);
+    return neptun_w_end(w);
 }
 
 int campaigns_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
@@ -160,8 +160,8 @@ int campaigns_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWr
     const struct neptun_host *h = p->host;
     if (rc->fields == NULL)
         return NEPTUN_OK;
-    if (campaigns_w_start_ns(w, "campaign", NEPTUN_XML_NS) != NEPTUN_OK ||
-        campaigns_w_attr(w, "kind", h->xml_attr(rc->pool, rc->fields, "kind")) != NEPTUN_OK ||
+    if (neptun_w_start_ns(w, "campaign", NEPTUN_XML_NS) != NEPTUN_OK ||
+        neptun_w_attr(w, "kind", h->xml_attr(rc->pool, rc->fields, "kind")) != NEPTUN_OK ||
         xml_dates_and_owners(p, rc, w) != NEPTUN_OK ||
         xml_names(p, rc, w, "values", "value", 0) != NEPTUN_OK ||
         xml_names(p, rc, w, "groups", "group", 1) != NEPTUN_OK || xml_milestones(p, rc, w) != NEPTUN_OK)
@@ -170,13 +170,13 @@ int campaigns_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWr
         if (xml_contact(p, rc, w, c) != NEPTUN_OK)
             return NEPTUN_ERROR;
     for (const xmlNode *r = h->xml_child(rc->fields, "related"); r; r = h->xml_next(r, "related"))
-        if (campaigns_w_start(w, "related") != NEPTUN_OK ||
-            campaigns_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
-            campaigns_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
-            campaigns_w_attr(w, "href", campaigns_related_url(p, rc, r)) != NEPTUN_OK ||
-            campaigns_w_end(w) != NEPTUN_OK)
+        if (neptun_w_start(w, "related") != NEPTUN_OK ||
+            neptun_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
+            neptun_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
+            neptun_w_attr(w, "href", campaigns_related_url(p, rc, r)) != NEPTUN_OK ||
+            neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
-    return campaigns_w_end(w);
+    return neptun_w_end(w);
 }
 
 /* ---- XHTML for feeds ----------------------------------------------------- */
@@ -186,8 +186,8 @@ static int xhtml_entry(const struct campaigns_plugin *p, const struct neptun_ren
 {
     if (text == NULL)
         return NEPTUN_OK;
-    if (campaigns_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
-        campaigns_w_xhtml_text(rc, w, "dd", NULL, text, got) != NEPTUN_OK)
+    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+        neptun_w_xhtml_text(rc, w, "dd", NULL, text, got) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -201,18 +201,18 @@ static int xhtml_names(const struct campaigns_plugin *p, const struct neptun_ren
     const xmlNode *parent = h->xml_child(rc->fields, list);
     if (h->xml_child(parent, item) == NULL)
         return NEPTUN_OK;
-    if (campaigns_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
-        campaigns_w_start(w, "dd") != NEPTUN_OK || campaigns_w_start(w, "ul") != NEPTUN_OK)
+    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+        neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "ul") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *e = h->xml_child(parent, item); e; e = h->xml_next(e, item)) {
         const char *got = NULL;
-        const char *name = campaigns_local_text(p, rc, e, "name", &got);
-        if (campaigns_w_xhtml_text(rc, w, "li", NULL, name, got) != NEPTUN_OK)
+        const char *name = neptun_local_text(p->host, rc, e, "name", &got);
+        if (neptun_w_xhtml_text(rc, w, "li", NULL, name, got) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    if (campaigns_w_end(w) != NEPTUN_OK)
+    if (neptun_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    return campaigns_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int xhtml_milestones(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
@@ -222,37 +222,37 @@ static int xhtml_milestones(const struct campaigns_plugin *p, const struct neptu
     const xmlNode *list = h->xml_child(rc->fields, "milestones");
     if (h->xml_child(list, "milestone") == NULL)
         return NEPTUN_OK;
-    if (campaigns_w_element(w, "dt", label(p, rc, "label.milestones")) != NEPTUN_OK ||
-        campaigns_w_start(w, "dd") != NEPTUN_OK || campaigns_w_start(w, "ul") != NEPTUN_OK)
+    if (neptun_w_element(w, "dt", label(p, rc, "label.milestones")) != NEPTUN_OK ||
+        neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "ul") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *m = h->xml_child(list, "milestone"); m; m = h->xml_next(m, "milestone")) {
         const char *title_lang = NULL, *desc_lang = NULL, *by_lang = NULL;
-        const char *title = campaigns_local_text(p, rc, m, "title", &title_lang);
-        const char *desc = campaigns_local_text(p, rc, m, "description", &desc_lang);
-        const char *by = campaigns_local_text(p, rc, m, "by", &by_lang);
+        const char *title = neptun_local_text(p->host, rc, m, "title", &title_lang);
+        const char *desc = neptun_local_text(p->host, rc, m, "description", &desc_lang);
+        const char *by = neptun_local_text(p->host, rc, m, "by", &by_lang);
         const char *count = h->xml_attr(rc->pool, m, "recommendations");
         const char *recs = count ? h->t(rc->pool, "count.recommendations", rc->lang,
                                         strtol(count, NULL, 10))
                                  : NULL;
-        if (campaigns_w_start(w, "li") != NEPTUN_OK ||
-            campaigns_w_xhtml_text(rc, w, "strong", "when",
+        if (neptun_w_start(w, "li") != NEPTUN_OK ||
+            neptun_w_xhtml_text(rc, w, "strong", "when",
                                    human_date(p, rc, h->xml_attr(rc->pool, m, "date")), NULL) != NEPTUN_OK ||
-            campaigns_w_text(w, " ") != NEPTUN_OK ||
-            campaigns_w_xhtml_text(rc, w, "span", "title", title, title_lang) != NEPTUN_OK)
+            neptun_w_text(w, " ") != NEPTUN_OK ||
+            neptun_w_xhtml_text(rc, w, "span", "title", title, title_lang) != NEPTUN_OK)
             return NEPTUN_ERROR;
-        if (by != NULL && (campaigns_w_text(w, " — ") != NEPTUN_OK ||
-                           campaigns_w_xhtml_text(rc, w, "span", "by", by, by_lang) != NEPTUN_OK))
+        if (by != NULL && (neptun_w_text(w, " — ") != NEPTUN_OK ||
+                           neptun_w_xhtml_text(rc, w, "span", "by", by, by_lang) != NEPTUN_OK))
             return NEPTUN_ERROR;
-        if (recs != NULL && (campaigns_w_text(w, " (") != NEPTUN_OK || campaigns_w_text(w, recs) != NEPTUN_OK ||
-                             campaigns_w_text(w, ")") != NEPTUN_OK))
+        if (recs != NULL && (neptun_w_text(w, " (") != NEPTUN_OK || neptun_w_text(w, recs) != NEPTUN_OK ||
+                             neptun_w_text(w, ")") != NEPTUN_OK))
             return NEPTUN_ERROR;
-        if (campaigns_w_xhtml_text(rc, w, "p", "description", desc, desc_lang) != NEPTUN_OK ||
-            campaigns_w_end(w) != NEPTUN_OK)
+        if (neptun_w_xhtml_text(rc, w, "p", "description", desc, desc_lang) != NEPTUN_OK ||
+            neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    if (campaigns_w_end(w) != NEPTUN_OK)
+    if (neptun_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    return campaigns_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int xhtml_contacts_related(const struct campaigns_plugin *p,
@@ -261,8 +261,8 @@ static int xhtml_contacts_related(const struct campaigns_plugin *p,
     const struct neptun_host *h = p->host;
     for (const xmlNode *c = h->xml_child(rc->fields, "contact"); c; c = h->xml_next(c, "contact")) {
         const char *line = h->xml_text(rc->pool, h->xml_child(c, "name"));
-        const char *org = campaigns_local_text(p, rc, c, "organisation", NULL);
-        const char *address = campaigns_address_line(p, rc->pool, h->xml_child(c, "address"));
+        const char *org = neptun_local_text(p->host, rc, c, "organisation", NULL);
+        const char *address = neptun_address_line(p->host, rc->pool, h->xml_child(c, "address"));
         const char *phone = h->xml_text(rc->pool, h->xml_child(c, "phone"));
         const char *email = h->xml_text(rc->pool, h->xml_child(c, "email"));
         if (line == NULL)
@@ -282,10 +282,10 @@ static int xhtml_contacts_related(const struct campaigns_plugin *p,
         const char *href = campaigns_related_url(p, rc, r);
         if (href == NULL)
             continue;
-        if (campaigns_w_element(w, "dt", label(p, rc, "label.related")) != NEPTUN_OK ||
-            campaigns_w_start(w, "dd") != NEPTUN_OK || campaigns_w_start(w, "a") != NEPTUN_OK ||
-            campaigns_w_attr(w, "href", href) != NEPTUN_OK || campaigns_w_text(w, href) != NEPTUN_OK ||
-            campaigns_w_end(w) != NEPTUN_OK || campaigns_w_end(w) != NEPTUN_OK)
+        if (neptun_w_element(w, "dt", label(p, rc, "label.related")) != NEPTUN_OK ||
+            neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "a") != NEPTUN_OK ||
+            neptun_w_attr(w, "href", href) != NEPTUN_OK || neptun_w_text(w, href) != NEPTUN_OK ||
+            neptun_w_end(w) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     return NEPTUN_OK;
@@ -302,15 +302,15 @@ int campaigns_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlText
     const xmlNode *adopted = h->xml_child(f, "adopted");
     const char *launched = human_date(p, rc, h->xml_text(rc->pool, h->xml_child(f, "launched")));
     const char *adopted_on = human_date(p, rc, h->xml_attr(rc->pool, adopted, "date"));
-    const char *adopted_by = campaigns_local_text(p, rc, adopted, "by", &by_lang);
-    const char *owner = campaigns_local_text(p, rc, h->xml_child(f, "owner"), "name", &owner_lang);
+    const char *adopted_by = neptun_local_text(p->host, rc, adopted, "by", &by_lang);
+    const char *owner = neptun_local_text(p->host, rc, h->xml_child(f, "owner"), "name", &owner_lang);
     if (adopted_on != NULL && adopted_by != NULL)
         adopted_on = h->pool_printf(rc->pool, "%s — %s", adopted_on, adopted_by);
     else
         by_lang = NULL;
 
-    if (campaigns_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
-        campaigns_w_attr(w, "class", "campaign") != NEPTUN_OK || campaigns_w_start(w, "dl") != NEPTUN_OK ||
+    if (neptun_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
+        neptun_w_attr(w, "class", "campaign") != NEPTUN_OK || neptun_w_start(w, "dl") != NEPTUN_OK ||
         xhtml_entry(p, rc, w, "label.launched", launched, NULL) != NEPTUN_OK ||
         xhtml_entry(p, rc, w, "label.adopted", adopted_on, by_lang) != NEPTUN_OK ||
         xhtml_entry(p, rc, w, "label.owner", owner, owner_lang) != NEPTUN_OK ||
@@ -318,7 +318,7 @@ int campaigns_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlText
         xhtml_names(p, rc, w, "label.groups", "groups", "group") != NEPTUN_OK ||
         xhtml_milestones(p, rc, w) != NEPTUN_OK || xhtml_contacts_related(p, rc, w) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (campaigns_w_end(w) != NEPTUN_OK) /* </dl> */
+    if (neptun_w_end(w) != NEPTUN_OK) /* </dl> */
         return NEPTUN_ERROR;
-    return campaigns_w_end(w);
+    return neptun_w_end(w);
 }

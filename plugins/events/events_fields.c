@@ -321,7 +321,7 @@ int events_index(void *ud, struct neptun_pool *pool, const xmlNode *fields,
         return NEPTUN_OK;
     for (const xmlNode *s = h->xml_child(fields, "session"); s; s = h->xml_next(s, "session")) {
         int64_t start, end;
-        if (events_session_times(p, pool, s, &start, &end) != NEPTUN_OK)
+        if (neptun_start_end(p->host, pool, s, &start, &end) != NEPTUN_OK)
             return NEPTUN_INVALID;
         if (out->starts_at == 0 || start < out->starts_at)
             out->starts_at = start;

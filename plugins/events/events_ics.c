@@ -12,8 +12,8 @@ static const char *venue_line(const struct events_plugin *p, const struct neptun
                               const xmlNode *venue)
 {
     const struct neptun_host *h = p->host;
-    const char *name = events_local_text(p, rc, venue, "name", NULL);
-    const char *address = events_address_line(p, rc->pool, h->xml_child(venue, "address"));
+    const char *name = neptun_local_text(p->host, rc, venue, "name", NULL);
+    const char *address = neptun_address_line(p->host, rc->pool, h->xml_child(venue, "address"));
     if (name == NULL)
         return address;
     return address ? h->pool_printf(rc->pool, "%s, %s", name, address) : name;
@@ -54,8 +54,8 @@ static int add_contact(const struct events_plugin *p, const struct neptun_render
         if (mailto == NULL || h->ics_add(ics, "ORGANIZER", cn, mailto) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    line = join(p, rc->pool, line, ", ", events_local_text(p, rc, c, "role", NULL));
-    line = join(p, rc->pool, line, ", ", events_local_text(p, rc, c, "organisation", NULL));
+    line = join(p, rc->pool, line, ", ", neptun_local_text(p->host, rc, c, "role", NULL));
+    line = join(p, rc->pool, line, ", ", neptun_local_text(p->host, rc, c, "organisation", NULL));
     line = join(p, rc->pool, line, ", ", phone);
     line = join(p, rc->pool, line, ", ", email);
     if (line != NULL && h->ics_add(ics, "CONTACT", NULL, line) != NEPTUN_OK)
@@ -71,10 +71,10 @@ static const char *sessions_text(const struct events_plugin *p, const struct nep
     for (const xmlNode *s = h->xml_child(rc->fields, "session"); s; s = h->xml_next(s, "session")) {
         int64_t start, end;
         const char *when = NULL;
-        if (events_session_times(p, rc->pool, s, &start, &end) == NEPTUN_OK)
+        if (neptun_start_end(p->host, rc->pool, s, &start, &end) == NEPTUN_OK)
             when = h->format_range(rc->pool, rc->lang, start, end, NEPTUN_FMT_DATE | NEPTUN_FMT_TIME);
         const char *line = join(p, rc->pool, when, " — ", venue_line(p, rc, h->xml_child(s, "venue")));
-        line = join(p, rc->pool, line, ": ", events_local_text(p, rc, s, "title", NULL));
+        line = join(p, rc->pool, line, ": ", neptun_local_text(p->host, rc, s, "title", NULL));
         text = join(p, rc->pool, text, "\n", line);
     }
     return text;
@@ -102,7 +102,7 @@ int events_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptu
     const char *description = sessions_text(p, rc);
     if (price != NULL) {
         const char *free_flag = h->xml_attr(rc->pool, price, "free");
-        const char *price_text = events_local_text(p, rc, price, "text", NULL);
+        const char *price_text = neptun_local_text(p->host, rc, price, "text", NULL);
         if (free_flag != NULL && strcmp(free_flag, "true") == 0)
             price_text = join(p, rc->pool, h->t(rc->pool, "label.free", rc->lang, -1), ". ", price_text);
         price_text = join(p, rc->pool, h->t(rc->pool, "label.price", rc->lang, -1), ": ", price_text);

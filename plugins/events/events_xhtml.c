@@ -18,7 +18,7 @@ static const char *label(const struct events_plugin *p, const struct neptun_rend
 static int open_entry(const struct events_plugin *p, const struct neptun_render_ctx *rc,
                       xmlTextWriterPtr w, const char *key)
 {
-    if (events_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK || events_w_start(w, "dd") != NEPTUN_OK)
+    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK || neptun_w_start(w, "dd") != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -36,10 +36,10 @@ static int write_when(const struct events_plugin *p, const struct neptun_render_
     const char *line = days > 1 ? h->pool_printf(rc->pool, "%s (%s)", range,
                                                  h->t(rc->pool, "count.days", rc->lang, days))
                                 : range;
-    if (events_w_start(w, "p") != NEPTUN_OK || events_w_attr(w, "class", "when") != NEPTUN_OK ||
-        events_w_element(w, "strong", label(p, rc, "label.date")) != NEPTUN_OK ||
-        events_w_text(w, ": ") != NEPTUN_OK || events_w_text(w, line) != NEPTUN_OK ||
-        events_w_end(w) != NEPTUN_OK)
+    if (neptun_w_start(w, "p") != NEPTUN_OK || neptun_w_attr(w, "class", "when") != NEPTUN_OK ||
+        neptun_w_element(w, "strong", label(p, rc, "label.date")) != NEPTUN_OK ||
+        neptun_w_text(w, ": ") != NEPTUN_OK || neptun_w_text(w, line) != NEPTUN_OK ||
+        neptun_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -50,35 +50,35 @@ static int write_session(const struct events_plugin *p, const struct neptun_rend
     const struct neptun_host *h = p->host;
     const xmlNode *venue = h->xml_child(session, "venue");
     const char *title_lang = NULL, *venue_lang = NULL, *room_lang = NULL, *desc_lang = NULL;
-    const char *title = events_local_text(p, rc, session, "title", &title_lang);
-    const char *venue_name = events_local_text(p, rc, venue, "name", &venue_lang);
-    const char *room = events_local_text(p, rc, venue, "room", &room_lang);
-    const char *desc = events_local_text(p, rc, session, "description", &desc_lang);
-    const char *address = events_address_line(p, rc->pool, h->xml_child(venue, "address"));
+    const char *title = neptun_local_text(p->host, rc, session, "title", &title_lang);
+    const char *venue_name = neptun_local_text(p->host, rc, venue, "name", &venue_lang);
+    const char *room = neptun_local_text(p->host, rc, venue, "room", &room_lang);
+    const char *desc = neptun_local_text(p->host, rc, session, "description", &desc_lang);
+    const char *address = neptun_address_line(p->host, rc->pool, h->xml_child(venue, "address"));
     const char *when = NULL;
     int64_t start, end;
 
-    if (events_session_times(p, rc->pool, session, &start, &end) == NEPTUN_OK)
+    if (neptun_start_end(p->host, rc->pool, session, &start, &end) == NEPTUN_OK)
         when = h->format_range(rc->pool, rc->lang, start, end, NEPTUN_FMT_DATE | NEPTUN_FMT_TIME);
-    if (events_w_start(w, "li") != NEPTUN_OK ||
-        events_w_xhtml_text(rc, w, "strong", "when", when, NULL) != NEPTUN_OK)
+    if (neptun_w_start(w, "li") != NEPTUN_OK ||
+        neptun_w_xhtml_text(rc, w, "strong", "when", when, NULL) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (title != NULL && (events_w_text(w, " ") != NEPTUN_OK ||
-                          events_w_xhtml_text(rc, w, "em", "title", title, title_lang) != NEPTUN_OK))
+    if (title != NULL && (neptun_w_text(w, " ") != NEPTUN_OK ||
+                          neptun_w_xhtml_text(rc, w, "em", "title", title, title_lang) != NEPTUN_OK))
         return NEPTUN_ERROR;
-    if (events_w_start(w, "br") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK ||
-        events_w_text(w, label(p, rc, "label.venue")) != NEPTUN_OK || events_w_text(w, ": ") != NEPTUN_OK ||
-        events_w_xhtml_text(rc, w, "span", "venue", venue_name, venue_lang) != NEPTUN_OK)
+    if (neptun_w_start(w, "br") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK ||
+        neptun_w_text(w, label(p, rc, "label.venue")) != NEPTUN_OK || neptun_w_text(w, ": ") != NEPTUN_OK ||
+        neptun_w_xhtml_text(rc, w, "span", "venue", venue_name, venue_lang) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (address != NULL && (events_w_text(w, ", ") != NEPTUN_OK ||
-                            events_w_xhtml_text(rc, w, "span", "address", address, NULL) != NEPTUN_OK))
+    if (address != NULL && (neptun_w_text(w, ", ") != NEPTUN_OK ||
+                            neptun_w_xhtml_text(rc, w, "span", "address", address, NULL) != NEPTUN_OK))
         return NEPTUN_ERROR;
-    if (room != NULL && (events_w_text(w, ", ") != NEPTUN_OK ||
-                         events_w_xhtml_text(rc, w, "span", "room", room, room_lang) != NEPTUN_OK))
+    if (room != NULL && (neptun_w_text(w, ", ") != NEPTUN_OK ||
+                         neptun_w_xhtml_text(rc, w, "span", "room", room, room_lang) != NEPTUN_OK))
         return NEPTUN_ERROR;
-    if (events_w_xhtml_text(rc, w, "p", "description", desc, desc_lang) != NEPTUN_OK)
+    if (neptun_w_xhtml_text(rc, w, "p", "description", desc, desc_lang) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    return events_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int write_sessions(const struct events_plugin *p, const struct neptun_render_ctx *rc,
@@ -87,12 +87,12 @@ static int write_sessions(const struct events_plugin *p, const struct neptun_ren
     const struct neptun_host *h = p->host;
     if (h->xml_child(rc->fields, "session") == NULL)
         return NEPTUN_OK;
-    if (events_w_start(w, "ul") != NEPTUN_OK || events_w_attr(w, "class", "sessions") != NEPTUN_OK)
+    if (neptun_w_start(w, "ul") != NEPTUN_OK || neptun_w_attr(w, "class", "sessions") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *s = h->xml_child(rc->fields, "session"); s; s = h->xml_next(s, "session"))
         if (write_session(p, rc, w, s) != NEPTUN_OK)
             return NEPTUN_ERROR;
-    return events_w_end(w);
+    return neptun_w_end(w);
 }
 
 /* Organisers or partners: names joined with commas. */
@@ -104,24 +104,24 @@ static int write_organisations(const struct events_plugin *p, const struct neptu
     size_t n = 0;
     for (const xmlNode *o = h->xml_child(list, "organisation"); o; o = h->xml_next(o, "organisation")) {
         const char *got = NULL;
-        const char *name = events_local_text(p, rc, o, "name", &got);
+        const char *name = neptun_local_text(p->host, rc, o, "name", &got);
         const char *href = h->xml_attr(rc->pool, o, "href");
         if (name == NULL)
             continue;
         if (n == 0 && open_entry(p, rc, w, key) != NEPTUN_OK)
             return NEPTUN_ERROR;
-        if (n++ > 0 && events_w_text(w, ", ") != NEPTUN_OK)
+        if (n++ > 0 && neptun_w_text(w, ", ") != NEPTUN_OK)
             return NEPTUN_ERROR;
         if (href != NULL) {
-            if (events_w_start(w, "a") != NEPTUN_OK || events_w_attr(w, "href", href) != NEPTUN_OK ||
-                events_w_xhtml_text(rc, w, "span", NULL, name, got) != NEPTUN_OK ||
-                events_w_end(w) != NEPTUN_OK)
+            if (neptun_w_start(w, "a") != NEPTUN_OK || neptun_w_attr(w, "href", href) != NEPTUN_OK ||
+                neptun_w_xhtml_text(rc, w, "span", NULL, name, got) != NEPTUN_OK ||
+                neptun_w_end(w) != NEPTUN_OK)
                 return NEPTUN_ERROR;
-        } else if (events_w_xhtml_text(rc, w, "span", NULL, name, got) != NEPTUN_OK) {
+        } else if (neptun_w_xhtml_text(rc, w, "span", NULL, name, got) != NEPTUN_OK) {
             return NEPTUN_ERROR;
         }
     }
-    return n > 0 ? events_w_end(w) : NEPTUN_OK;
+    return n > 0 ? neptun_w_end(w) : NEPTUN_OK;
 }
 
 static int write_speakers(const struct events_plugin *p, const struct neptun_render_ctx *rc,
@@ -131,27 +131,27 @@ static int write_speakers(const struct events_plugin *p, const struct neptun_ren
     const xmlNode *list = h->xml_child(rc->fields, "speakers");
     if (h->xml_child(list, "speaker") == NULL)
         return NEPTUN_OK;
-    if (open_entry(p, rc, w, "label.speakers") != NEPTUN_OK || events_w_start(w, "ul") != NEPTUN_OK)
+    if (open_entry(p, rc, w, "label.speakers") != NEPTUN_OK || neptun_w_start(w, "ul") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *s = h->xml_child(list, "speaker"); s; s = h->xml_next(s, "speaker")) {
         const char *got = NULL;
-        const char *role = events_local_text(p, rc, s, "role", &got);
+        const char *role = neptun_local_text(p->host, rc, s, "role", &got);
         const char *keynote = h->xml_attr(rc->pool, s, "keynote");
-        if (events_w_start(w, "li") != NEPTUN_OK ||
-            events_w_element(w, "strong", h->xml_text(rc->pool, h->xml_child(s, "name"))) != NEPTUN_OK)
+        if (neptun_w_start(w, "li") != NEPTUN_OK ||
+            neptun_w_element(w, "strong", h->xml_text(rc->pool, h->xml_child(s, "name"))) != NEPTUN_OK)
             return NEPTUN_ERROR;
-        if (role != NULL && (events_w_text(w, " — ") != NEPTUN_OK ||
-                             events_w_xhtml_text(rc, w, "span", "role", role, got) != NEPTUN_OK))
+        if (role != NULL && (neptun_w_text(w, " — ") != NEPTUN_OK ||
+                             neptun_w_xhtml_text(rc, w, "span", "role", role, got) != NEPTUN_OK))
             return NEPTUN_ERROR;
         if (keynote != NULL && strcmp(keynote, "true") == 0 &&
-            (events_w_text(w, " (") != NEPTUN_OK ||
-             events_w_text(w, label(p, rc, "label.keynote")) != NEPTUN_OK ||
-             events_w_text(w, ")") != NEPTUN_OK))
+            (neptun_w_text(w, " (") != NEPTUN_OK ||
+             neptun_w_text(w, label(p, rc, "label.keynote")) != NEPTUN_OK ||
+             neptun_w_text(w, ")") != NEPTUN_OK))
             return NEPTUN_ERROR;
-        if (events_w_end(w) != NEPTUN_OK)
+        if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    return events_w_end(w) == NEPTUN_OK ? events_w_end(w) : NEPTUN_ERROR; /* </ul></dd> */
+    return neptun_w_end(w) == NEPTUN_OK ? neptun_w_end(w) : NEPTUN_ERROR; /* </ul></dd> */
 }
 
 static int write_price(const struct events_plugin *p, const struct neptun_render_ctx *rc,
@@ -163,16 +163,16 @@ static int write_price(const struct events_plugin *p, const struct neptun_render
     if (price == NULL)
         return NEPTUN_OK;
     const char *free_flag = h->xml_attr(rc->pool, price, "free");
-    const char *text = events_local_text(p, rc, price, "text", &got);
+    const char *text = neptun_local_text(p->host, rc, price, "text", &got);
     int is_free = free_flag != NULL && strcmp(free_flag, "true") == 0;
     if (open_entry(p, rc, w, "label.price") != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (is_free && events_w_element(w, "strong", label(p, rc, "label.free")) != NEPTUN_OK)
+    if (is_free && neptun_w_element(w, "strong", label(p, rc, "label.free")) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (text != NULL && ((is_free && events_w_text(w, " ") != NEPTUN_OK) ||
-                         events_w_xhtml_text(rc, w, "span", NULL, text, got) != NEPTUN_OK))
+    if (text != NULL && ((is_free && neptun_w_text(w, " ") != NEPTUN_OK) ||
+                         neptun_w_xhtml_text(rc, w, "span", NULL, text, got) != NEPTUN_OK))
         return NEPTUN_ERROR;
-    return events_w_end(w);
+    return neptun_w_end(w);
 }
 
 /* A link entry: the field's href first, else the item's link of that rel. */
@@ -188,10 +188,10 @@ static int write_link_entry(const struct events_plugin *p, const struct neptun_r
             }
     if (href == NULL)
         return NEPTUN_OK;
-    if (open_entry(p, rc, w, key) != NEPTUN_OK || events_w_start(w, "a") != NEPTUN_OK ||
-        events_w_attr(w, "href", href) != NEPTUN_OK ||
-        events_w_text(w, title ? title : href) != NEPTUN_OK || events_w_end(w) != NEPTUN_OK ||
-        events_w_end(w) != NEPTUN_OK)
+    if (open_entry(p, rc, w, key) != NEPTUN_OK || neptun_w_start(w, "a") != NEPTUN_OK ||
+        neptun_w_attr(w, "href", href) != NEPTUN_OK ||
+        neptun_w_text(w, title ? title : href) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK ||
+        neptun_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -202,13 +202,13 @@ static int write_labelled(const struct events_plugin *p, const struct neptun_ren
 {
     if (value == NULL)
         return NEPTUN_OK;
-    if (events_w_start(w, "br") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK ||
-        events_w_text(w, label(p, rc, key)) != NEPTUN_OK || events_w_text(w, ": ") != NEPTUN_OK)
+    if (neptun_w_start(w, "br") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK ||
+        neptun_w_text(w, label(p, rc, key)) != NEPTUN_OK || neptun_w_text(w, ": ") != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (mailto == NULL)
-        return events_w_text(w, value);
-    if (events_w_start(w, "a") != NEPTUN_OK || events_w_attr(w, "href", mailto) != NEPTUN_OK ||
-        events_w_text(w, value) != NEPTUN_OK || events_w_end(w) != NEPTUN_OK)
+        return neptun_w_text(w, value);
+    if (neptun_w_start(w, "a") != NEPTUN_OK || neptun_w_attr(w, "href", mailto) != NEPTUN_OK ||
+        neptun_w_text(w, value) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -218,19 +218,19 @@ static int write_contact(const struct events_plugin *p, const struct neptun_rend
 {
     const struct neptun_host *h = p->host;
     const char *role_lang = NULL, *org_lang = NULL;
-    const char *role = events_local_text(p, rc, c, "role", &role_lang);
-    const char *org = events_local_text(p, rc, c, "organisation", &org_lang);
-    const char *address = events_address_line(p, rc->pool, h->xml_child(c, "address"));
+    const char *role = neptun_local_text(p->host, rc, c, "role", &role_lang);
+    const char *org = neptun_local_text(p->host, rc, c, "organisation", &org_lang);
+    const char *address = neptun_address_line(p->host, rc->pool, h->xml_child(c, "address"));
     const char *room = h->xml_text(rc->pool, h->xml_child(c, "room"));
 
     if (open_entry(p, rc, w, "label.contact") != NEPTUN_OK ||
-        events_w_element(w, "strong", h->xml_text(rc->pool, h->xml_child(c, "name"))) != NEPTUN_OK)
+        neptun_w_element(w, "strong", h->xml_text(rc->pool, h->xml_child(c, "name"))) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (role != NULL && (events_w_text(w, ", ") != NEPTUN_OK ||
-                         events_w_xhtml_text(rc, w, "span", "role", role, role_lang) != NEPTUN_OK))
+    if (role != NULL && (neptun_w_text(w, ", ") != NEPTUN_OK ||
+                         neptun_w_xhtml_text(rc, w, "span", "role", role, role_lang) != NEPTUN_OK))
         return NEPTUN_ERROR;
-    if (org != NULL && (events_w_start(w, "br") != NEPTUN_OK || events_w_end(w) != NEPTUN_OK ||
-                        events_w_xhtml_text(rc, w, "span", "organisation", org, org_lang) != NEPTUN_OK))
+    if (org != NULL && (neptun_w_start(w, "br") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK ||
+                        neptun_w_xhtml_text(rc, w, "span", "organisation", org, org_lang) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (write_labelled(p, rc, w, "label.address", address, NULL) != NEPTUN_OK ||
         write_labelled(p, rc, w, "label.room", room, NULL) != NEPTUN_OK)
@@ -249,7 +249,7 @@ static int write_contact(const struct events_plugin *p, const struct neptun_rend
         if (write_labelled(p, rc, w, "label.email", email, mailto) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    return events_w_end(w);
+    return neptun_w_end(w);
 }
 
 int events_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
@@ -269,9 +269,9 @@ int events_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
         days = events_day_span(h->xml_attr(rc->pool, first, "start"),
                                h->xml_attr(rc->pool, last, "end"));
 
-    if (events_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
-        events_w_attr(w, "class", "event") != NEPTUN_OK || write_when(p, rc, w, days) != NEPTUN_OK ||
-        write_sessions(p, rc, w) != NEPTUN_OK || events_w_start(w, "dl") != NEPTUN_OK)
+    if (neptun_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
+        neptun_w_attr(w, "class", "event") != NEPTUN_OK || write_when(p, rc, w, days) != NEPTUN_OK ||
+        write_sessions(p, rc, w) != NEPTUN_OK || neptun_w_start(w, "dl") != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (write_organisations(p, rc, w, "organisers", "label.organisers") != NEPTUN_OK ||
         write_organisations(p, rc, w, "partners", "label.partners") != NEPTUN_OK ||
@@ -283,7 +283,7 @@ int events_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
     for (const xmlNode *c = h->xml_child(f, "contact"); c; c = h->xml_next(c, "contact"))
         if (write_contact(p, rc, w, c) != NEPTUN_OK)
             return NEPTUN_ERROR;
-    if (events_w_end(w) != NEPTUN_OK) /* </dl> */
+    if (neptun_w_end(w) != NEPTUN_OK) /* </dl> */
         return NEPTUN_ERROR;
-    return events_w_end(w);
+    return neptun_w_end(w);
 }

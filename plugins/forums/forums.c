@@ -126,7 +126,7 @@ static int forums_index(void *ud, struct neptun_pool *pool, const xmlNode *field
     char numeral[32];
     if (fields == NULL)
         return NEPTUN_OK;
-    if (forums_when_times(p, pool, h->xml_child(fields, "when"), &out->starts_at, &out->ends_at) !=
+    if (neptun_start_end(p->host, pool, h->xml_child(fields, "when"), &out->starts_at, &out->ends_at) !=
         NEPTUN_OK)
         return NEPTUN_INVALID;
     /* the numeral ("VIII") is how people search for an edition */
@@ -138,7 +138,7 @@ static int forums_index(void *ud, struct neptun_pool *pool, const xmlNode *field
         const char *name = h->xml_text(pool, n);
         text = text ? h->pool_printf(pool, "%s %s", text, name ? name : "") : name;
     }
-    const char *address = forums_address_line(p, pool, h->xml_child(venue, "address"));
+    const char *address = neptun_address_line(p->host, pool, h->xml_child(venue, "address"));
     if (address != NULL)
         text = text ? h->pool_printf(pool, "%s %s", text, address) : address;
     out->search_text = text;

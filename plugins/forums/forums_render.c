@@ -36,7 +36,7 @@ static const char *numeral_of(const struct forums_plugin *p, const struct neptun
 static const char *when_text(const struct forums_plugin *p, const struct neptun_render_ctx *rc)
 {
     int64_t start, end;
-    if (forums_when_times(p, rc->pool, p->host->xml_child(rc->fields, "when"), &start, &end) !=
+    if (neptun_start_end(p->host, rc->pool, p->host->xml_child(rc->fields, "when"), &start, &end) !=
         NEPTUN_OK)
         return NULL;
     return p->host->format_range(rc->pool, rc->lang, start, end, NEPTUN_FMT_DATE | NEPTUN_FMT_TIME);
@@ -47,7 +47,7 @@ static int write_local(const struct forums_plugin *p, const struct neptun_render
                        const char *as)
 {
     const char *got = NULL;
-    const char *text = forums_local_text(p, rc, parent, child, &got);
+    const char *text = neptun_local_text(p->host, rc, parent, child, &got);
     if (text == NULL)
         return NEPTUN_OK;
     return p->host->xml_write_text(rc, w, as, text, got);
@@ -61,24 +61,24 @@ static int xml_venue(const struct forums_plugin *p, const struct neptun_render_c
     const struct neptun_host *h = p->host;
     const xmlNode *venue = h->xml_child(rc->fields, "venue");
     const xmlNode *address = h->xml_child(venue, "address");
-    if (forums_local_text(p, rc, venue, "name", NULL) == NULL)
+    if (neptun_local_text(p->host, rc, venue, "name", NULL) == NULL)
         return NEPTUN_OK;
-    if (forums_w_start(w, "venue") != NEPTUN_OK ||
-        forums_w_attr(w, "href", h->xml_attr(rc->pool, venue, "href")) != NEPTUN_OK ||
+    if (neptun_w_start(w, "venue") != NEPTUN_OK ||
+        neptun_w_attr(w, "href", h->xml_attr(rc->pool, venue, "href")) != NEPTUN_OK ||
         write_local(p, rc, w, venue, "name", "name") != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (address != NULL) {
         static const char *const parts[] = {"street", "postcode", "city", "country"};
-        if (forums_w_start(w, "address") != NEPTUN_OK)
+        if (neptun_w_start(w, "address") != NEPTUN_OK)
             return NEPTUN_ERROR;
         for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-            if (forums_w_element(w, parts[i], h->xml_text(rc->pool, h->xml_child(address, parts[i]))) !=
+            if (neptun_w_element(w, parts[i], h->xml_text(rc->pool, h->xml_child(address, parts[i]))) !=
                 NEPTUN_OK)
                 return NEPTUN_ERROR;
-        if (forums_w_end(w) != NEPTUN_OK)
+        if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    return forums_w_end(w);
+    return neptun_w_end(w);
 }
 
 static int xml_topics_and_programme(const struct forums_plugin *p,
@@ -88,24 +88,24 @@ static int xml_topics_and_programme(const struct forums_plugin *p,
     const xmlNode *topics = h->xml_child(rc->fields, "topics");
     const xmlNode *programme = h->xml_child(rc->fields, "programme");
     if (h->xml_child(topics, "topic") != NULL) {
-        if (forums_w_start(w, "topics") != NEPTUN_OK)
+        if (neptun_w_start(w, "topics") != NEPTUN_OK)
             return NEPTUN_ERROR;
         for (const xmlNode *t = h->xml_child(topics, "topic"); t; t = h->xml_next(t, "topic"))
             if (write_local(p, rc, w, t, "name", "topic") != NEPTUN_OK)
                 return NEPTUN_ERROR;
-        if (forums_w_end(w) != NEPTUN_OK)
+        if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     if (h->xml_child(programme, "point") != NULL) {
-        if (forums_w_start(w, "programme") != NEPTUN_OK)
+        if (neptun_w_start(w, "programme") != NEPTUN_OK)
             return NEPTUN_ERROR;
         for (const xmlNode *pt = h->xml_child(programme, "point"); pt; pt = h->xml_next(pt, "point"))
-            if (forums_w_start(w, "point") != NEPTUN_OK ||
+            if (neptun_w_start(w, "point") != NEPTUN_OK ||
                 write_local(p, rc, w, pt, "title", "title") != NEPTUN_OK ||
                 write_local(p, rc, w, pt, "description", "description") != NEPTUN_OK ||
-                write_local(p, rc, w, pt, "by", "by") != NEPTUN_OK || forums_w_end(w) != NEPTUN_OK)
+                write_local(p, rc, w, pt, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
                 return NEPTUN_ERROR;
-        if (forums_w_end(w) != NEPTUN_OK)
+        if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     return NEPTUN_OK;
@@ -118,27 +118,27 @@ static int xml_price_organisers_related(const struct forums_plugin *p,
     const xmlNode *price = h->xml_child(rc->fields, "price");
     const xmlNode *organisers = h->xml_child(rc->fields, "organisers");
     if (price != NULL &&
-        (forums_w_start(w, "price") != NEPTUN_OK ||
-         forums_w_attr(w, "free", h->xml_attr(rc->pool, price, "free")) != NEPTUN_OK ||
-         write_local(p, rc, w, price, "text", "text") != NEPTUN_OK || forums_w_end(w) != NEPTUN_OK))
+        (neptun_w_start(w, "price") != NEPTUN_OK ||
+         neptun_w_attr(w, "free", h->xml_attr(rc->pool, price, "free")) != NEPTUN_OK ||
+         write_local(p, rc, w, price, "text", "text") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (h->xml_child(organisers, "organisation") != NULL) {
-        if (forums_w_start(w, "organisers") != NEPTUN_OK)
+        if (neptun_w_start(w, "organisers") != NEPTUN_OK)
             return NEPTUN_ERROR;
         for (const xmlNode *o = h->xml_child(organisers, "organisation"); o;
              o = h->xml_next(o, "organisation"))
-            if (forums_w_start(w, "organisation") != NEPTUN_OK ||
-                forums_w_attr(w, "href", h->xml_attr(rc->pool, o, "href")) != NEPTUN_OK ||
-                write_local(p, rc, w, o, "name", "name") != NEPTUN_OK || forums_w_end(w) != NEPTUN_OK)
+            if (neptun_w_start(w, "organisation") != NEPTUN_OK ||
+                neptun_w_attr(w, "href", h->xml_attr(rc->pool, o, "href")) != NEPTUN_OK ||
+                write_local(p, rc, w, o, "name", "name") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
                 return NEPTUN_ERROR;
-        if (forums_w_end(w) != NEPTUN_OK)
+        if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     for (const xmlNode *r = h->xml_child(rc->fields, "related"); r; r = h->xml_next(r, "related"))
-        if (forums_w_start(w, "related") != NEPTUN_OK ||
-            forums_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
-            forums_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
-            forums_w_attr(w, "href", related_url(p, rc, r)) != NEPTUN_OK || forums_w_end(w) != NEPTUN_OK)
+        if (neptun_w_start(w, "related") != NEPTUN_OK ||
+            neptun_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
+            neptun_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
+            neptun_w_attr(w, "href", related_url(p, rc, r)) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -153,23 +153,23 @@ int forums_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWrite
         return NEPTUN_OK;
     const char *when_line = when_text(p, rc);
 
-    if (forums_w_start_ns(w, "forum", NEPTUN_XML_NS) != NEPTUN_OK ||
-        forums_w_attr(w, "edition", h->xml_attr(rc->pool, rc->fields, "edition")) != NEPTUN_OK ||
-        forums_w_attr(w, "numeral", numeral) != NEPTUN_OK ||
-        forums_w_attr(w, "free", h->xml_attr(rc->pool, h->xml_child(rc->fields, "price"), "free")) !=
+    if (neptun_w_start_ns(w, "forum", NEPTUN_XML_NS) != NEPTUN_OK ||
+        neptun_w_attr(w, "edition", h->xml_attr(rc->pool, rc->fields, "edition")) != NEPTUN_OK ||
+        neptun_w_attr(w, "numeral", numeral) != NEPTUN_OK ||
+        neptun_w_attr(w, "free", h->xml_attr(rc->pool, h->xml_child(rc->fields, "price"), "free")) !=
             NEPTUN_OK)
         return NEPTUN_ERROR;
     if (when_line != NULL &&
-        (forums_w_start(w, "when") != NEPTUN_OK ||
-         forums_w_attr(w, "start", h->xml_attr(rc->pool, when, "start")) != NEPTUN_OK ||
-         forums_w_attr(w, "end", h->xml_attr(rc->pool, when, "end")) != NEPTUN_OK ||
-         forums_w_text(w, when_line) != NEPTUN_OK || forums_w_end(w) != NEPTUN_OK))
+        (neptun_w_start(w, "when") != NEPTUN_OK ||
+         neptun_w_attr(w, "start", h->xml_attr(rc->pool, when, "start")) != NEPTUN_OK ||
+         neptun_w_attr(w, "end", h->xml_attr(rc->pool, when, "end")) != NEPTUN_OK ||
+         neptun_w_text(w, when_line) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (xml_venue(p, rc, w) != NEPTUN_OK || xml_topics_and_programme(p, rc, w) != NEPTUN_OK ||
         write_local(p, rc, w, rc->fields, "audience", "audience") != NEPTUN_OK ||
         xml_price_organisers_related(p, rc, w) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    return forums_w_end(w);
+    return neptun_w_end(w);
 }
 
 /* ---- XHTML for feeds ----------------------------------------------------- */
@@ -180,8 +180,8 @@ static int xhtml_entry(const struct forums_plugin *p, const struct neptun_render
 {
     if (text == NULL)
         return NEPTUN_OK;
-    if (forums_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
-        forums_w_xhtml_text(rc, w, "dd", NULL, text, got) != NEPTUN_OK)
+    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+        neptun_w_xhtml_text(rc, w, "dd", NULL, text, got) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -192,24 +192,24 @@ static int xhtml_list(const struct forums_plugin *p, const struct neptun_render_
     const struct neptun_host *h = p->host;
     if (h->xml_child(list, item) == NULL)
         return NEPTUN_OK;
-    if (forums_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
-        forums_w_start(w, "dd") != NEPTUN_OK || forums_w_start(w, "ul") != NEPTUN_OK)
+    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+        neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "ul") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *n = h->xml_child(list, item); n; n = h->xml_next(n, item)) {
         const char *got = NULL, *by_lang = NULL, *desc_lang = NULL;
-        const char *text = forums_local_text(p, rc, n, strcmp(item, "point") == 0 ? "title" : "name", &got);
-        const char *by = forums_local_text(p, rc, n, "by", &by_lang);
-        const char *desc = forums_local_text(p, rc, n, "description", &desc_lang);
-        if (forums_w_start(w, "li") != NEPTUN_OK ||
-            forums_w_xhtml_text(rc, w, "strong", NULL, text, got) != NEPTUN_OK ||
-            forums_w_xhtml_text(rc, w, "p", "description", desc, desc_lang) != NEPTUN_OK ||
-            forums_w_xhtml_text(rc, w, "p", "by", by, by_lang) != NEPTUN_OK ||
-            forums_w_end(w) != NEPTUN_OK)
+        const char *text = neptun_local_text(p->host, rc, n, strcmp(item, "point") == 0 ? "title" : "name", &got);
+        const char *by = neptun_local_text(p->host, rc, n, "by", &by_lang);
+        const char *desc = neptun_local_text(p->host, rc, n, "description", &desc_lang);
+        if (neptun_w_start(w, "li") != NEPTUN_OK ||
+            neptun_w_xhtml_text(rc, w, "strong", NULL, text, got) != NEPTUN_OK ||
+            neptun_w_xhtml_text(rc, w, "p", "description", desc, desc_lang) != NEPTUN_OK ||
+            neptun_w_xhtml_text(rc, w, "p", "by", by, by_lang) != NEPTUN_OK ||
+            neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    if (forums_w_end(w) != NEPTUN_OK)
+    if (neptun_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    return forums_w_end(w);
+    return neptun_w_end(w);
 }
 
 int forums_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
@@ -223,10 +223,10 @@ int forums_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
     if (f == NULL)
         return NEPTUN_OK;
     const char *numeral = numeral_of(p, rc);
-    const char *venue_name = forums_local_text(p, rc, venue, "name", &venue_lang);
-    const char *address = forums_address_line(p, rc->pool, h->xml_child(venue, "address"));
-    const char *audience = forums_local_text(p, rc, f, "audience", &audience_lang);
-    const char *price_text = forums_local_text(p, rc, price, "text", &price_lang);
+    const char *venue_name = neptun_local_text(p->host, rc, venue, "name", &venue_lang);
+    const char *address = neptun_address_line(p->host, rc->pool, h->xml_child(venue, "address"));
+    const char *audience = neptun_local_text(p->host, rc, f, "audience", &audience_lang);
+    const char *price_text = neptun_local_text(p->host, rc, price, "text", &price_lang);
     const char *free_flag = h->xml_attr(rc->pool, price, "free");
 
     if (venue_name != NULL && address != NULL)
@@ -235,8 +235,8 @@ int forums_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
         price_text = price_text ? h->pool_printf(rc->pool, "%s. %s", label(p, rc, "label.free"), price_text)
                                 : label(p, rc, "label.free");
 
-    if (forums_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
-        forums_w_attr(w, "class", "forum") != NEPTUN_OK || forums_w_start(w, "dl") != NEPTUN_OK ||
+    if (neptun_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
+        neptun_w_attr(w, "class", "forum") != NEPTUN_OK || neptun_w_start(w, "dl") != NEPTUN_OK ||
         xhtml_entry(p, rc, w, "label.edition", numeral, NULL) != NEPTUN_OK ||
         xhtml_entry(p, rc, w, "label.date", when_text(p, rc), NULL) != NEPTUN_OK ||
         xhtml_entry(p, rc, w, "label.venue", venue_name, venue_lang) != NEPTUN_OK ||
@@ -251,15 +251,15 @@ int forums_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
         const char *href = related_url(p, rc, r);
         if (href == NULL)
             continue;
-        if (forums_w_element(w, "dt", label(p, rc, "label.related")) != NEPTUN_OK ||
-            forums_w_start(w, "dd") != NEPTUN_OK || forums_w_start(w, "a") != NEPTUN_OK ||
-            forums_w_attr(w, "href", href) != NEPTUN_OK || forums_w_text(w, href) != NEPTUN_OK ||
-            forums_w_end(w) != NEPTUN_OK || forums_w_end(w) != NEPTUN_OK)
+        if (neptun_w_element(w, "dt", label(p, rc, "label.related")) != NEPTUN_OK ||
+            neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "a") != NEPTUN_OK ||
+            neptun_w_attr(w, "href", href) != NEPTUN_OK || neptun_w_text(w, href) != NEPTUN_OK ||
+            neptun_w_end(w) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    if (forums_w_end(w) != NEPTUN_OK) /* </dl> */
+    if (neptun_w_end(w) != NEPTUN_OK) /* </dl> */
         return NEPTUN_ERROR;
-    return forums_w_end(w);
+    return neptun_w_end(w);
 }
 
 /* ---- iCalendar ------------------------------------------------------------ */
@@ -273,8 +273,8 @@ int forums_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptu
     const char *description = NULL;
     if (f == NULL)
         return NEPTUN_OK;
-    const char *location = forums_local_text(p, rc, venue, "name", NULL);
-    const char *address = forums_address_line(p, rc->pool, h->xml_child(venue, "address"));
+    const char *location = neptun_local_text(p->host, rc, venue, "name", NULL);
+    const char *address = neptun_address_line(p->host, rc->pool, h->xml_child(venue, "address"));
     if (location != NULL && address != NULL)
         location = h->pool_printf(rc->pool, "%s, %s", location, address);
     if (location != NULL && h->ics_add(ics, "LOCATION", NULL, location) != NEPTUN_OK)
@@ -283,7 +283,7 @@ int forums_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptu
     /* the programme, one point a line */
     for (const xmlNode *pt = h->xml_child(h->xml_child(f, "programme"), "point"); pt;
          pt = h->xml_next(pt, "point")) {
-        const char *title = forums_local_text(p, rc, pt, "title", NULL);
+        const char *title = neptun_local_text(p->host, rc, pt, "title", NULL);
         if (title == NULL)
             continue;
         description = description ? h->pool_printf(rc->pool, "%s\n– %s", description, title)

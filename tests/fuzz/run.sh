@@ -14,6 +14,7 @@ if [ ${#harnesses[@]} -eq 0 ]; then
     exit 0
 fi
 mkdir -p "$OUT/obj"
+OUT=$(cd "$OUT" && pwd)   # absolute: the harnesses run from a temporary folder
 PKGS="libevent libevent_pthreads lua5.4 libxml-2.0 sqlite3 icu-uc icu-i18n zlib libcrypto"
 CFLAGS="-std=c11 -D_GNU_SOURCE -DNEPTUN_HOST_BUILD -DNEPTUN_VERSION=\"fuzz\" \
  -DNEPTUN_PLUGIN_INSTALL_DIR=\"/nonexistent\" -DNEPTUN_DATA_INSTALL_DIR=\"/nonexistent\" \
@@ -40,7 +41,7 @@ for h in "${harnesses[@]}"; do
         cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$work/corpus/"
     fi
     echo "fuzz: $name for ${SECONDS_EACH}s"
-    if ! (cd "$work" && NEPTUN_SOURCE_DIR="$OLDPWD" "$OLDPWD/$bin" -max_total_time="$SECONDS_EACH" \
+    if ! (cd "$work" && NEPTUN_SOURCE_DIR="$OLDPWD" "$bin" -max_total_time="$SECONDS_EACH" \
             -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=0 corpus \
             >"$work/log" 2>&1); then
         echo "fuzz: $name FAILED; log and crashing input in $work"
