@@ -44,6 +44,18 @@ static struct pool_block *block_new(size_t size)
     return b;
 }
 
+static void run_cleanups(struct neptun_pool *p)
+{
+    /* Cleanups may still read pool memory, and may add cleanups of their
+     * own: take the list first. */
+    while (p->cleanups != NULL) {
+        struct pool_cleanup *c = p->cleanups;
+        p->cleanups = NULL;
+        for (; c != NULL; c = c->next)
+            c->fn(c->data);
+    }
+}
+
 struct neptun_pool *neptun_pool_new(size_t hint)
 {
     struct neptun_pool *p = calloc(1, sizeof(*p));
@@ -62,9 +74,7 @@ void neptun_pool_free(struct neptun_pool *p)
 {
     if (p == NULL)
         return;
-    /* Cleanups first: they may still read pool memory. */
-    for (struct pool_cleanup *c = p->cleanups; c != NULL; c = c->next)
-        c->fn(c->data);
+    run_cleanups(p);
     struct pool_block *b, *next;
     for (b = p->head; b != NULL; b = next) {
         next = b->next;
@@ -75,6 +85,25 @@ void neptun_pool_free(struct neptun_pool *p)
         free(b);
     }
     free(p);
+}
+
+void neptun_pool_reset(struct neptun_pool *p)
+{
+    run_cleanups(p);
+    struct pool_block *b, *next;
+    for (b = p->large; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
+    p->large = NULL;
+    /* The oldest block is at the end of the chain: keep that one. */
+    while (p->head->next != NULL) {
+        b = p->head;
+        p->head = b->next;
+        free(b);
+    }
+    p->head->used = 0;
+    p->used = 0;
 }
 
 void *neptun_pool_alloc(struct neptun_pool *p, size_t size)

@@ -665,7 +665,13 @@ static uint64_t monotonic_us(void)
 void request_handle(struct evhttp_request *ev, struct worker *worker, int on_admin_listener)
 {
     uint64_t started = monotonic_us();
-    struct neptun_pool *pool = neptun_pool_new(REQ_POOL_HINT);
+    /* Reuse the worker's pool from the last request: no malloc/free pair
+     * (and no heap consolidation) per request. */
+    struct neptun_pool *pool = worker != NULL ? worker->spare_pool : NULL;
+    if (pool != NULL)
+        worker->spare_pool = NULL;
+    else
+        pool = neptun_pool_new(REQ_POOL_HINT);
     struct neptun_req *req = pool != NULL ? neptun_pool_calloc(pool, 1, sizeof(*req)) : NULL;
     struct neptun_reply *reply = pool != NULL ? neptun_pool_calloc(pool, 1, sizeof(*reply)) : NULL;
     const char *message = NULL;
@@ -693,5 +699,10 @@ void request_handle(struct evhttp_request *ev, struct worker *worker, int on_adm
                     worker != NULL ? worker->index : 0);
     if (reply->entry != NULL)
         cache_entry_unref(reply->entry);
-    neptun_pool_free(pool);
+    if (worker != NULL && worker->spare_pool == NULL) {
+        neptun_pool_reset(pool);
+        worker->spare_pool = pool;
+    } else {
+        neptun_pool_free(pool);
+    }
 }

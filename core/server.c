@@ -561,6 +561,7 @@ static void worker_cleanup(struct worker_rt *rt)
         event_free(rt->resume_ev);
     if (rt->wake_ev != NULL)
         event_free(rt->wake_ev);
+    neptun_pool_free(rt->w.spare_pool); /* before the Lua state its cleanups may unpin */
     if (rt->w.lua != NULL)
         lua_worker_free(rt->w.lua);
     if (rt->w.wstore != NULL)

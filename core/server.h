@@ -17,6 +17,7 @@ struct worker {
     struct store *store;        /* read connection */
     struct store *wstore;       /* write connection (opened lazily) */
     struct lua_worker *lua;
+    struct neptun_pool *spare_pool; /* the last request's pool, reset for the next */
 };
 
 /* Serve until a signal asks to stop.  Returns the exit status. */

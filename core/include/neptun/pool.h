@@ -44,6 +44,9 @@ char *neptun_pool_vprintf(struct neptun_pool *pool, const char *fmt, va_list ap)
 /* Call fn(data) when the pool is freed.  NEPTUN_OK or NEPTUN_NOMEM (in which
  * case fn is NOT called later: the caller still owns data). */
 int neptun_pool_cleanup_add(struct neptun_pool *pool, neptun_cleanup_fn fn, void *data);
+/* Run the cleanups and give back every block but the first, so the pool
+ * can serve another request without a trip to malloc. */
+void neptun_pool_reset(struct neptun_pool *pool);
 /* Bytes handed out so far (for limits and metrics). */
 size_t neptun_pool_used(const struct neptun_pool *pool);
 #endif
