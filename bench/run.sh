@@ -41,7 +41,7 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 
 # ---- content: the sample has six items; generate enough for the feeds ----
-/usr/bin/python3 bench/gen_items.py "$work/items" 60
+/usr/bin/python3 bench/feed_items.py "$work/items" 60
 /usr/bin/python3 - "$work" <<'PY'
 import sys
 sys.path.insert(0, "tests/integration")

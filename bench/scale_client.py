@@ -2,8 +2,9 @@
 """Clients for bench/scale.sh (standard library only).
 
   scale_client.py startup PORT -- CMD...   exec CMD, time until /healthz answers 200
-  scale_client.py latency URL N            N sequential GETs of URL on one keep-alive
-                                           connection; {i} in URL is the request number
+  scale_client.py latency URL N [SECONDS]  N sequential GETs of URL on one keep-alive
+                                           connection, or fewer when SECONDS (default 20)
+                                           run out; {i} in URL is the request number
                                            (a unique query parameter misses the cache)
   scale_client.py idle PORT N SECONDS FILE open N keep-alive connections, one request
                                            each, hold them SECONDS, then check they
@@ -58,13 +59,16 @@ def cmd_startup(port, argv):
             proc.wait()
 
 
-def cmd_latency(url, n):
+def cmd_latency(url, n, seconds):
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     target = u.path + ("?" + u.query if u.query else "")
     times, sizes = [], 0
     run_id = os.getpid()
+    deadline = time.monotonic() + seconds
     for i in range(n):
+        if i >= 5 and time.monotonic() > deadline:
+            break
         path = target.replace("{i}", "%d-%d" % (run_id, i))
         t0 = time.perf_counter()
         conn.request("GET", path)
@@ -76,8 +80,9 @@ def cmd_latency(url, n):
             return 1
         sizes += len(body)
     conn.close()
-    print("p50 %.2f p90 %.2f p99 %.2f bytes %d" % (percentile(times, 50), percentile(times, 90),
-                                                   percentile(times, 99), sizes // n))
+    print("p50 %.2f p90 %.2f p99 %.2f n %d bytes %d" % (
+        percentile(times, 50), percentile(times, 90), percentile(times, 99), len(times),
+        sizes // len(times)))
     return 0
 
 
@@ -130,8 +135,8 @@ async def idle(port, n, seconds, ready_file):
 def main(argv):
     if len(argv) >= 4 and argv[1] == "startup" and argv[3] == "--":
         return cmd_startup(int(argv[2]), argv[4:])
-    if len(argv) == 4 and argv[1] == "latency":
-        return cmd_latency(argv[2], int(argv[3]))
+    if len(argv) in (4, 5) and argv[1] == "latency":
+        return cmd_latency(argv[2], int(argv[3]), float(argv[4]) if len(argv) == 5 else 20)
     if len(argv) == 6 and argv[1] == "idle":
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         want = min(hard, int(argv[3]) + 256) if hard != resource.RLIM_INFINITY else int(argv[3]) + 256

@@ -6,7 +6,7 @@ local langs = { "pl", "en", "de" }
 local tags = { "integration", "migration", "conference", "culture", "housing", "refugees",
                "youth", "ngo", "pomerania", "history", "sport", "press" }
 local terms = { "lodz", "gdansk", "integracja", "hamtramck", "konferencja", "Kowalski",
-                "tozsamosc", "Stra%C3%9Fe", "workshop", "solidarnosc", "zaswiadczenie", "Mariko" }
+                "tozsamosc", "Stra%C3%9Fe", "workshop", "solidarnosc", "zaswiadczenie", "Ertbergmann", "Walnowak" }
 local uncached = tonumber(os.getenv("UNCACHED_PERCENT") or "10")
 local n = 0
 

@@ -375,6 +375,24 @@ const char *locale_translate(struct neptun_pool *pool, const char *key, const ch
     return substitute_count(pool, text, n);
 }
 
+int locale_add_message(const char *lang, const char *key, const char *const *forms, size_t nforms)
+{
+    int idx = lang != NULL && locale_global.ready ? catalog_index(lang) : -1;
+    if (idx < 0)
+        return NEPTUN_NOT_FOUND;
+    const struct locale_catalog *cat = &locale_global.catalogs[idx];
+    /* A plural entry needs every form the language's catalog uses. */
+    if (nforms != 1 && nforms != cat->nplurals)
+        return NEPTUN_INVALID;
+    return locale_catalog_add(&locale_global.catalogs[idx], key, forms, nforms);
+}
+
+size_t locale_plural_forms(const char *lang)
+{
+    int idx = lang != NULL && locale_global.ready ? catalog_index(lang) : -1;
+    return idx < 0 ? 0 : locale_global.catalogs[idx].nplurals;
+}
+
 int locale_has_key(const char *key)
 {
     for (size_t i = 0; key != NULL && i < locale_global.ncatalogs; i++)

@@ -31,6 +31,16 @@ void locale_thread_cleanup(void);
  * function's address as locale_translate. */
 const char *locale_translate(struct neptun_pool *pool, const char *key, const char *lang, long n);
 #define locale_t(pool, key, lang, n) locale_translate((pool), (key), (lang), (n))
+/* Add a catalog string for lang at start-up (plugins' own messages): one
+ * form, or as many plural forms as lang's catalog uses, in its msgstr[i]
+ * order.  Copied.  NEPTUN_OK; NEPTUN_NOT_FOUND when lang is not configured;
+ * NEPTUN_INVALID for a key the catalog already has, an empty key or form,
+ * or a wrong number of forms; NEPTUN_NOMEM.  Not thread-safe: call before
+ * the workers start. */
+int locale_add_message(const char *lang, const char *key, const char *const *forms, size_t nforms);
+/* Plural forms lang's catalog uses (2 for en and de, 3 for pl), 0 when
+ * lang is not configured. */
+size_t locale_plural_forms(const char *lang);
 /* Does any catalog have key (translated or not)? */
 int locale_has_key(const char *key);
 /* CLDR plural category of n in lang: "one", "few", "many", "other"... */
@@ -54,6 +64,10 @@ const char *locale_ics_local(struct neptun_pool *pool, int64_t t);
 /* Parse RFC 3339 / ISO 8601 date-time with offset, or a date (midnight in
  * the configured zone).  NEPTUN_OK or NEPTUN_INVALID. */
 int locale_parse_time(const char *text, int64_t *out);
+/* Calendar days from the local date of start to that of end, both
+ * counted, in the configured zone (ICU): 1 for one day, 2 for an evening
+ * to the next morning.  0 when end < start or either is out of range. */
+long locale_days_spanned(int64_t start, int64_t end);
 /* Offset of the configured zone from UTC at t, in seconds. */
 int locale_zone_offset(int64_t t);
 

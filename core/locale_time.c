@@ -132,6 +132,27 @@ int locale_zone_offset(int64_t t)
     return (zone + dst) / 1000;
 }
 
+/* The Julian day number of t's local date in the configured zone. */
+static int local_julian_day(UCalendar *cal, int64_t t, int32_t *out)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    ucal_setMillis(cal, (UDate)t * 1000.0, &err);
+    *out = ucal_get(cal, UCAL_JULIAN_DAY, &err);
+    return U_SUCCESS(err) ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+long locale_days_spanned(int64_t start, int64_t end)
+{
+    UCalendar *cal = zone_calendar();
+    int32_t first, last;
+
+    if (cal == NULL || !in_range(start) || !in_range(end) || end < start)
+        return 0;
+    if (local_julian_day(cal, start, &first) != NEPTUN_OK || local_julian_day(cal, end, &last) != NEPTUN_OK)
+        return 0;
+    return (long)last - first + 1;
+}
+
 static int utc_fields(int64_t t, struct tm *tm)
 {
     time_t tt = (time_t)t;

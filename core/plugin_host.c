@@ -7,7 +7,10 @@
  * of a clash); routes and Lua functions are collected in the plugin's
  * record and only published when init succeeds, so a failing init leaves
  * nothing behind: its types are withdrawn and the library closed.
- * Runs on the main thread during start-up only.
+ * Catalog strings (register_messages) are collected the same way and
+ * added to the catalogs only then.  Loading runs on the main thread during
+ * start-up only; the route-time members (req_*, reply_*, item_*) run on
+ * worker threads and touch nothing shared but the read-only tables.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -21,10 +24,14 @@
 #include "errors.h"
 #include "locale.h"
 #include "log.h"
+#include "lua_host.h"
 #include "plugin_host.h"
 #include "render.h"
+#include "render_internal.h"
 #include "request.h"
 #include "router.h"
+#include "server.h"
+#include "store.h"
 #include "types.h"
 #include "xmlutil.h"
 
@@ -36,6 +43,14 @@ struct pending_route {
     char *method, *pattern;
     neptun_route_fn fn;
     void *ud;
+};
+
+/* One catalog string waiting for init to succeed. */
+struct pending_message {
+    char *lang, *key;
+    char **forms;
+    size_t nforms;
+    struct pending_message *next;
 };
 
 struct plugin_rec {
@@ -52,6 +67,7 @@ struct neptun_plugin_ctx {
     size_t nroutes;
     struct plugin_lua_fn fns[LUA_FNS_MAX];
     size_t nfns;
+    struct pending_message *messages; /* newest first */
     int failed; /* a registration was refused */
 };
 
@@ -182,6 +198,127 @@ static const char *host_req_lang(struct neptun_req *req)
     return req->lang;
 }
 
+/* ---- ABI 1.1 --------------------------------------------------------------- */
+
+static int slug_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s != NULL && s[n] != '\0'; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-'))
+            return 0;
+    return n >= 1 && n <= 80;
+}
+
+static int host_item_get(struct neptun_req *req, const char *type, const char *slug,
+                         const struct neptun_item **out)
+{
+    struct neptun_item *item = NULL;
+    int keep = 1;
+
+    if (out == NULL)
+        return NEPTUN_ERROR;
+    *out = NULL;
+    if (req == NULL || req->worker == NULL || req->worker->store == NULL)
+        return NEPTUN_ERROR;
+    if (type == NULL || types_find(type) == NULL || !slug_ok(slug))
+        return NEPTUN_NOT_FOUND;
+    int rc = store_get(req->worker->store, req->pool, type, slug, 0, req->now, &item);
+    if (rc != NEPTUN_OK)
+        return rc == NEPTUN_NOT_FOUND ? NEPTUN_NOT_FOUND : NEPTUN_ERROR;
+    /* The rules see it as they would on /{lang}/{type}/{slug}: an item they
+     * hide there is not found here either. */
+    if (req->worker->lua != NULL && lua_on_item(req->worker->lua, req, item, req->lang, &keep) == NEPTUN_ERROR)
+        return NEPTUN_ERROR;
+    if (!keep)
+        return NEPTUN_NOT_FOUND;
+    *out = item;
+    return NEPTUN_OK;
+}
+
+static const struct neptun_render_ctx *host_item_render_ctx(struct neptun_req *req,
+                                                            const struct neptun_item *item)
+{
+    if (req == NULL || item == NULL)
+        return NULL;
+    const char *lang = req->lang;
+    if (lang == NULL)
+        lang = neptun_conf != NULL && neptun_conf->nlangs > 0 ? neptun_conf->langs[0].code : "pl";
+    struct neptun_render_ctx *rc = neptun_pool_alloc(req->pool, sizeof(*rc));
+    const char *const *chain = render_chain(req->pool, lang);
+    if (rc == NULL || chain == NULL)
+        return NULL;
+    render_ctx_init(rc, req->pool, item, lang, chain);
+    if (item->fields_xml != NULL && rc->fields == NULL)
+        return NULL; /* stored fields always parse: only memory can fail */
+    return rc;
+}
+
+static void pending_message_free(struct pending_message *m)
+{
+    for (size_t i = 0; m->forms != NULL && i < m->nforms; i++)
+        free(m->forms[i]);
+    free(m->forms);
+    free(m->lang);
+    free(m->key);
+    free(m);
+}
+
+static int host_register_messages(struct neptun_plugin_ctx *ctx, const char *lang, const char *key,
+                                  const char *const *forms, size_t nforms)
+{
+    struct pending_message *m = NULL;
+    int rc = NEPTUN_INVALID;
+
+    if (ctx == NULL || !ctx->in_init || lang == NULL || key == NULL || forms == NULL || nforms == 0) {
+        log_error("register_messages: called outside init or without a language, key or forms");
+        return NEPTUN_INVALID;
+    }
+    const char *name = ctx->rec->desc->name;
+    size_t prefix = strlen(name);
+    if (strncmp(key, name, prefix) != 0 || key[prefix] != '.' || key[prefix + 1] == '\0') {
+        log_error("plugin %s: message key \"%s\" must begin with \"%s.\"", name, key, name);
+        return NEPTUN_INVALID;
+    }
+    size_t needed = locale_plural_forms(lang);
+    if (needed == 0)
+        return NEPTUN_OK; /* a language this server does not serve */
+    if (nforms != 1 && nforms != needed) {
+        log_error("plugin %s: message \"%s\" has %zu forms; language %s needs 1, or %zu for a count",
+                  name, key, nforms, lang, needed);
+        return NEPTUN_INVALID;
+    }
+    for (size_t i = 0; i < nforms; i++)
+        if (forms[i] == NULL || forms[i][0] == '\0') {
+            log_error("plugin %s: message \"%s\" (%s) has an empty form", name, key, lang);
+            return NEPTUN_INVALID;
+        }
+    for (const struct pending_message *o = ctx->messages; o != NULL; o = o->next)
+        if (strcmp(o->lang, lang) == 0 && strcmp(o->key, key) == 0) {
+            log_error("plugin %s: message \"%s\" (%s) is given twice", name, key, lang);
+            return NEPTUN_INVALID;
+        }
+    if (locale_has_key(key)) {
+        log_error("plugin %s: message \"%s\" is already in the catalogs", name, key);
+        return NEPTUN_INVALID;
+    }
+    rc = NEPTUN_NOMEM;
+    m = calloc(1, sizeof(*m));
+    if (m == NULL || (m->lang = strdup(lang)) == NULL || (m->key = strdup(key)) == NULL ||
+        (m->forms = calloc(nforms, sizeof(*m->forms))) == NULL)
+        goto out;
+    for (m->nforms = 0; m->nforms < nforms; m->nforms++)
+        if ((m->forms[m->nforms] = strdup(forms[m->nforms])) == NULL)
+            goto out;
+    m->next = ctx->messages;
+    ctx->messages = m;
+    m = NULL;
+    rc = NEPTUN_OK;
+out:
+    if (m != NULL)
+        pending_message_free(m);
+    return rc;
+}
+
 static int host_reply_send(struct neptun_reply *reply, int status, const char *content_type, const void *body,
                            size_t len);
 
@@ -216,6 +353,10 @@ static const struct neptun_host host_table = {
     .req_header = req_header,
     .reply_header = reply_header,
     .reply_send = host_reply_send,
+    .days_spanned = locale_days_spanned,
+    .item_get = host_item_get,
+    .item_render_ctx = host_item_render_ctx,
+    .register_messages = host_register_messages,
 };
 
 /* Route handlers get the reply only; its request is remembered by the
@@ -290,6 +431,11 @@ static void ctx_release(struct neptun_plugin_ctx *ctx)
     for (size_t i = 0; i < ctx->nfns; i++)
         free((char *)ctx->fns[i].name);
     ctx->nroutes = ctx->nfns = 0;
+    while (ctx->messages != NULL) {
+        struct pending_message *m = ctx->messages;
+        ctx->messages = m->next;
+        pending_message_free(m);
+    }
 }
 
 static int publish(struct neptun_plugin_ctx *ctx)
@@ -315,6 +461,14 @@ static int publish(struct neptun_plugin_ctx *ctx)
             log_error("plugin %s: route %s %s refused", ctx->rec->desc->name, ctx->routes[i].method,
                       ctx->routes[i].pattern);
             return NEPTUN_ERROR;
+        }
+    }
+    for (const struct pending_message *m = ctx->messages; m != NULL; m = m->next) {
+        int rc = locale_add_message(m->lang, m->key, (const char *const *)m->forms, m->nforms);
+        if (rc != NEPTUN_OK) {
+            log_error("plugin %s: message \"%s\" (%s) could not be added to the catalog", ctx->rec->desc->name,
+                      m->key, m->lang);
+            return rc;
         }
     }
     for (size_t i = 0; i < ctx->nfns; i++) {

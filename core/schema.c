@@ -3,9 +3,11 @@
  *
  * schema/neptun.rng holds the start pattern and the item document;
  * schema/api.rng beside it holds the API answers; each registered type
- * brings a fragment defining fields.<type> and render.<type>.  The
- * <define>s of the other grammars are copied into the base tree, then
- * fields.any and render.any are added as choices over the types.  The
+ * brings a fragment defining fields.<type> and render.<type>, and may define
+ * route.<type> (the documents its plugin's routes answer).  The <define>s
+ * of the other grammars are copied into the base tree, then fields.any,
+ * render.any and route.any are added as choices over the types (api.rng's
+ * api.document includes route.any).  The
  * result is serialised once (for /schema/neptun.rng) and compiled once.
  *
  * The compiled grammar is built before the workers start and only read
@@ -259,7 +261,8 @@ int schema_init(const char *base_path)
     if (merge_api(base, base_path) < 0 || merge_types(base) < 0)
         goto out;
     if (add_any_define(xmlDocGetRootElement(base), "fields") < 0 ||
-        add_any_define(xmlDocGetRootElement(base), "render") < 0) {
+        add_any_define(xmlDocGetRootElement(base), "render") < 0 ||
+        add_any_define(xmlDocGetRootElement(base), "route") < 0) {
         fprintf(stderr, "neptun: out of memory composing the schema\n");
         goto out;
     }

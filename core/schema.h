@@ -1,7 +1,8 @@
 /*
  * schema.h - the RELAX NG grammar of item documents and API answers,
  * composed at start-up from schema/neptun.rng and each type's fragment
- * (defines "fields.<type>" and "render.<type>"), with the libxml2 tree API.
+ * (defines "fields.<type>" and "render.<type>", optionally "route.<type>"),
+ * with the libxml2 tree API.
  */
 #ifndef NEPTUN_SCHEMA_H
 #define NEPTUN_SCHEMA_H

@@ -5,14 +5,15 @@
  * (docs/plugins.md walks through it).
  *
  * init registers one dated type (the project period is its start and end,
- * so lists take from/to/upcoming and the type has iCalendar answers), one
- * route, GET /{lang}/projects/strands.xml, and one Lua function,
+ * so lists take from/to/upcoming and the type has iCalendar answers), its
+ * own catalog strings, two routes, GET /{lang}/projects/strands.xml and
+ * GET /{lang}/projects/{slug}/partners, and one Lua function,
  * neptun.projects.phase(start, end, at).
  *
  * Source files: projects_fields.c (validate, index), projects_render.c
  * (API XML), projects_human.c (feeds and iCalendar), projects_route.c,
- * projects_strands.c, projects_util.c; projects.rng is compiled in by the
- * Makefile as projects_schema_rng.
+ * projects_strands.c, projects_messages.c; projects.rng is compiled in by
+ * the Makefile as projects_schema_rng.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +79,9 @@ static int projects_init(struct neptun_plugin_ctx *ctx, const struct neptun_host
     int rc;
 
     /* The host checked our abi_major; we check that it offers the last
-     * member we call (a host of an older minor would not). */
-    if (!NEPTUN_HOST_HAS(host, reply_send)) {
-        host->log(ctx, NEPTUN_LOG_ERROR, "this host is too old: it lacks reply_send");
+     * member we call (register_messages, ABI 1.1: a 1.0 host would not). */
+    if (!NEPTUN_HOST_HAS(host, register_messages)) {
+        host->log(ctx, NEPTUN_LOG_ERROR, "this host is too old: it lacks register_messages (ABI 1.1)");
         return NEPTUN_ERROR;
     }
     plugin_state.host = host;
@@ -88,7 +89,14 @@ static int projects_init(struct neptun_plugin_ctx *ctx, const struct neptun_host
     rc = host->register_type(ctx, &type);
     if (rc != NEPTUN_OK)
         return rc;
+    rc = projects_register_messages(ctx, host);
+    if (rc != NEPTUN_OK)
+        return rc;
     rc = host->register_route(ctx, "GET", "/{lang}/projects/strands.xml", projects_route_strands,
+                              &plugin_state);
+    if (rc != NEPTUN_OK)
+        return rc;
+    rc = host->register_route(ctx, "GET", "/{lang}/projects/{slug}/partners", projects_route_partners,
                               &plugin_state);
     if (rc != NEPTUN_OK)
         return rc;
@@ -104,7 +112,7 @@ static void projects_fini(void *data)
 NEPTUN_PLUGIN_EXPORT const struct neptun_plugin neptun_plugin = {
     NEPTUN_PLUGIN_HEADER,
     .name = "projects",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description = "City partnership projects: programme, coordinator, partners, study visits",
     .init = projects_init,
     .fini = projects_fini,

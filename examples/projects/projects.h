@@ -14,6 +14,9 @@
  * the partners and their tasks, the study visits, publications and
  * objectives.  Every human text is a localised leaf (<name>, <text>) that
  * may repeat once per xml:lang.
+ *
+ * Writer calls and localised-text lookups come from <neptun/writer.h>
+ * (static inline, nothing to link).
  */
 #ifndef PROJECTS_H
 #define PROJECTS_H
@@ -58,7 +61,13 @@ int projects_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
 int projects_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w);
 int projects_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptun_ics *ics);
 
-/* projects_route.c: GET /{lang}/projects/strands.xml */
+/* projects_route.c: GET /{lang}/projects/strands.xml and
+ * GET /{lang}/projects/{slug}/partners. */
 int projects_route_strands(void *ud, struct neptun_req *req, struct neptun_reply *reply);
+int projects_route_partners(void *ud, struct neptun_req *req, struct neptun_reply *reply);
+
+/* projects_messages.c: add the plugin's own catalog strings (labels, the
+ * plural "{n} study visits") with host->register_messages.  Inside init. */
+int projects_register_messages(struct neptun_plugin_ctx *ctx, const struct neptun_host *host);
 
 #endif

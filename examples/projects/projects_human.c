@@ -3,12 +3,12 @@
  * host puts after the body in RSS descriptions and Atom content, and the
  * properties added to the project's VEVENT in iCalendar answers.
  *
- * Labels the host's catalog knows (label.date, label.programme,
- * label.partners, label.contact, label.phone) come from host->t.  The few
- * words only this type needs travel with the plugin in its own small table,
- * since an out-of-tree plugin cannot add to the installed catalogs.
+ * Every label comes from host->t: the host's own keys (label.date,
+ * label.programme, label.partners, label.contact, label.phone) and the
+ * plugin's (projects.coordinator, projects.count.visits, ...), which init
+ * adds to the catalogs with register_messages (projects_messages.c).
  */
-#include <string.h>
+#include <stdlib.h>
 #include "projects.h"
 
 #define W(call)                                                                                    \
@@ -17,71 +17,11 @@
             return NEPTUN_ERROR;                                                                   \
     } while (0)
 
-struct own_label {
-    const char *key, *pl, *en, *de;
-};
-
-static const struct own_label own_labels[] = {
-    {"coordinator", "Koordynator", "Coordinator", "Koordination"},
-    {"themes", "Tematy", "Themes", "Themen"},
-    {"visits", "Wizyty studyjne", "Study visits", "Studienbesuche"},
-    {"publications", "Publikacje", "Publications", "Veröffentlichungen"},
-    {"objectives", "Cele", "Objectives", "Ziele"},
-};
-
-/* The plugin's own label key in the first language of the chain that has
- * it; *got_lang receives that language. */
-static const char *own_label(const struct neptun_render_ctx *rc, const char *key, const char **got_lang)
+/* <dt> with a catalog label: the host's or one the plugin registered. */
+static int w_label(const struct projects_plugin *p, const struct neptun_render_ctx *rc, xmlTextWriterPtr w,
+                   const char *key)
 {
-    for (size_t i = 0; i < sizeof(own_labels) / sizeof(own_labels[0]); i++) {
-        const struct own_label *l = &own_labels[i];
-        if (strcmp(l->key, key) != 0)
-            continue;
-        for (size_t j = 0; rc->fallback != NULL && rc->fallback[j] != NULL; j++) {
-            const char *lang = rc->fallback[j];
-            const char *text = strcmp(lang, "pl") == 0 ? l->pl : strcmp(lang, "en") == 0 ? l->en
-                               : strcmp(lang, "de") == 0 ? l->de : NULL;
-            if (text != NULL) {
-                *got_lang = lang;
-                return text;
-            }
-        }
-        *got_lang = "en";
-        return l->en;
-    }
-    *got_lang = rc->lang;
-    return key;
-}
-
-/* <name class="cls" [xml:lang="got"]>text</name>; xml:lang only for text
- * that fell back to another language. */
-static int w_text(const struct neptun_render_ctx *rc, xmlTextWriterPtr w, const char *name, const char *cls,
-                  const char *text, const char *got_lang)
-{
-    const char *fallback = got_lang != NULL && strcmp(got_lang, rc->lang) != 0 ? got_lang : NULL;
-    if (text == NULL)
-        return NEPTUN_OK;
-    W(neptun_w_start(w, name));
-    W(neptun_w_attr(w, "class", cls));
-    W(neptun_w_attr(w, "xml:lang", fallback));
-    if (xmlTextWriterWriteString(w, BAD_CAST text) < 0)
-        return NEPTUN_ERROR;
-    return neptun_w_end(w);
-}
-
-/* <dt> with a host catalog label. */
-static int w_host_label(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
-                        xmlTextWriterPtr w, const char *key)
-{
-    return w_text(rc, w, "dt", NULL, p->host->t(rc->pool, key, rc->lang, -1), rc->lang);
-}
-
-/* <dt> with one of the plugin's own labels. */
-static int w_own_label(const struct neptun_render_ctx *rc, xmlTextWriterPtr w, const char *key)
-{
-    const char *got = NULL;
-    const char *text = own_label(rc, key, &got);
-    return w_text(rc, w, "dt", NULL, text, got);
+    return neptun_w_element(w, "dt", neptun_label(p->host, rc, key));
 }
 
 /* "first, second, ..." of the localised leaf of every child named name. */
@@ -111,7 +51,7 @@ static int w_tasks(const struct projects_plugin *p, const struct neptun_render_c
     for (const xmlNode *t = h->xml_child(tasks, "task"); t != NULL; t = h->xml_next(t, "task")) {
         const char *got = NULL;
         const char *text = neptun_local_text(p->host, rc, t, "text", &got);
-        W(w_text(rc, w, "li", NULL, text, got));
+        W(neptun_w_xhtml_text(rc, w, "li", NULL, text, got));
     }
     return neptun_w_end(w);
 }
@@ -134,10 +74,10 @@ static int w_coordinator(const struct projects_plugin *p, const struct neptun_re
     const char *name = neptun_local_text(p->host, rc, co, "name", &got);
     if (name == NULL)
         return NEPTUN_OK;
-    W(w_own_label(rc, w, "coordinator"));
+    W(w_label(p, rc, w, "projects.coordinator"));
     W(neptun_w_start(w, "dd"));
-    W(w_text(rc, w, "span", "name", name, got));
-    W(w_text(rc, w, "span", "address", neptun_address_line(p->host, rc->pool, h->xml_child(co, "address")),
+    W(neptun_w_xhtml_text(rc, w, "span", "name", name, got));
+    W(neptun_w_xhtml_text(rc, w, "span", "address", neptun_address_line(p->host, rc->pool, h->xml_child(co, "address")),
              rc->lang));
     W(w_tasks(p, rc, w, co));
     W(neptun_w_end(w));
@@ -147,12 +87,12 @@ static int w_coordinator(const struct projects_plugin *p, const struct neptun_re
         const char *who = h->xml_text(rc->pool, h->xml_child(c, "name"));
         const char *phone = h->xml_text(rc->pool, h->xml_child(c, "phone"));
         const char *email = h->xml_text(rc->pool, h->xml_child(c, "email"));
-        W(w_host_label(p, rc, w, "label.contact"));
+        W(w_label(p, rc, w, "label.contact"));
         W(neptun_w_start(w, "dd"));
-        W(w_text(rc, w, "span", "name", who, rc->lang));
+        W(neptun_w_xhtml_text(rc, w, "span", "name", who, rc->lang));
         if (phone != NULL)
-            W(w_text(rc, w, "span", "phone", h->pool_printf(rc->pool, "%s: %s", phone_label, phone), rc->lang));
-        W(w_text(rc, w, "span", "email", email, rc->lang));
+            W(neptun_w_xhtml_text(rc, w, "span", "phone", h->pool_printf(rc->pool, "%s: %s", phone_label, phone), rc->lang));
+        W(neptun_w_xhtml_text(rc, w, "span", "email", email, rc->lang));
         W(neptun_w_end(w));
     }
     return NEPTUN_OK;
@@ -164,9 +104,9 @@ static int w_partners(const struct projects_plugin *p, const struct neptun_rende
     const xmlNode *partners = p->host->xml_child(rc->fields, "partners");
     if (partners == NULL)
         return NEPTUN_OK;
-    W(w_host_label(p, rc, w, "label.partners"));
+    W(w_label(p, rc, w, "label.partners"));
     W(neptun_w_start(w, "dd"));
-    W(w_text(rc, w, "span", "names", joined_names(p, rc, partners, "partner"), rc->lang));
+    W(neptun_w_xhtml_text(rc, w, "span", "names", joined_names(p, rc, partners, "partner"), rc->lang));
     W(w_tasks(p, rc, w, partners));
     return neptun_w_end(w);
 }
@@ -177,9 +117,15 @@ static int w_visits(const struct projects_plugin *p, const struct neptun_render_
     const xmlNode *visits = h->xml_child(rc->fields, "visits");
     if (visits == NULL)
         return NEPTUN_OK;
-    W(w_own_label(rc, w, "visits"));
+    W(w_label(p, rc, w, "projects.visits"));
     W(neptun_w_start(w, "dd"));
-    W(w_text(rc, w, "span", "when", period_text(p, rc, visits), rc->lang));
+    W(neptun_w_xhtml_text(rc, w, "span", "when", period_text(p, rc, visits), rc->lang));
+    /* "4 wizyty studyjne", "4 study visits": a plural form the plugin registered. */
+    const char *count = h->xml_attr(rc->pool, visits, "count");
+    if (count != NULL)
+        W(neptun_w_xhtml_text(rc, w, "span", "count",
+                              h->t(rc->pool, "projects.count.visits", rc->lang, strtol(count, NULL, 10)),
+                              rc->lang));
     if (h->xml_child(visits, "visit") != NULL) {
         W(neptun_w_start(w, "ul"));
         for (const xmlNode *v = h->xml_child(visits, "visit"); v != NULL; v = h->xml_next(v, "visit")) {
@@ -188,7 +134,7 @@ static int w_visits(const struct projects_plugin *p, const struct neptun_render_
             const char *when = period_text(p, rc, v);
             const char *line = where != NULL ? h->pool_printf(rc->pool, "%s: %s (%s)", when, where, country)
                                              : h->pool_printf(rc->pool, "%s (%s)", when, country);
-            W(w_text(rc, w, "li", NULL, line, rc->lang));
+            W(neptun_w_xhtml_text(rc, w, "li", NULL, line, rc->lang));
         }
         W(neptun_w_end(w));
     }
@@ -202,16 +148,16 @@ static int w_publications(const struct projects_plugin *p, const struct neptun_r
     const xmlNode *pubs = h->xml_child(rc->fields, "publications");
     if (h->xml_child(pubs, "publication") == NULL)
         return NEPTUN_OK;
-    W(w_own_label(rc, w, "publications"));
+    W(w_label(p, rc, w, "projects.publications"));
     for (const xmlNode *c = h->xml_child(pubs, "publication"); c != NULL; c = h->xml_next(c, "publication")) {
         const char *got = NULL;
         const char *text = neptun_local_text(p->host, rc, c, "text", &got);
         int64_t due;
         const char *due_text = h->xml_attr(rc->pool, c, "due");
         W(neptun_w_start(w, "dd"));
-        W(w_text(rc, w, "span", "title", text, got));
+        W(neptun_w_xhtml_text(rc, w, "span", "title", text, got));
         if (due_text != NULL && h->parse_time(due_text, &due) == NEPTUN_OK)
-            W(w_text(rc, w, "span", "due", h->format_range(rc->pool, rc->lang, due, 0, NEPTUN_FMT_DATE),
+            W(neptun_w_xhtml_text(rc, w, "span", "due", h->format_range(rc->pool, rc->lang, due, 0, NEPTUN_FMT_DATE),
                      rc->lang));
         W(neptun_w_end(w));
     }
@@ -226,11 +172,11 @@ static int w_objectives(const struct projects_plugin *p, const struct neptun_ren
     const char *got = NULL;
     if (h->xml_child(objectives, "objective") == NULL)
         return NEPTUN_OK;
-    W(w_text(rc, w, "p", "objectives", own_label(rc, "objectives", &got), got));
+    W(neptun_w_xhtml_text(rc, w, "p", "objectives", neptun_label(h, rc, "projects.objectives"), rc->lang));
     W(neptun_w_start(w, "ol"));
     for (const xmlNode *o = h->xml_child(objectives, "objective"); o != NULL; o = h->xml_next(o, "objective")) {
         const char *text = neptun_local_text(p->host, rc, o, "text", &got);
-        W(w_text(rc, w, "li", NULL, text, got));
+        W(neptun_w_xhtml_text(rc, w, "li", NULL, text, got));
     }
     return neptun_w_end(w);
 }
@@ -248,16 +194,16 @@ int projects_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextW
     /* No namespace given: the host's enclosing <div> sets the XHTML one. */
     W(neptun_w_start(w, "dl"));
     W(neptun_w_attr(w, "class", "project"));
-    W(w_host_label(p, rc, w, "label.date"));
-    W(w_text(rc, w, "dd", NULL, period_text(p, rc, rc->fields), rc->lang));
+    W(w_label(p, rc, w, "label.date"));
+    W(neptun_w_xhtml_text(rc, w, "dd", NULL, period_text(p, rc, rc->fields), rc->lang));
     if (programme_name != NULL) {
-        W(w_host_label(p, rc, w, "label.programme"));
-        W(w_text(rc, w, "dd", NULL, programme_name, got));
+        W(w_label(p, rc, w, "label.programme"));
+        W(neptun_w_xhtml_text(rc, w, "dd", NULL, programme_name, got));
     }
     const char *themes = joined_names(p, rc, h->xml_child(rc->fields, "themes"), "theme");
     if (themes != NULL) {
-        W(w_own_label(rc, w, "themes"));
-        W(w_text(rc, w, "dd", NULL, themes, rc->lang));
+        W(w_label(p, rc, w, "projects.themes"));
+        W(neptun_w_xhtml_text(rc, w, "dd", NULL, themes, rc->lang));
     }
     W(w_coordinator(p, rc, w));
     W(w_partners(p, rc, w));

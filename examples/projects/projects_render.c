@@ -12,15 +12,6 @@
             return NEPTUN_ERROR;                                                                   \
     } while (0)
 
-/* <name> (or another leaf) of parent in the answer's language, if any. */
-static int write_local(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
-                       xmlTextWriterPtr w, const xmlNode *parent, const char *leaf, const char *as)
-{
-    const char *got = NULL;
-    const char *text = neptun_local_text(p->host, rc, parent, leaf, &got);
-    return text != NULL ? p->host->xml_write_text(rc, w, as, text, got) : NEPTUN_OK;
-}
-
 static int write_attr_copy(const struct projects_plugin *p, const struct neptun_render_ctx *rc,
                            xmlTextWriterPtr w, const xmlNode *node, const char *name)
 {
@@ -47,7 +38,7 @@ static int write_programme(const struct projects_plugin *p, const struct neptun_
         return NEPTUN_OK;
     W(neptun_w_start(w, "programme"));
     W(write_attr_copy(p, rc, w, prog, "code"));
-    W(write_local(p, rc, w, prog, "name", "name"));
+    W(neptun_w_local(p->host, rc, w, prog, "name", "name"));
     return neptun_w_end(w);
 }
 
@@ -59,7 +50,7 @@ static int write_themes(const struct projects_plugin *p, const struct neptun_ren
     for (const xmlNode *t = h->xml_child(themes, "theme"); t != NULL; t = h->xml_next(t, "theme")) {
         W(neptun_w_start(w, "theme"));
         W(write_attr_copy(p, rc, w, t, "code"));
-        W(write_local(p, rc, w, t, "name", "name"));
+        W(neptun_w_local(p->host, rc, w, t, "name", "name"));
         W(neptun_w_end(w));
     }
     return NEPTUN_OK;
@@ -72,7 +63,7 @@ static int write_tasks(const struct projects_plugin *p, const struct neptun_rend
     const struct neptun_host *h = p->host;
     const xmlNode *tasks = h->xml_child(owner, "tasks");
     for (const xmlNode *t = h->xml_child(tasks, "task"); t != NULL; t = h->xml_next(t, "task"))
-        W(write_local(p, rc, w, t, "text", "task"));
+        W(neptun_w_local(p->host, rc, w, t, "text", "task"));
     return NEPTUN_OK;
 }
 
@@ -95,7 +86,7 @@ static int write_coordinator(const struct projects_plugin *p, const struct neptu
         return NEPTUN_OK;
     W(neptun_w_start(w, "coordinator"));
     W(write_attr_copy(p, rc, w, co, "href"));
-    W(write_local(p, rc, w, co, "name", "name"));
+    W(neptun_w_local(p->host, rc, w, co, "name", "name"));
     if (address != NULL) {
         W(neptun_w_start(w, "address"));
         W(write_plain(p, rc, w, address, "street"));
@@ -128,7 +119,7 @@ static int write_partners(const struct projects_plugin *p, const struct neptun_r
         W(neptun_w_start(w, "partner"));
         W(write_attr_copy(p, rc, w, c, "country"));
         W(write_attr_copy(p, rc, w, c, "href"));
-        W(write_local(p, rc, w, c, "name", "name"));
+        W(neptun_w_local(p->host, rc, w, c, "name", "name"));
         W(neptun_w_end(w));
     }
     W(write_tasks(p, rc, w, partners));
@@ -150,7 +141,7 @@ static int write_visits(const struct projects_plugin *p, const struct neptun_ren
         /* attributes first: write_period writes <when> after start/end */
         W(write_attr_copy(p, rc, w, v, "country"));
         W(write_period(p, rc, w, v));
-        W(write_local(p, rc, w, v, "name", "name"));
+        W(neptun_w_local(p->host, rc, w, v, "name", "name"));
         W(neptun_w_end(w));
     }
     return neptun_w_end(w);
@@ -166,12 +157,12 @@ static int write_outcomes(const struct projects_plugin *p, const struct neptun_r
         W(write_attr_copy(p, rc, w, c, "due"));
         W(write_attr_copy(p, rc, w, c, "medium"));
         W(write_attr_copy(p, rc, w, c, "href"));
-        W(write_local(p, rc, w, c, "text", "text"));
+        W(neptun_w_local(p->host, rc, w, c, "text", "text"));
         W(neptun_w_end(w));
     }
     const xmlNode *objectives = h->xml_child(rc->fields, "objectives");
     for (const xmlNode *o = h->xml_child(objectives, "objective"); o != NULL; o = h->xml_next(o, "objective"))
-        W(write_local(p, rc, w, o, "text", "objective"));
+        W(neptun_w_local(p->host, rc, w, o, "text", "objective"));
     return NEPTUN_OK;
 }
 

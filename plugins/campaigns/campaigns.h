@@ -20,8 +20,5 @@ struct campaigns_plugin {
 /* campaigns_render.c */
 int campaigns_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w);
 int campaigns_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w);
-/* Absolute URL of the item a <related type slug> names, in rc's language. */
-const char *campaigns_related_url(const struct campaigns_plugin *p,
-                                  const struct neptun_render_ctx *rc, const xmlNode *ref);
 
 #endif

@@ -8,22 +8,6 @@
 #include <string.h>
 #include "campaigns.h"
 
-static const char *label(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
-                         const char *key)
-{
-    return p->host->t(rc->pool, key, rc->lang, -1);
-}
-
-const char *campaigns_related_url(const struct campaigns_plugin *p,
-                                  const struct neptun_render_ctx *rc, const xmlNode *ref)
-{
-    const char *type = p->host->xml_attr(rc->pool, ref, "type");
-    const char *slug = p->host->xml_attr(rc->pool, ref, "slug");
-    if (type == NULL || slug == NULL)
-        return NULL;
-    return p->host->pool_printf(rc->pool, "%s/%s/%s/%s", rc->base_url, rc->lang, type, slug);
-}
-
 /* "22 września 2017" for "2017-09-22"; NULL when it does not parse. */
 static const char *human_date(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
                               const char *date)
@@ -32,16 +16,6 @@ static const char *human_date(const struct campaigns_plugin *p, const struct nep
     if (date == NULL || p->host->parse_time(date, &t) != NEPTUN_OK)
         return NULL;
     return p->host->format_range(rc->pool, rc->lang, t, 0, NEPTUN_FMT_DATE);
-}
-
-static int write_local(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
-                       xmlTextWriterPtr w, const xmlNode *parent, const char *child, const char *as)
-{
-    const char *got = NULL;
-    const char *text = neptun_local_text(p->host, rc, parent, child, &got);
-    if (text == NULL)
-        return NEPTUN_OK;
-    return p->host->xml_write_text(rc, w, as, text, got);
 }
 
 /* date="..." and <when> of a dated element (launched, adopted, milestone). */
@@ -71,13 +45,13 @@ static int xml_dates_and_owners(const struct campaigns_plugin *p,
     if (adopted != NULL &&
         (neptun_w_start(w, "adopted") != NEPTUN_OK ||
          write_dated(p, rc, w, h->xml_attr(rc->pool, adopted, "date")) != NEPTUN_OK ||
-         write_local(p, rc, w, adopted, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
+         neptun_w_local(p->host, rc, w, adopted, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
         return NEPTUN_ERROR;
     for (const xmlNode *o = h->xml_child(rc->fields, "owner"); o; o = h->xml_next(o, "owner")) {
         if (neptun_local_text(p->host, rc, o, "name", NULL) == NULL)
             continue;
         if (neptun_w_start(w, "owner") != NEPTUN_OK ||
-            write_local(p, rc, w, o, "name", "name") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
+            neptun_w_local(p->host, rc, w, o, "name", "name") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     return NEPTUN_OK;
@@ -98,7 +72,7 @@ static int xml_names(const struct campaigns_plugin *p, const struct neptun_rende
         (with_count && neptun_w_attr(w, "count", h->pool_printf(rc->pool, "%ld", n)) != NEPTUN_OK))
         return NEPTUN_ERROR;
     for (const xmlNode *e = h->xml_child(parent, item); e; e = h->xml_next(e, item))
-        if (write_local(p, rc, w, e, "name", item) != NEPTUN_OK)
+        if (neptun_w_local(p->host, rc, w, e, "name", item) != NEPTUN_OK)
             return NEPTUN_ERROR;
     return neptun_w_end(w);
 }
@@ -117,9 +91,9 @@ static int xml_milestones(const struct campaigns_plugin *p, const struct neptun_
             neptun_w_attr(w, "recommendations", h->xml_attr(rc->pool, m, "recommendations")) !=
                 NEPTUN_OK ||
             write_dated(p, rc, w, h->xml_attr(rc->pool, m, "date")) != NEPTUN_OK ||
-            write_local(p, rc, w, m, "title", "title") != NEPTUN_OK ||
-            write_local(p, rc, w, m, "description", "description") != NEPTUN_OK ||
-            write_local(p, rc, w, m, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
+            neptun_w_local(p->host, rc, w, m, "title", "title") != NEPTUN_OK ||
+            neptun_w_local(p->host, rc, w, m, "description", "description") != NEPTUN_OK ||
+            neptun_w_local(p->host, rc, w, m, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     return neptun_w_end(w);
 }
@@ -131,8 +105,8 @@ static int xml_contact(const struct campaigns_plugin *p, const struct neptun_ren
     const xmlNode *address = h->xml_child(c, "address");
     if (neptun_w_start(w, "contact") != NEPTUN_OK ||
         neptun_w_element(w, "name", h->xml_text(rc->pool, h->xml_child(c, "name"))) != NEPTUN_OK ||
-        write_local(p, rc, w, c, "role", "role") != NEPTUN_OK ||
-        write_local(p, rc, w, c, "organisation", "organisation") != NEPTUN_OK)
+        neptun_w_local(p->host, rc, w, c, "role", "role") != NEPTUN_OK ||
+        neptun_w_local(p->host, rc, w, c, "organisation", "organisation") != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (address != NULL) {
         static const char *const parts[] = {"street", "postcode", "city", "country"};
@@ -173,24 +147,13 @@ int campaigns_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWr
         if (neptun_w_start(w, "related") != NEPTUN_OK ||
             neptun_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
             neptun_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
-            neptun_w_attr(w, "href", campaigns_related_url(p, rc, r)) != NEPTUN_OK ||
+            neptun_w_attr(w, "href", neptun_related_url(p->host, rc, r)) != NEPTUN_OK ||
             neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     return neptun_w_end(w);
 }
 
 /* ---- XHTML for feeds ----------------------------------------------------- */
-
-static int xhtml_entry(const struct campaigns_plugin *p, const struct neptun_render_ctx *rc,
-                       xmlTextWriterPtr w, const char *key, const char *text, const char *got)
-{
-    if (text == NULL)
-        return NEPTUN_OK;
-    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
-        neptun_w_xhtml_text(rc, w, "dd", NULL, text, got) != NEPTUN_OK)
-        return NEPTUN_ERROR;
-    return NEPTUN_OK;
-}
 
 /* A <dt> and a <dd><ul> of the localised names of list/item; the heading
  * may carry a count ("11 grup"), chosen by plural rules. */
@@ -201,7 +164,7 @@ static int xhtml_names(const struct campaigns_plugin *p, const struct neptun_ren
     const xmlNode *parent = h->xml_child(rc->fields, list);
     if (h->xml_child(parent, item) == NULL)
         return NEPTUN_OK;
-    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+    if (neptun_w_element(w, "dt", neptun_label(p->host, rc, key)) != NEPTUN_OK ||
         neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "ul") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *e = h->xml_child(parent, item); e; e = h->xml_next(e, item)) {
@@ -222,7 +185,7 @@ static int xhtml_milestones(const struct campaigns_plugin *p, const struct neptu
     const xmlNode *list = h->xml_child(rc->fields, "milestones");
     if (h->xml_child(list, "milestone") == NULL)
         return NEPTUN_OK;
-    if (neptun_w_element(w, "dt", label(p, rc, "label.milestones")) != NEPTUN_OK ||
+    if (neptun_w_element(w, "dt", neptun_label(p->host, rc, "label.milestones")) != NEPTUN_OK ||
         neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "ul") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *m = h->xml_child(list, "milestone"); m; m = h->xml_next(m, "milestone")) {
@@ -272,17 +235,17 @@ static int xhtml_contacts_related(const struct campaigns_plugin *p,
         if (address != NULL)
             line = h->pool_printf(rc->pool, "%s, %s", line, address);
         if (phone != NULL)
-            line = h->pool_printf(rc->pool, "%s, %s %s", line, label(p, rc, "label.phone"), phone);
+            line = h->pool_printf(rc->pool, "%s, %s %s", line, neptun_label(p->host, rc, "label.phone"), phone);
         if (email != NULL)
-            line = h->pool_printf(rc->pool, "%s, %s %s", line, label(p, rc, "label.email"), email);
-        if (xhtml_entry(p, rc, w, "label.contact", line, NULL) != NEPTUN_OK)
+            line = h->pool_printf(rc->pool, "%s, %s %s", line, neptun_label(p->host, rc, "label.email"), email);
+        if (neptun_w_labelled(p->host, rc, w, "label.contact", line, NULL) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     for (const xmlNode *r = h->xml_child(rc->fields, "related"); r; r = h->xml_next(r, "related")) {
-        const char *href = campaigns_related_url(p, rc, r);
+        const char *href = neptun_related_url(p->host, rc, r);
         if (href == NULL)
             continue;
-        if (neptun_w_element(w, "dt", label(p, rc, "label.related")) != NEPTUN_OK ||
+        if (neptun_w_element(w, "dt", neptun_label(p->host, rc, "label.related")) != NEPTUN_OK ||
             neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "a") != NEPTUN_OK ||
             neptun_w_attr(w, "href", href) != NEPTUN_OK || neptun_w_text(w, href) != NEPTUN_OK ||
             neptun_w_end(w) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
@@ -311,9 +274,9 @@ int campaigns_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlText
 
     if (neptun_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
         neptun_w_attr(w, "class", "campaign") != NEPTUN_OK || neptun_w_start(w, "dl") != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.launched", launched, NULL) != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.adopted", adopted_on, by_lang) != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.owner", owner, owner_lang) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.launched", launched, NULL) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.adopted", adopted_on, by_lang) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.owner", owner, owner_lang) != NEPTUN_OK ||
         xhtml_names(p, rc, w, "label.values", "values", "value") != NEPTUN_OK ||
         xhtml_names(p, rc, w, "label.groups", "groups", "group") != NEPTUN_OK ||
         xhtml_milestones(p, rc, w) != NEPTUN_OK || xhtml_contacts_related(p, rc, w) != NEPTUN_OK)

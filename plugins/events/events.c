@@ -55,9 +55,11 @@ static int events_init(struct neptun_plugin_ctx *ctx, const struct neptun_host *
     };
     int rc;
 
-    if (host->abi_major != NEPTUN_ABI_MAJOR ||
-        !NEPTUN_HOST_HAS(host, ics_add))
+    /* days_spanned is the newest member used (ABI 1.1). */
+    if (host->abi_major != NEPTUN_ABI_MAJOR || !NEPTUN_HOST_HAS(host, days_spanned)) {
+        host->log(ctx, NEPTUN_LOG_ERROR, "this host is too old: it lacks days_spanned (ABI 1.1)");
         return NEPTUN_ERROR;
+    }
     plugin_state.host = host;
     *data = NULL;
     rc = host->register_type(ctx, &type);

@@ -1,5 +1,6 @@
 /*
  * events.h - the events content type, shared between its source files.
+ * Writer calls and localised-text lookups come from <neptun/writer.h>.
  *
  * The plugin keeps no mutable state: init stores the host table in one
  * static struct events_plugin that every callback receives as its ud, and
@@ -25,6 +26,9 @@ int events_index(void *ud, struct neptun_pool *pool, const xmlNode *fields,
 
 /* events_render.c: the render.events element of an API entry. */
 int events_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w);
+/* Calendar days (in the configured zone) from the first session's start
+ * to the last session's end, both counted; 0 when there is none. */
+long events_days(const struct events_plugin *p, const struct neptun_render_ctx *rc);
 
 /* events_xhtml.c: what a reader sees in feeds; events_ics.c: VEVENT lines. */
 int events_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w);

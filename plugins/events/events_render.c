@@ -11,11 +11,7 @@
 static int write_local(const struct events_plugin *p, const struct neptun_render_ctx *rc,
                        xmlTextWriterPtr w, const xmlNode *parent, const char *name)
 {
-    const char *got = NULL;
-    const char *text = neptun_local_text(p->host, rc, parent, name, &got);
-    if (text == NULL)
-        return NEPTUN_OK;
-    return p->host->xml_write_text(rc, w, name, text, got);
+    return neptun_w_local(p->host, rc, w, parent, name, name);
 }
 
 /* Copy a plain (not localised) child element's text. */
@@ -172,24 +168,32 @@ static int write_contact(const struct events_plugin *p, const struct neptun_rend
     return neptun_w_end(w);
 }
 
+long events_days(const struct events_plugin *p, const struct neptun_render_ctx *rc)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *first = h->xml_child(rc->fields, "session"), *last = first;
+    int64_t start, end, ignored;
+    for (const xmlNode *s = first; s != NULL; s = h->xml_next(s, "session"))
+        last = s;
+    if (first == NULL || neptun_start_end(h, rc->pool, first, &start, &ignored) != NEPTUN_OK ||
+        neptun_start_end(h, rc->pool, last, &ignored, &end) != NEPTUN_OK)
+        return 0;
+    return h->days_spanned(start, end);
+}
+
 int events_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
 {
     const struct events_plugin *p = ud;
     const struct neptun_host *h = p->host;
     const xmlNode *f = rc->fields;
     const xmlNode *first = h->xml_child(f, "session");
-    const xmlNode *last = NULL;
     const char *when = NULL, *days = NULL, *free_flag = NULL;
 
     if (f == NULL)
         return NEPTUN_OK;
-    for (const xmlNode *s = first; s; s = h->xml_next(s, "session"))
-        last = s;
-    if (first != NULL) {
-        long span = events_day_span(h->xml_attr(rc->pool, first, "start"),
-                                    h->xml_attr(rc->pool, last, "end"));
-        days = span > 0 ? h->pool_printf(rc->pool, "%ld", span) : NULL;
-    }
+    long span = events_days(p, rc);
+    if (span > 0)
+        days = h->pool_printf(rc->pool, "%ld", span);
     if (rc->item != NULL && rc->item->starts_at != 0)
         when = h->format_range(rc->pool, rc->lang, rc->item->starts_at, rc->item->ends_at,
                                NEPTUN_FMT_DATE);

@@ -8,17 +8,11 @@
 #include <string.h>
 #include "events.h"
 
-static const char *label(const struct events_plugin *p, const struct neptun_render_ctx *rc,
-                         const char *key)
-{
-    return p->host->t(rc->pool, key, rc->lang, -1);
-}
-
 /* <dt>label</dt> and an open <dd>. */
 static int open_entry(const struct events_plugin *p, const struct neptun_render_ctx *rc,
                       xmlTextWriterPtr w, const char *key)
 {
-    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK || neptun_w_start(w, "dd") != NEPTUN_OK)
+    if (neptun_w_element(w, "dt", neptun_label(p->host, rc, key)) != NEPTUN_OK || neptun_w_start(w, "dd") != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -37,7 +31,7 @@ static int write_when(const struct events_plugin *p, const struct neptun_render_
                                                  h->t(rc->pool, "count.days", rc->lang, days))
                                 : range;
     if (neptun_w_start(w, "p") != NEPTUN_OK || neptun_w_attr(w, "class", "when") != NEPTUN_OK ||
-        neptun_w_element(w, "strong", label(p, rc, "label.date")) != NEPTUN_OK ||
+        neptun_w_element(w, "strong", neptun_label(p->host, rc, "label.date")) != NEPTUN_OK ||
         neptun_w_text(w, ": ") != NEPTUN_OK || neptun_w_text(w, line) != NEPTUN_OK ||
         neptun_w_end(w) != NEPTUN_OK)
         return NEPTUN_ERROR;
@@ -67,7 +61,7 @@ static int write_session(const struct events_plugin *p, const struct neptun_rend
                           neptun_w_xhtml_text(rc, w, "em", "title", title, title_lang) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (neptun_w_start(w, "br") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK ||
-        neptun_w_text(w, label(p, rc, "label.venue")) != NEPTUN_OK || neptun_w_text(w, ": ") != NEPTUN_OK ||
+        neptun_w_text(w, neptun_label(p->host, rc, "label.venue")) != NEPTUN_OK || neptun_w_text(w, ": ") != NEPTUN_OK ||
         neptun_w_xhtml_text(rc, w, "span", "venue", venue_name, venue_lang) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (address != NULL && (neptun_w_text(w, ", ") != NEPTUN_OK ||
@@ -145,7 +139,7 @@ static int write_speakers(const struct events_plugin *p, const struct neptun_ren
             return NEPTUN_ERROR;
         if (keynote != NULL && strcmp(keynote, "true") == 0 &&
             (neptun_w_text(w, " (") != NEPTUN_OK ||
-             neptun_w_text(w, label(p, rc, "label.keynote")) != NEPTUN_OK ||
+             neptun_w_text(w, neptun_label(p->host, rc, "label.keynote")) != NEPTUN_OK ||
              neptun_w_text(w, ")") != NEPTUN_OK))
             return NEPTUN_ERROR;
         if (neptun_w_end(w) != NEPTUN_OK)
@@ -167,7 +161,7 @@ static int write_price(const struct events_plugin *p, const struct neptun_render
     int is_free = free_flag != NULL && strcmp(free_flag, "true") == 0;
     if (open_entry(p, rc, w, "label.price") != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (is_free && neptun_w_element(w, "strong", label(p, rc, "label.free")) != NEPTUN_OK)
+    if (is_free && neptun_w_element(w, "strong", neptun_label(p->host, rc, "label.free")) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (text != NULL && ((is_free && neptun_w_text(w, " ") != NEPTUN_OK) ||
                          neptun_w_xhtml_text(rc, w, "span", NULL, text, got) != NEPTUN_OK))
@@ -203,7 +197,7 @@ static int write_labelled(const struct events_plugin *p, const struct neptun_ren
     if (value == NULL)
         return NEPTUN_OK;
     if (neptun_w_start(w, "br") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK ||
-        neptun_w_text(w, label(p, rc, key)) != NEPTUN_OK || neptun_w_text(w, ": ") != NEPTUN_OK)
+        neptun_w_text(w, neptun_label(p->host, rc, key)) != NEPTUN_OK || neptun_w_text(w, ": ") != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (mailto == NULL)
         return neptun_w_text(w, value);
@@ -257,17 +251,11 @@ int events_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
     const struct events_plugin *p = ud;
     const struct neptun_host *h = p->host;
     const xmlNode *f = rc->fields;
-    const xmlNode *first = h->xml_child(f, "session"), *last = first;
     const xmlNode *reg = h->xml_child(f, "registration");
-    long days = 0;
 
     if (f == NULL)
         return NEPTUN_OK;
-    for (const xmlNode *s = first; s; s = h->xml_next(s, "session"))
-        last = s;
-    if (first != NULL)
-        days = events_day_span(h->xml_attr(rc->pool, first, "start"),
-                               h->xml_attr(rc->pool, last, "end"));
+    long days = events_days(p, rc);
 
     if (neptun_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
         neptun_w_attr(w, "class", "event") != NEPTUN_OK || write_when(p, rc, w, days) != NEPTUN_OK ||

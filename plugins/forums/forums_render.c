@@ -7,23 +7,6 @@
 #include <string.h>
 #include "forums.h"
 
-static const char *label(const struct forums_plugin *p, const struct neptun_render_ctx *rc,
-                         const char *key)
-{
-    return p->host->t(rc->pool, key, rc->lang, -1);
-}
-
-/* Absolute URL of a related item in the answer's language. */
-static const char *related_url(const struct forums_plugin *p, const struct neptun_render_ctx *rc,
-                               const xmlNode *ref)
-{
-    const char *type = p->host->xml_attr(rc->pool, ref, "type");
-    const char *slug = p->host->xml_attr(rc->pool, ref, "slug");
-    if (type == NULL || slug == NULL)
-        return NULL;
-    return p->host->pool_printf(rc->pool, "%s/%s/%s/%s", rc->base_url, rc->lang, type, slug);
-}
-
 static const char *numeral_of(const struct forums_plugin *p, const struct neptun_render_ctx *rc)
 {
     char buf[32];
@@ -42,17 +25,6 @@ static const char *when_text(const struct forums_plugin *p, const struct neptun_
     return p->host->format_range(rc->pool, rc->lang, start, end, NEPTUN_FMT_DATE | NEPTUN_FMT_TIME);
 }
 
-static int write_local(const struct forums_plugin *p, const struct neptun_render_ctx *rc,
-                       xmlTextWriterPtr w, const xmlNode *parent, const char *child,
-                       const char *as)
-{
-    const char *got = NULL;
-    const char *text = neptun_local_text(p->host, rc, parent, child, &got);
-    if (text == NULL)
-        return NEPTUN_OK;
-    return p->host->xml_write_text(rc, w, as, text, got);
-}
-
 /* ---- render.forums ------------------------------------------------------ */
 
 static int xml_venue(const struct forums_plugin *p, const struct neptun_render_ctx *rc,
@@ -65,7 +37,7 @@ static int xml_venue(const struct forums_plugin *p, const struct neptun_render_c
         return NEPTUN_OK;
     if (neptun_w_start(w, "venue") != NEPTUN_OK ||
         neptun_w_attr(w, "href", h->xml_attr(rc->pool, venue, "href")) != NEPTUN_OK ||
-        write_local(p, rc, w, venue, "name", "name") != NEPTUN_OK)
+        neptun_w_local(p->host, rc, w, venue, "name", "name") != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (address != NULL) {
         static const char *const parts[] = {"street", "postcode", "city", "country"};
@@ -91,7 +63,7 @@ static int xml_topics_and_programme(const struct forums_plugin *p,
         if (neptun_w_start(w, "topics") != NEPTUN_OK)
             return NEPTUN_ERROR;
         for (const xmlNode *t = h->xml_child(topics, "topic"); t; t = h->xml_next(t, "topic"))
-            if (write_local(p, rc, w, t, "name", "topic") != NEPTUN_OK)
+            if (neptun_w_local(p->host, rc, w, t, "name", "topic") != NEPTUN_OK)
                 return NEPTUN_ERROR;
         if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
@@ -101,9 +73,9 @@ static int xml_topics_and_programme(const struct forums_plugin *p,
             return NEPTUN_ERROR;
         for (const xmlNode *pt = h->xml_child(programme, "point"); pt; pt = h->xml_next(pt, "point"))
             if (neptun_w_start(w, "point") != NEPTUN_OK ||
-                write_local(p, rc, w, pt, "title", "title") != NEPTUN_OK ||
-                write_local(p, rc, w, pt, "description", "description") != NEPTUN_OK ||
-                write_local(p, rc, w, pt, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
+                neptun_w_local(p->host, rc, w, pt, "title", "title") != NEPTUN_OK ||
+                neptun_w_local(p->host, rc, w, pt, "description", "description") != NEPTUN_OK ||
+                neptun_w_local(p->host, rc, w, pt, "by", "by") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
                 return NEPTUN_ERROR;
         if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
@@ -120,7 +92,7 @@ static int xml_price_organisers_related(const struct forums_plugin *p,
     if (price != NULL &&
         (neptun_w_start(w, "price") != NEPTUN_OK ||
          neptun_w_attr(w, "free", h->xml_attr(rc->pool, price, "free")) != NEPTUN_OK ||
-         write_local(p, rc, w, price, "text", "text") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
+         neptun_w_local(p->host, rc, w, price, "text", "text") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (h->xml_child(organisers, "organisation") != NULL) {
         if (neptun_w_start(w, "organisers") != NEPTUN_OK)
@@ -129,7 +101,7 @@ static int xml_price_organisers_related(const struct forums_plugin *p,
              o = h->xml_next(o, "organisation"))
             if (neptun_w_start(w, "organisation") != NEPTUN_OK ||
                 neptun_w_attr(w, "href", h->xml_attr(rc->pool, o, "href")) != NEPTUN_OK ||
-                write_local(p, rc, w, o, "name", "name") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
+                neptun_w_local(p->host, rc, w, o, "name", "name") != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
                 return NEPTUN_ERROR;
         if (neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
@@ -138,7 +110,7 @@ static int xml_price_organisers_related(const struct forums_plugin *p,
         if (neptun_w_start(w, "related") != NEPTUN_OK ||
             neptun_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
             neptun_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
-            neptun_w_attr(w, "href", related_url(p, rc, r)) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
+            neptun_w_attr(w, "href", neptun_related_url(p->host, rc, r)) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
             return NEPTUN_ERROR;
     return NEPTUN_OK;
 }
@@ -166,7 +138,7 @@ int forums_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWrite
          neptun_w_text(w, when_line) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK))
         return NEPTUN_ERROR;
     if (xml_venue(p, rc, w) != NEPTUN_OK || xml_topics_and_programme(p, rc, w) != NEPTUN_OK ||
-        write_local(p, rc, w, rc->fields, "audience", "audience") != NEPTUN_OK ||
+        neptun_w_local(p->host, rc, w, rc->fields, "audience", "audience") != NEPTUN_OK ||
         xml_price_organisers_related(p, rc, w) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return neptun_w_end(w);
@@ -174,25 +146,13 @@ int forums_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWrite
 
 /* ---- XHTML for feeds ----------------------------------------------------- */
 
-/* <dt>label</dt><dd>text</dd>, the text marked when it is fallback. */
-static int xhtml_entry(const struct forums_plugin *p, const struct neptun_render_ctx *rc,
-                       xmlTextWriterPtr w, const char *key, const char *text, const char *got)
-{
-    if (text == NULL)
-        return NEPTUN_OK;
-    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
-        neptun_w_xhtml_text(rc, w, "dd", NULL, text, got) != NEPTUN_OK)
-        return NEPTUN_ERROR;
-    return NEPTUN_OK;
-}
-
 static int xhtml_list(const struct forums_plugin *p, const struct neptun_render_ctx *rc,
                       xmlTextWriterPtr w, const char *key, const xmlNode *list, const char *item)
 {
     const struct neptun_host *h = p->host;
     if (h->xml_child(list, item) == NULL)
         return NEPTUN_OK;
-    if (neptun_w_element(w, "dt", label(p, rc, key)) != NEPTUN_OK ||
+    if (neptun_w_element(w, "dt", neptun_label(p->host, rc, key)) != NEPTUN_OK ||
         neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "ul") != NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *n = h->xml_child(list, item); n; n = h->xml_next(n, item)) {
@@ -232,26 +192,26 @@ int forums_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWri
     if (venue_name != NULL && address != NULL)
         venue_name = h->pool_printf(rc->pool, "%s, %s", venue_name, address);
     if (free_flag != NULL && strcmp(free_flag, "true") == 0)
-        price_text = price_text ? h->pool_printf(rc->pool, "%s. %s", label(p, rc, "label.free"), price_text)
-                                : label(p, rc, "label.free");
+        price_text = price_text ? h->pool_printf(rc->pool, "%s. %s", neptun_label(p->host, rc, "label.free"), price_text)
+                                : neptun_label(p->host, rc, "label.free");
 
     if (neptun_w_start_ns(w, "div", NEPTUN_XHTML_NS) != NEPTUN_OK ||
         neptun_w_attr(w, "class", "forum") != NEPTUN_OK || neptun_w_start(w, "dl") != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.edition", numeral, NULL) != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.date", when_text(p, rc), NULL) != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.venue", venue_name, venue_lang) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.edition", numeral, NULL) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.date", when_text(p, rc), NULL) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.venue", venue_name, venue_lang) != NEPTUN_OK ||
         xhtml_list(p, rc, w, "label.topics", h->xml_child(f, "topics"), "topic") != NEPTUN_OK ||
         xhtml_list(p, rc, w, "label.programme", h->xml_child(f, "programme"), "point") != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.audience", audience, audience_lang) != NEPTUN_OK ||
-        xhtml_entry(p, rc, w, "label.price", price_text, price_lang) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.audience", audience, audience_lang) != NEPTUN_OK ||
+        neptun_w_labelled(p->host, rc, w, "label.price", price_text, price_lang) != NEPTUN_OK ||
         xhtml_list(p, rc, w, "label.organisers", h->xml_child(f, "organisers"), "organisation") !=
             NEPTUN_OK)
         return NEPTUN_ERROR;
     for (const xmlNode *r = h->xml_child(f, "related"); r; r = h->xml_next(r, "related")) {
-        const char *href = related_url(p, rc, r);
+        const char *href = neptun_related_url(p->host, rc, r);
         if (href == NULL)
             continue;
-        if (neptun_w_element(w, "dt", label(p, rc, "label.related")) != NEPTUN_OK ||
+        if (neptun_w_element(w, "dt", neptun_label(p->host, rc, "label.related")) != NEPTUN_OK ||
             neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "a") != NEPTUN_OK ||
             neptun_w_attr(w, "href", href) != NEPTUN_OK || neptun_w_text(w, href) != NEPTUN_OK ||
             neptun_w_end(w) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
@@ -287,12 +247,12 @@ int forums_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptu
         if (title == NULL)
             continue;
         description = description ? h->pool_printf(rc->pool, "%s\n– %s", description, title)
-                                  : h->pool_printf(rc->pool, "%s:\n– %s", label(p, rc, "label.programme"), title);
+                                  : h->pool_printf(rc->pool, "%s:\n– %s", neptun_label(p->host, rc, "label.programme"), title);
     }
     const char *free_flag = h->xml_attr(rc->pool, h->xml_child(f, "price"), "free");
     if (free_flag != NULL && strcmp(free_flag, "true") == 0)
-        description = description ? h->pool_printf(rc->pool, "%s\n%s", description, label(p, rc, "label.free"))
-                                  : label(p, rc, "label.free");
+        description = description ? h->pool_printf(rc->pool, "%s\n%s", description, neptun_label(p->host, rc, "label.free"))
+                                  : neptun_label(p->host, rc, "label.free");
     if (description != NULL && h->ics_add(ics, "DESCRIPTION", NULL, description) != NEPTUN_OK)
         return NEPTUN_ERROR;
     return NEPTUN_OK;

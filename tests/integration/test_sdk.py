@@ -6,9 +6,11 @@ Makefile and pkg-config alone (PKG_CONFIG_PATH=<prefix>/.../pkgconfig).  The
 tests start the INSTALLED binary with the installed built-in plugins plus
 projects.so, import the projects sample content with `neptun import`, and
 check every answer the plugin shapes: XML (against the served grammar), RSS,
-Atom, iCalendar, search, its route, its Lua function and the admin API.
-They also check that the installed headers compile alone (C and C++) and
-that every code excerpt in docs/plugins.md is still in the file it names.
+Atom, iCalendar, search, its routes, its catalog strings, its Lua function
+and the admin API.  They also check that the installed headers compile
+alone (C and C++), that every code excerpt in docs/plugins.md is still in
+the file it names, and, with tests/plugins/sdk_probe.c, each host member
+ABI 1.1 added.
 """
 import glob
 import os
@@ -27,7 +29,8 @@ NS = "{urn:neptun:1}"
 EXAMPLE = os.path.join(harness.SOURCE, "examples", "projects")
 GUIDE = os.path.join(harness.SOURCE, "docs", "plugins.md")
 SLUG = "network-of-towns-migrant-integration-2021"
-HEADERS = ("common.h", "pool.h", "item.h", "xml.h", "http.h", "plugin.h")
+HEADERS = ("common.h", "pool.h", "item.h", "xml.h", "http.h", "plugin.h", "writer.h")
+TEST_PLUGINS = os.path.join(harness.BUILD, "test-plugins")
 
 state = {}
 
@@ -100,11 +103,12 @@ def installed_conf(extra=""):
     ])
 
 
-def start_server(scripts=None, extra="", import_content=True):
+def start_server(scripts=None, extra="", import_content=True, more_content=()):
     s = InstalledServer(conf_extra=installed_conf(extra), scripts=scripts)
     if import_content:
         files = sorted(glob.glob(os.path.join(EXAMPLE, "content", "*.xml")))
         assert files, "no sample content in examples/projects/content"
+        files += [os.path.join(harness.SOURCE, "content", f) for f in more_content]
         p = subprocess.run([state["binary"], "import", "-c", s.conf, "--db", s.db] + files,
                            capture_output=True, text=True)
         assert p.returncode == 0, "neptun import failed:\n" + p.stderr
@@ -259,10 +263,116 @@ def test_route_answers_strands():
         assert r.status == 200, r
         assert r.headers["content-type"].startswith("application/xml"), r.headers
         harness.validate_rng(r.body, os.path.join(EXAMPLE, "projects.rng"))
+        harness.validate_rng(r.body, served_schema(s))  # route.projects is in route.any
         doc = ET.fromstring(r.body)
         names = {e.get("code"): e.find(NS + "name").text for e in doc.iter(NS + "strand")}
         assert "Netzwerke von Partnerstädten" in names["efc-2-network-of-towns"], names
         assert s.get("/xx/projects/strands.xml").status == 404
+
+
+def test_served_schema_has_route_any():
+    with start_server(import_content=False) as s:
+        rng = ET.fromstring(served_schema(s))
+        R = "{http://relaxng.org/ns/structure/1.0}"
+        defines = {d.get("name"): d for d in rng.iter(R + "define")}
+        refs = [r.get("name") for r in defines["route.any"].iter(R + "ref")]
+        assert refs == ["route.projects"], refs
+        api = [r.get("name") for r in defines["api.document"].iter(R + "ref")]
+        assert "route.any" in api, api
+
+
+def test_route_answers_partners_of_a_project():
+    with start_server() as s:
+        rng = served_schema(s)
+        r = s.get("/en/projects/%s/partners" % SLUG)
+        assert r.status == 200, r
+        assert r.headers["content-type"].startswith("application/xml"), r.headers
+        harness.validate_rng(r.body, rng)
+        doc = ET.fromstring(r.body)
+        assert doc.tag == NS + "partners" and doc.get("project") == SLUG, doc.attrib
+        assert doc.get("countries") == "4" and doc.get("href").endswith("/en/projects/" + SLUG)
+        tasks = [t.text for t in doc.findall(NS + "task")]
+        assert len(tasks) == 2 and tasks[0].startswith("Each partner city"), tasks
+        r = s.get("/pl/projects/%s/partners" % SLUG)
+        assert r.status == 200 and "Każde miasto partnerskie" in r.text, r.text
+        for path in ("/en/projects/no-such-project/partners", "/en/projects/Bad.Slug/partners",
+                     "/xx/projects/%s/partners" % SLUG):
+            assert s.get(path).status == 404, path
+
+
+PARTNERED = """<?xml version="1.0" encoding="UTF-8"?>
+<item xmlns="urn:neptun:1" type="projects" slug="sdk-partnered" status="%s">
+  <text xml:lang="en"><title>SDK partnered project</title></text>
+  <project start="2022-01-01" end="2022-12-31">
+    <coordinator><name>Test coordinator</name></coordinator>
+    <partners countries="2">
+      <partner country="DE"><name xml:lang="de">Bremen (Partnerstadt)</name></partner>
+      <partner country="SE" href="https://example.org/malmo">
+        <name xml:lang="en">Malmö</name><name xml:lang="pl">Malmö (miasto partnerskie)</name>
+      </partner>
+    </partners>
+  </project>
+</item>
+"""
+
+
+def test_partners_route_reads_the_visible_item_with_fallback():
+    with start_server(import_content=False) as s:
+        path = "/admin/projects/sdk-partnered"
+        assert s.admin("PUT", path, PARTNERED % "draft").status == 201
+        assert s.get("/en/projects/sdk-partnered/partners").status == 404  # a draft is not shown
+        assert s.admin("PUT", path, PARTNERED % "published").status in (200, 204)
+        r = s.get("/en/projects/sdk-partnered/partners")
+        assert r.status == 200, r
+        harness.validate_rng(r.body, served_schema(s))
+        names = [(p.get("country"), n.text, n.get("{http://www.w3.org/XML/1998/namespace}lang"))
+                 for p in ET.fromstring(r.body).findall(NS + "partner") for n in p.findall(NS + "name")]
+        # Bremen has only German: fallback text marked with xml:lang.
+        assert names == [("DE", "Bremen (Partnerstadt)", "de"), ("SE", "Malmö", None)], names
+        assert s.admin("DELETE", path).status == 204
+        assert s.get("/en/projects/sdk-partnered/partners").status == 404
+
+
+def test_plugin_catalog_strings_and_plurals():
+    with start_server() as s:
+        pl = feedparser.parse(s.get("/pl/projects.rss").body).entries[0].description
+        assert "Koordynator" in pl and "4 wizyty studyjne" in pl and "Wizyty studyjne" in pl, pl
+        en = s.get("/en/projects.atom").text
+        assert "Coordinator" in en and "4 study visits" in en, en
+        de = feedparser.parse(s.get("/de/projects.rss").body).entries[0].description
+        assert "Koordination" in de and "4 Studienbesuche" in de, de
+        for key in ("coordinator", "themes", "visits", "publications", "objectives", "count.visits"):
+            assert "projects." + key not in pl + en + de, key  # no key left untranslated
+
+
+def test_abi_1_1_host_members():
+    probe = os.path.join(TEST_PLUGINS, "sdk_probe.so")
+    failing = os.path.join(TEST_PLUGINS, "init_fails.so")
+    with start_server(extra="plugin %s\nplugin %s" % (probe, failing),
+                      more_content=("events-miasta-integrujace-2017.xml",)) as s:
+        log = s.log()
+        assert "sdk_probe check" in log and "FAILED" not in log, log
+        assert "plugin sdk_probe 0.0.1 loaded" in log and "(ABI 1.1)" in log, log
+        assert "init_fails" in log and "init failed" in log, log
+        # register_messages: plural forms per language, the fallback chain,
+        # nothing left from a plugin whose init failed.
+        for lang, n, want in (("pl", 1, "1 próba"), ("pl", 3, "3 próby"), ("pl", 5, "5 prób"),
+                              ("en", 1, "1 probe"), ("en", 22, "22 probes")):
+            r = s.get("/%s/sdk-probe/t/sdk_probe.count?n=%d" % (lang, n))
+            assert r.status == 200 and r.text == want, (lang, n, r.text)
+        assert s.get("/de/sdk-probe/t/sdk_probe.word").text == "Sonde"
+        assert s.get("/en/sdk-probe/t/init_fails.word").text == "init_fails.word"
+        # item_get, item_render_ctx and days_spanned on stored items.
+        r = s.get("/pl/sdk-probe/item/projects/" + SLUG)
+        assert r.status == 200 and r.text == SLUG + "|306|project|pl", r.text
+        r = s.get("/de/sdk-probe/item/events/miasta-integrujace-2017")
+        assert r.text == "miasta-integrujace-2017|2|event|de", r.text
+        for path in ("/en/sdk-probe/item/projects/no-such", "/en/sdk-probe/item/nosuchtype/x",
+                     "/en/sdk-probe/item/projects/UPPER"):
+            assert s.get(path).status == 404, path
+        # The events plugin counts the conference's days through the host.
+        entry = ET.fromstring(s.get("/en/events/miasta-integrujace-2017").body)
+        assert entry.find(NS + "event").get("days") == "2", entry.find(NS + "event").attrib
 
 
 def test_lua_function_in_rules_and_check_scripts():

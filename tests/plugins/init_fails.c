@@ -1,8 +1,9 @@
 /*
- * init_fails.c - a plugin whose init registers a type, a route and a Lua
- * function and then fails.  The host must undo all three (the type
- * "initfails" must not appear in the service document, /initfails must be
- * 404), close the library, log why, and go on.
+ * init_fails.c - a plugin whose init registers a type, a route, a Lua
+ * function and a catalog string, and then fails.  The host must undo all
+ * four (the type "initfails" must not appear in the service document,
+ * /initfails must be 404, host->t must not know "init_fails.word"), close
+ * the library, log why, and go on.
  */
 #include <neptun/plugin.h>
 
@@ -45,6 +46,10 @@ static int init_fails_init(struct neptun_plugin_ctx *ctx, const struct neptun_ho
     if (host->register_route(ctx, "GET", "/{lang}/initfails/probe", init_fails_route, NULL) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (host->register_lua_function(ctx, "probe", init_fails_lua, NULL) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    static const char *const word[] = {"should not be in the catalog"};
+    if (NEPTUN_HOST_HAS(host, register_messages) &&
+        host->register_messages(ctx, "en", "init_fails.word", word, 1) != NEPTUN_OK)
         return NEPTUN_ERROR;
     host->log(ctx, NEPTUN_LOG_WARN, "failing on purpose after registering");
     return NEPTUN_ERROR;

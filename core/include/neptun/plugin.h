@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define NEPTUN_ABI_MAJOR 1
-#define NEPTUN_ABI_MINOR 0
+#define NEPTUN_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define NEPTUN_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -221,6 +221,40 @@ struct neptun_host {
     /* body is copied; content_type gets "; charset=utf-8" when it is text. */
     int (*reply_send)(struct neptun_reply *reply, int status, const char *content_type,
                       const void *body, size_t len);
+
+    /* ---- added in ABI 1.1: test with NEPTUN_HOST_HAS before calling ---- */
+
+    /* Calendar days from the local date of start to that of end, both
+     * counted, in the configured time zone (ICU): 1 when both fall on one
+     * day.  0 when end < start or either is out of range. */
+    long (*days_spanned)(int64_t start, int64_t end);
+
+    /* Route handlers: the item type/slug as /{lang}/{type}/{slug} shows it
+     * now, read from the worker's store: published or archived, and due
+     * (drafts and items not yet due are not found), then shaped by the Lua
+     * rules' on_item (an item they drop is not found).  *out is borrowed,
+     * valid until the reply.  NEPTUN_OK, NEPTUN_NOT_FOUND (also for a
+     * malformed slug or an unknown type) or NEPTUN_ERROR. */
+    int (*item_get)(struct neptun_req *req, const char *type, const char *slug,
+                    const struct neptun_item **out);
+    /* Route handlers: a render context for item in the request's language
+     * ({lang} of the route, else the default) with its fields parsed, so
+     * that xml_child_lang, xml_write_text and writer.h work in a route as in
+     * the render callbacks.  Pool-owned (fields included), valid until the
+     * reply; NULL when out of memory. */
+    const struct neptun_render_ctx *(*item_render_ctx)(struct neptun_req *req,
+                                                       const struct neptun_item *item);
+
+    /* Registration (only inside init): a catalog string that t finds, for
+     * words the host's catalogs lack.  key must begin with the plugin's
+     * name and a dot ("projects.coordinator"); forms (copied) is one text,
+     * or for a count every plural form lang's catalog uses, in its PO
+     * msgstr[i] order (pl: one, few, many; en, de: one, other), "{n}"
+     * standing for the count.  NEPTUN_OK, also when lang is not configured
+     * (nothing to do); NEPTUN_INVALID for a bad key, a key already given,
+     * or a wrong number of forms. */
+    int (*register_messages)(struct neptun_plugin_ctx *ctx, const char *lang, const char *key,
+                             const char *const *forms, size_t nforms);
 };
 
 /* True when the host table offers member (a host of a later minor). */

@@ -11,7 +11,7 @@ Items 1..LONG are older and longer (about 2 KB as an XML document: the
 bench's small answer); the newer ones are short, so that the newest 50
 make a feed of about 60 KB.
 
-usage: gen_items.py OUTDIR [COUNT]
+usage: feed_items.py OUTDIR [COUNT]
 """
 import os
 import random
