@@ -2,6 +2,7 @@
 nothing else, reloads (SIGHUP, POST /admin/reload) take effect only when
 every script compiles, check-scripts reports a broken rule, and partner
 answers are cached apart from the default ones."""
+import http.client
 import os
 import shutil
 import signal
@@ -83,10 +84,21 @@ def test_sighup_and_admin_reload_take_effect_and_a_broken_rule_keeps_the_old_set
     try:
         with harness.Server(scripts=d, conf_extra="watch_scripts off") as s:
             assert s.get("/pl/events?version=1").text == "one"
+            # A keep-alive connection opened before the reload must keep working
+            # across it: a reload swaps the rules, it drops no connection.
+            kept = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+            kept.request("GET", "/pl/events?version=1")
+            first = kept.getresponse()
+            assert first.read() == b"one"
+            sock = kept.sock
             with open(os.path.join(d, "50-version.lua"), "w") as f:
                 f.write(VERSION % "two")
             s.signal(signal.SIGHUP)
             assert wait_for(lambda: s.get("/pl/events?version=1").text == "two"), s.log()[-2000:]
+            kept.request("GET", "/pl/events?version=1")
+            again = kept.getresponse()
+            assert again.read() == b"two" and kept.sock is sock, "the kept connection was dropped"
+            kept.close()
 
             with open(os.path.join(d, "60-broken.lua"), "w") as f:
                 f.write("function on_request(req)\n  return {\nend\n")
