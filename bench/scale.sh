@@ -9,8 +9,8 @@
 #   QUICK=1 bench/scale.sh      30 s soak, fewer samples
 #
 # Environment: BUILD (build dir), SIZES ("100000 1000000"), STORE_DIR,
-# SOAK_SECONDS, SOAK_INTERVAL, IDLE_CONNS, LAT_N and LAT_SECONDS (requests
-# per latency run, and its time cap).
+# SOAK_SECONDS, SOAK_INTERVAL, IDLE_CONNS (0 skips that test), LAT_N and
+# LAT_SECONDS (requests per latency run, and its time cap).
 #
 # Uncached latency is measured over HTTP with a unique query parameter per
 # request (the cache key is the whole URI, and unknown parameters are
@@ -77,6 +77,25 @@ start_server() {
     tail -20 "$work/server.log" >&2
     exit 1
 }
+# Requests a load left queued (slow searches) still hold the workers after
+# the client has gone: wait until /healthz answers promptly again.
+drain() {
+    $PY - "$PORT" <<'PY'
+import socket, sys, time
+port, t_end = int(sys.argv[1]), time.monotonic() + 600
+while time.monotonic() < t_end:
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            s.recv(64)
+    except OSError:
+        pass
+    if time.monotonic() - t0 < 0.05:
+        break
+    time.sleep(1)
+PY
+}
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p"; }
@@ -125,8 +144,9 @@ measure_store() {
     wrk -t1 -c32 -d10s -s bench/scale_mix.lua "$BASE" >/dev/null
     wrk -t2 -c64 -d20s -s bench/scale_mix.lua "$BASE" >"$work/wrk-load.txt"
     local rss
+    drain
     rss=$(rss_kb)
-    echo "   load: $(grep 'Requests/sec' "$work/wrk-load.txt")  VmRSS ${rss} kB" >&2
+    echo "   load: $(grep -E 'Requests/sec|timeout' "$work/wrk-load.txt" | tr -s ' \n' ' ')  VmRSS ${rss} kB" >&2
 
     local feed_type feed_all list_p50 search_rare search_mid search_common
     feed_type=$(latency "$BASE/pl/events.rss?nc={i}")
@@ -180,7 +200,9 @@ soak() {
         t=$((t + SOAK_INTERVAL))
     done
     wait "$wrk_pid" || true
-    echo "   $(grep 'Requests/sec' "$work/wrk-soak.txt")" >&2
+    drain
+    series+=("$(rss_kb)")
+    echo "   $(grep -E 'Requests/sec|timeout' "$work/wrk-soak.txt" | tr -s ' \n' ' ')" >&2
     echo "   VmRSS (kB): ${series[*]}" >&2
     # growth after warm-up: from the sample at a third of the run to the end
     local k=$(( ${#series[@]} / 3 )) last=$(( ${#series[@]} - 1 ))
@@ -196,8 +218,8 @@ for n in $SIZES; do
     measure_store "$n"
     [ -z "$first_db" ] && first_db="$STORE_DIR/items-$n.db"
 done
-idle_test "$first_db"
-soak "$first_db"
+[ "$IDLE_CONNS" != 0 ] && idle_test "$first_db"
+[ "$SOAK_SECONDS" != 0 ] && soak "$first_db"
 
 echo
 echo "neptun at scale - $(nproc) cores, $(awk '/MemTotal/ { printf "%d MB", $2 / 1024 }' /proc/meminfo), $(uname -r)"
