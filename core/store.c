@@ -80,6 +80,9 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_FOREACH_ALL] = "SELECT " STORE_ITEM_COLS " FROM items i ORDER BY i.type, i.slug",
     [STMT_FOREACH_TYPE] =
         "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 ORDER BY i.slug",
+    [STMT_ITEM_BY_ID] = "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.id = ?1",
+    /* the newest text id: searches extrapolate their totals over it */
+    [STMT_TEXT_MAX_ID] = "SELECT max(id) FROM item_texts",
 };
 
 /* ---- statements ------------------------------------------------------- */
@@ -336,6 +339,10 @@ int store_open(const char *path, int flags, struct store **out, char **err)
         exec_pragma(s, "PRAGMA synchronous = FULL", NULL, err) != NEPTUN_OK)
         goto out;
 
+    if (store_search_register(s) != NEPTUN_OK) {
+        *err = open_error(path, "registering the search ranking", s->db);
+        goto out;
+    }
     if (!s->readonly) {
         if (store_migrate(s, err) != NEPTUN_OK)
             goto out;

@@ -86,6 +86,12 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
                struct neptun_item ***items, const char ***matched_lang,
                size_t *n, size_t *total);
 
+/* Whether the total of the last store_list() on this connection is an
+ * estimate: a search in rank order reads its matches newest first in
+ * blocks and stops once the page is filled, so with more matches than it
+ * read (a common word) the total is extrapolated.  Say "about N". */
+int store_total_estimated(const struct store *s);
+
 /* One item; hidden ones only with include_hidden.  NEPTUN_NOT_FOUND. */
 int store_get(struct store *s, struct neptun_pool *pool, const char *type,
               const char *slug, int include_hidden, int64_t now,

@@ -10,7 +10,7 @@
 #include "store.h"
 
 /* The schema version the migrations in store_migrate.c lead to. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Columns of an items row, in the order store_item_from_row() reads them. */
 #define STORE_ITEM_COLS \
@@ -52,6 +52,8 @@ enum store_stmt_id {
     STMT_NEXT_PUBLISH_TYPE,
     STMT_FOREACH_ALL,
     STMT_FOREACH_TYPE,
+    STMT_ITEM_BY_ID,
+    STMT_TEXT_MAX_ID,
     STMT__COUNT
 };
 
@@ -71,6 +73,8 @@ struct store {
     sqlite3_stmt *stmt[STMT__COUNT];
     struct store_dyn_stmt dyn[STORE_DYN_MAX];
     uint64_t tick;
+    int total_estimated;  /* the last store_list() total was estimated */
+    int trim_pending;     /* a large list was loaded: trim malloc arenas */
 };
 
 /* The cached statement, prepared on first use; NULL (logged) on failure. */
@@ -104,6 +108,31 @@ int store_schema_version(struct store *s, int *version);
  * from column first on, then load its texts, tags and links. */
 int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int first,
                     struct neptun_item *it);
+
+/* SQL text of a statement built from a query's shape (store_read.c). */
+struct sql_text {
+    char buf[2048];
+    size_t len;
+    int overflow;
+};
+void sql_add(struct sql_text *t, const char *part);
+/* " AND ..." for the filters of q on items i (type, visibility, tag,
+ * dates): the same for lists, counts and searches.  tag_walk: check the
+ * tag per item read (a common tag, or a streamed search) rather than
+ * starting from the tag's index. */
+void store_list_filters(struct sql_text *t, const struct store_query *q, int tag_walk);
+/* Bind every named parameter a list statement may use. */
+int store_bind_query(sqlite3_stmt *st, const struct store_query *q, const char *match,
+                     const char *chain, int64_t limit, int64_t offset);
+
+/* store_search.c: ranked search in bounded work.  Register neptun_rank()
+ * on a new connection; rank match (from store_fts_query) for q. */
+int store_search_register(struct store *s);
+int store_search_ranked(struct store *s, struct neptun_pool *pool, const struct store_query *q,
+                        const char *match, struct neptun_item ***items, const char ***langs,
+                        size_t *n, size_t *total);
+/* The streaming statement's SQL, for store_explain(). */
+int store_search_plan_sql(const struct store_query *q, struct sql_text *t);
 
 /* store_text.c: the folded text indexed for one language's row, and the
  * FTS5 query for what a reader typed ("" when nothing searchable is left). */

@@ -9,10 +9,31 @@
  */
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "store_internal.h"
 #include "log.h"
 
 /* ---- one item --------------------------------------------------------- */
+
+/* A large answer (a calendar of hundreds of events) leaves its freed
+ * request memory in the worker's malloc arena, where it stays resident;
+ * the next store call after one hands it back to the system.  The trim
+ * waits for the next call because the answer is still being rendered
+ * from the items when store_list() returns. */
+#define STORE_TRIM_AFTER_ITEMS 200
+
+static void trim_if_pending(struct store *s)
+{
+    if (!s->trim_pending)
+        return;
+    s->trim_pending = 0;
+#ifdef __GLIBC__
+    (void)malloc_trim(0);
+#endif
+}
+
 
 static const char *column_str(struct neptun_pool *pool, sqlite3_stmt *st, int col, int *oom)
 {
@@ -171,6 +192,7 @@ int store_get(struct store *s, struct neptun_pool *pool, const char *type, const
     int began = 0, ret = NEPTUN_ERROR;
     *out = NULL;
 
+    trim_if_pending(s);
     if (type == NULL || slug == NULL)
         return NEPTUN_NOT_FOUND;
     if (store_read_begin(s, &began) != NEPTUN_OK)
@@ -209,13 +231,7 @@ out:
 
 /* ---- lists and searches ----------------------------------------------- */
 
-struct sql_text {
-    char buf[2048];
-    size_t len;
-    int overflow;
-};
-
-static void sql_add(struct sql_text *t, const char *part)
+void sql_add(struct sql_text *t, const char *part)
 {
     size_t n = strlen(part);
     if (t->len + n >= sizeof(t->buf)) {
@@ -239,8 +255,7 @@ static int bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
     return idx ? store_bind_int64(st, idx, v) : SQLITE_OK;
 }
 
-/* Bind every parameter a list statement may use. */
-static int bind_query(sqlite3_stmt *st, const struct store_query *q, const char *match,
+int store_bind_query(sqlite3_stmt *st, const struct store_query *q, const char *match,
                       const char *chain, int64_t limit, int64_t offset)
 {
     return bind_named_text(st, ":chain", chain) ||
@@ -266,19 +281,29 @@ static const char search_cte[] =
     " SELECT item_id, lang, score, row_number() OVER ("
     "  PARTITION BY item_id ORDER BY lang IS :lang DESC, score) AS rn FROM hits) ";
 
-static void build_where(struct sql_text *t, const struct store_query *q, int search)
+static void build_where(struct sql_text *t, const struct store_query *q, int search,
+                        int tag_walk)
 {
     if (search)
         sql_add(t, " FROM best b JOIN items i ON i.id = b.item_id WHERE b.rn = 1");
     else
         sql_add(t, " FROM items i WHERE 1");
+    store_list_filters(t, q, tag_walk);
+}
+
+void store_list_filters(struct sql_text *t, const struct store_query *q, int tag_walk)
+{
     if (q->type != NULL)
         sql_add(t, " AND i.type = :type");
     if (!q->include_hidden)
         sql_add(t, " AND i.status IN (1, 2) AND (i.publish_at = 0 OR i.publish_at <= :now)");
-    if (q->tag != NULL)
-        /* IN, not EXISTS: the planner may start from the tag's index
-         * entries when the tag is rarer than the rest of the filter */
+    if (q->tag != NULL && tag_walk)
+        /* a common tag: walk the items in the list's order and check each
+         * one's few tags, stopping at the page */
+        sql_add(t, " AND EXISTS (SELECT 1 FROM item_tags g WHERE g.item_id = i.id"
+                   " AND g.tag = :tag)");
+    else if (q->tag != NULL)
+        /* a rare tag: start from its index entries */
         sql_add(t, " AND i.id IN (SELECT g.item_id FROM item_tags g WHERE g.tag = :tag)");
     /* dated filters: an item without a start is never in a date range */
     if (q->from != 0)
@@ -323,8 +348,13 @@ static void build_order(struct sql_text *t, const struct store_query *q, int sea
  * rows read however large the store.  Filtered lists count their matches. */
 static void count_sql(struct sql_text *t, const struct store_query *q, int search)
 {
-    if (!search && q->tag == NULL && q->from == 0 && q->to == 0 && !q->upcoming) {
-        sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_counts c WHERE 1");
+    if (!search && q->from == 0 && q->to == 0 && !q->upcoming) {
+        /* with a tag, its own kept counts (migration 3) */
+        if (q->tag != NULL)
+            sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_tag_counts c"
+                       " WHERE c.tag = :tag");
+        else
+            sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_counts c WHERE 1");
         if (q->type != NULL)
             sql_add(t, " AND c.type = :type");
         if (!q->include_hidden) {
@@ -333,6 +363,9 @@ static void count_sql(struct sql_text *t, const struct store_query *q, int searc
                        " AND +i.status IN (1, 2)");
             if (q->type != NULL)
                 sql_add(t, " AND +i.type = :type");
+            if (q->tag != NULL)
+                sql_add(t, " AND EXISTS (SELECT 1 FROM item_tags g WHERE g.item_id = i.id"
+                           " AND g.tag = :tag)");
         }
         sql_add(t, ")");
         return;
@@ -340,7 +373,7 @@ static void count_sql(struct sql_text *t, const struct store_query *q, int searc
     if (search)
         sql_add(t, search_cte);
     sql_add(t, "SELECT count(*)");
-    build_where(t, q, search);
+    build_where(t, q, search, 0);
 }
 
 static int list_count(struct store *s, const struct store_query *q, const char *match,
@@ -356,7 +389,7 @@ static int list_count(struct store *s, const struct store_query *q, const char *
     if (st == NULL)
         return NEPTUN_ERROR;
     int ret = NEPTUN_ERROR;
-    if (bind_query(st, q, match, NULL, 0, 0) != SQLITE_OK) {
+    if (store_bind_query(st, q, match, NULL, 0, 0) != SQLITE_OK) {
         store_log_error(s, "count: bind");
         goto out;
     }
@@ -383,21 +416,27 @@ static const char *chain_words(struct neptun_pool *pool, const struct store_quer
     return words;
 }
 
-static void page_sql(struct sql_text *t, const struct store_query *q, int search)
+/* Tags with more matches than this are checked item by item along the
+ * list's order (a page reads about page end / tag share items); rarer ones
+ * are read from the tag's index and sorted. */
+#define TAG_WALK_MIN 2000
+
+static void page_sql(struct sql_text *t, const struct store_query *q, int search, size_t total)
 {
+    int tag_walk = q->tag != NULL && total >= TAG_WALK_MIN && q->order == STORE_ORDER_UPDATED;
     if (search)
         sql_add(t, search_cte);
     sql_add(t, "SELECT " STORE_ITEM_COLS);
     if (search)
         sql_add(t, ", b.lang");
-    build_where(t, q, search);
+    build_where(t, q, search, tag_walk);
     build_order(t, q, search);
     sql_add(t, " LIMIT :limit OFFSET :offset");
 }
 
 static int list_page(struct store *s, struct neptun_pool *pool, const struct store_query *q,
-                     const char *match, struct neptun_item ***items, const char ***langs,
-                     size_t *n)
+                     const char *match, size_t total, struct neptun_item ***items,
+                     const char ***langs, size_t *n)
 {
     struct sql_text t = {.len = 0};
     int search = match != NULL;
@@ -406,7 +445,7 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
     size_t count = 0, cap = 0, lcap = 0;
     int ret = NEPTUN_ERROR;
 
-    page_sql(&t, q, search);
+    page_sql(&t, q, search, total);
     if (t.overflow) {
         log_error("store %s: list query too long", s->path);
         return NEPTUN_ERROR;
@@ -421,7 +460,7 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
         ret = NEPTUN_NOMEM;
         goto out;
     }
-    if (bind_query(st, q, match, chain, limit, offset) != SQLITE_OK) {
+    if (store_bind_query(st, q, match, chain, limit, offset) != SQLITE_OK) {
         store_log_error(s, "list: bind");
         goto out;
     }
@@ -464,6 +503,13 @@ out:
     return ret;
 }
 
+/* A search in rank order takes the bounded path of store_search.c; other
+ * orders of a search (title, date) need every match and count them here. */
+static int ranked_search(const struct store_query *q, const char *match)
+{
+    return match != NULL && q->order == STORE_ORDER_RANK;
+}
+
 int store_list(struct store *s, struct neptun_pool *pool, const struct store_query *q,
                struct neptun_item ***items, const char ***matched_lang, size_t *n,
                size_t *total)
@@ -472,9 +518,12 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
     const char **langs = NULL;
     int began = 0, ret = NEPTUN_ERROR;
 
+    trim_if_pending(s);
+
     *items = NULL;
     *n = 0;
     *total = 0;
+    s->total_estimated = 0;
     if (matched_lang != NULL)
         *matched_lang = NULL;
     if (q->q != NULL) {
@@ -486,16 +535,26 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
     }
     if (store_read_begin(s, &began) != NEPTUN_OK)
         return NEPTUN_ERROR;
+    if (ranked_search(q, match)) {
+        ret = store_search_ranked(s, pool, q, match, items, &langs, n, total);
+        if (ret != NEPTUN_OK)
+            goto out;
+        if (matched_lang != NULL)
+            *matched_lang = langs;
+        goto out;
+    }
     if (list_count(s, q, match, total) != NEPTUN_OK)
         goto out;
     if (*total > q->offset &&
-        (ret = list_page(s, pool, q, match, items, &langs, n)) != NEPTUN_OK)
+        (ret = list_page(s, pool, q, match, *total, items, &langs, n)) != NEPTUN_OK)
         goto out;
     if (matched_lang != NULL)
         *matched_lang = langs;
     ret = NEPTUN_OK;
 out:
     store_read_end(s, began);
+    if (*n >= STORE_TRIM_AFTER_ITEMS)
+        s->trim_pending = 1;
     if (ret != NEPTUN_OK) {
         *items = NULL;
         *n = 0;
@@ -564,7 +623,7 @@ static const char *plan_of(struct store *s, struct neptun_pool *pool, const char
         plan = NULL;
         goto out;
     }
-    if (bind_query(st, q, match, NULL, 20, 0) != SQLITE_OK) {
+    if (store_bind_query(st, q, match, NULL, 20, 0) != SQLITE_OK) {
         store_log_error(s, "explain: bind");
         plan = NULL;
         goto out;
@@ -598,8 +657,19 @@ int store_explain(struct store *s, struct neptun_pool *pool, const struct store_
     *count_plan = *page_plan = NULL;
     if (q->q != NULL && (match = store_fts_query(pool, q->q)) == NULL)
         return NEPTUN_NOMEM;
+    if (match != NULL && *match != '\0' && ranked_search(q, match)) {
+        /* one statement streams, ranks and counts */
+        if (store_search_plan_sql(q, &page) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+        *count_plan = "(counted while ranking: exact while the matches last, else estimated)\n";
+        *page_plan = plan_of(s, pool, page.buf, q, match);
+        return *page_plan != NULL ? NEPTUN_OK : NEPTUN_ERROR;
+    }
+    size_t total = 0;
+    if (q->tag != NULL && list_count(s, q, match, &total) != NEPTUN_OK)
+        return NEPTUN_ERROR;
     count_sql(&count, q, match != NULL);
-    page_sql(&page, q, match != NULL);
+    page_sql(&page, q, match != NULL, total);
     if (count.overflow || page.overflow)
         return NEPTUN_ERROR;
     *count_plan = plan_of(s, pool, count.buf, q, match);

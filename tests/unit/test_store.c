@@ -183,6 +183,41 @@ static void test_lists(struct store *s)
     all.tag = "nothing";
     CHECK(list_count(s, &all, &total) == 0 && total == 0);
 
+    /* kept tag counts follow status changes, repeated tags, schedules and
+     * deletes (the total of a ?tag= list reads them) */
+    struct neptun_item *tagged = make_item("forums", "tag-count", NEPTUN_STATUS_DRAFT, 0,
+                                           NOW - 5, "Licznik", NULL);
+    static const char *twice[] = {"counted", "counted", "other"};
+    tagged->tags = twice;
+    tagged->ntags = 3;
+    struct store_query tq = {.tag = "counted", .now = NOW};
+    CHECK(put(s, tagged, NULL) == 1);
+    CHECK(list_count(s, &tq, &total) == 0 && total == 0);
+    tq.include_hidden = 1;
+    CHECK(list_count(s, &tq, &total) == 1 && total == 1);
+    tq.include_hidden = 0;
+    tagged->status = NEPTUN_STATUS_PUBLISHED;
+    CHECK(put(s, tagged, NULL) == 0);
+    CHECK(list_count(s, &tq, &total) == 1 && total == 1);
+    tq.type = "forums";
+    CHECK(list_count(s, &tq, &total) == 1 && total == 1);
+    tq.type = "events";
+    CHECK(list_count(s, &tq, &total) == 0 && total == 0);
+    tq.type = NULL;
+    tagged->publish_at = NOW + 60;
+    CHECK(put(s, tagged, NULL) == 0);
+    CHECK(list_count(s, &tq, &total) == 0 && total == 0);
+    tq.now = NOW + 60;
+    CHECK(list_count(s, &tq, &total) == 1 && total == 1);
+    tagged->ntags = 1; /* "other" dropped */
+    CHECK(put(s, tagged, NULL) == 0);
+    tq.tag = "other";
+    CHECK(list_count(s, &tq, &total) == 0 && total == 0);
+    CHECK(store_delete(s, "forums", "tag-count") == NEPTUN_OK);
+    tq.tag = "counted";
+    CHECK(list_count(s, &tq, &total) == 0 && total == 0);
+    CHECK(!store_total_estimated(s));
+
     /* dated filters and calendar order */
     struct neptun_index later = {.starts_at = NOW + 10 * 86400, .ends_at = NOW + 10 * 86400 + 3600};
     struct neptun_index past = {.starts_at = NOW - 10 * 86400, .ends_at = NOW - 10 * 86400 + 3600};
