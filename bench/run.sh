@@ -73,7 +73,7 @@ curl -sf "$NP$FEED_PATH" -o "$work/www/feed.rss"
 curl -sf -H 'Accept-Encoding: gzip' "$NP$FEED_PATH" -o "$work/www/feed.rss.gz"
 curl -sf "$NP$ITEM_PATH" -o "$work/www/item.xml"
 curl -sf "$NP$MISS_PATH" -o "$work/miss.rss"
-[ "$(grep -c '<item>' "$work/www/feed.rss")" = "$FEED_ITEMS" ] || { echo "feed is not $FEED_ITEMS items" >&2; exit 1; }
+[ "$(grep -o '<item>' "$work/www/feed.rss" | wc -l)" = "$FEED_ITEMS" ] || { echo "feed is not $FEED_ITEMS items" >&2; exit 1; }
 
 # ---- the peers ----
 NG=$(free_port) LT=$(free_port) AP=$(free_port)

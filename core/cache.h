@@ -53,6 +53,12 @@ void cache_cleanup(void);
 struct cache_entry *cache_entry_new(int status, const char *content_type,
                                     const char *body, size_t len,
                                     int64_t last_modified, int dep, int64_t expires);
+/* The same taking over body: malloc'd, with a NUL at body[len] (as the
+ * renderers hand it over), freed by the entry - or here, on failure.
+ * Saves copying an answer that was just rendered. */
+struct cache_entry *cache_entry_adopt(int status, const char *content_type, char *body,
+                                      size_t len, int64_t last_modified, int dep,
+                                      int64_t expires);
 /* Extra response headers ("Name: value\r\n" lines), copied into e; only
  * before e is shared (cache_put).  NEPTUN_OK or NEPTUN_NOMEM. */
 int cache_entry_set_headers(struct cache_entry *e, const char *headers);

@@ -220,8 +220,8 @@ static int finish(struct neptun_req *req, struct neptun_reply *reply, const char
                   char *body, size_t len, int64_t last_modified, int dep, uint64_t generation,
                   int64_t expires)
 {
-    struct cache_entry *e = cache_entry_new(200, ctype, body, len, last_modified, dep, expires);
-    free(body);
+    /* The entry takes the rendered bytes over (no copy). */
+    struct cache_entry *e = cache_entry_adopt(200, ctype, body, len, last_modified, dep, expires);
     if (e == NULL)
         return NEPTUN_NOMEM;
     /* The generation read before the store was queried: a write since

@@ -68,4 +68,11 @@ const char *render_count_text(struct neptun_pool *pool, const char *lang, const 
 /* Absolute URL of an item in lang: base/lang/type/slug. Pool-owned. */
 const char *render_item_url(struct neptun_pool *pool, const char *lang, const struct neptun_item *item);
 
+/* Per-item pieces kept across answers (render_fragments.c), a share of the
+ * cache budget given by cache_init (0: nothing kept); cleared with every
+ * cached answer (cache_bump_all, cache_cleanup). */
+void render_fragments_init(size_t max_bytes);
+void render_fragments_clear(void);
+void render_fragments_stats(uint64_t *hits, uint64_t *misses, size_t *bytes);
+
 #endif

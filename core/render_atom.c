@@ -41,28 +41,30 @@ static int date_el(struct neptun_pool *pool, xmlTextWriterPtr w, const char *nam
     return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST s);
 }
 
-static int write_entry(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
-                       const struct neptun_item *item)
+/* One <entry> written element by element. */
+static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlTextWriterPtr w,
+                             const char *const *chain, const struct neptun_item *item)
 {
     int rc = NEPTUN_ERROR;
     struct render_pick p;
-    struct neptun_render_ctx ctx;
-    struct neptun_pool *pool = f->pool;
-    const char *url = render_item_url(pool, f->lang, item);
+    const char *url = render_item_url(pool, lang, item);
     int64_t updated = item->updated != 0 ? item->updated : render_pub_time(item);
+    size_t human_len;
 
     render_pick_text(item, chain, &p);
-    render_ctx_init(&ctx, pool, item, f->lang, chain);
+    const char *human = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN, &human_len);
+    if (human == NULL)
+        goto out;
     W(xmlTextWriterStartElement(w, BAD_CAST "entry"));
     /* The permalink identifies the entry: edits keep it. */
     W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST url));
-    W(text_el(w, "title", p.title, p.title_lang, f->lang));
+    W(text_el(w, "title", p.title, p.title_lang, lang));
     W(date_el(pool, w, "updated", updated));
     W(date_el(pool, w, "published", render_pub_time(item)));
-    W(link_el(w, "alternate", url, "application/xml", f->lang));
+    W(link_el(w, "alternate", url, "application/xml", lang));
     for (size_t i = 0; i < item->ntexts; i++) {
         const char *tl = item->texts[i].lang;
-        if (tl != NULL && strcmp(tl, f->lang) != 0)
+        if (tl != NULL && strcmp(tl, lang) != 0)
             W(link_el(w, "alternate", render_item_url(pool, tl, item), "application/xml", tl));
     }
     for (size_t i = 0; i < item->ntags; i++) {
@@ -71,16 +73,48 @@ static int write_entry(const struct render_feed *f, xmlTextWriterPtr w, const ch
         W(xmlTextWriterEndElement(w));
     }
     if (p.summary != NULL)
-        W(text_el(w, "summary", p.summary, p.summary_lang, f->lang));
+        W(text_el(w, "summary", p.summary, p.summary_lang, lang));
     W(xmlTextWriterStartElement(w, BAD_CAST "content"));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "xhtml"));
-    if (render_write_human(w, &ctx, &p) != NEPTUN_OK)
-        goto out;
+    /* The block as a libxml2 writer wrote it (no indentation here). */
+    if (human_len > 0)
+        W(xmlTextWriterWriteRawLen(w, BAD_CAST human, (int)human_len));
     W(xmlTextWriterEndElement(w));
     W(xmlTextWriterEndElement(w));
     rc = NEPTUN_OK;
 out:
     return rc;
+}
+
+struct entry_job {
+    struct neptun_pool *pool;
+    const char *lang;
+    const char *const *chain;
+    const struct neptun_item *item;
+};
+
+static int write_entry_job(xmlTextWriterPtr w, const void *arg)
+{
+    const struct entry_job *job = arg;
+    return write_entry_parts(job->pool, job->lang, w, job->chain, job->item);
+}
+
+const char *render_atom_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                    const char *lang, const char *const *chain, size_t *len)
+{
+    struct entry_job job = { pool, lang, chain, item };
+    return render_write_apart(pool, write_entry_job, &job, len);
+}
+
+/* An entry as kept whole (written by a libxml2 writer, so it goes in raw). */
+static int write_entry(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
+                       const struct neptun_item *item)
+{
+    size_t len;
+    const char *xml = render_piece(f->pool, item, f->lang, chain, RENDER_PIECE_ATOM_ENTRY, &len);
+    if (xml == NULL || xmlTextWriterWriteRawLen(w, BAD_CAST xml, (int)len) < 0)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
 }
 
 int render_atom(const struct render_feed *f, char **out, size_t *len)

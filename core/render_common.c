@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <event2/util.h>
 #include "conf.h"
 #include "itemdoc.h"
 #include "locale.h"
@@ -144,6 +145,20 @@ int64_t render_pub_time(const struct neptun_item *item)
     return item->updated;
 }
 
+const char *render_rfc822(struct neptun_pool *pool, int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    char buf[48];
+    /* The HTTP date form is RFC 822's with a four-digit year: libevent's
+     * formatter (English names, no ICU formatter per item).  Years it
+     * would not write with four digits go the long way. */
+    if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 < 1000 ||
+        tm.tm_year + 1900 > 9999 || evutil_date_rfc1123(buf, sizeof buf, &tm) <= 0)
+        return locale_rfc822(pool, t);
+    return neptun_pool_strdup(pool, buf);
+}
+
 int64_t render_started_at(void)
 {
     /* Set once by whichever thread asks first; every later call agrees. */
@@ -199,29 +214,6 @@ int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,
     if (xmlTextWriterEndElement(w) < 0)
         return NEPTUN_ERROR;
     return NEPTUN_OK;
-}
-
-const char *render_human_html(const struct neptun_render_ctx *rc, const struct render_pick *p)
-{
-    const char *html = NULL;
-    xmlTextWriterPtr w = NULL;
-    xmlBufferPtr buf = xmlBufferCreate();
-    if (buf == NULL)
-        goto out;
-    /* A fragment, not a document: no XML declaration in front. */
-    w = xmlNewTextWriterMemory(buf, 0);
-    if (w == NULL)
-        goto out;
-    if (render_write_human(w, rc, p) != NEPTUN_OK || xmlTextWriterFlush(w) < 0)
-        goto out;
-    html = neptun_pool_strndup(rc->pool, (const char *)xmlBufferContent(buf),
-                               (size_t)xmlBufferLength(buf));
-out:
-    if (w != NULL)
-        xmlFreeTextWriter(w);
-    if (buf != NULL)
-        xmlBufferFree(buf);
-    return html;
 }
 
 int render_doc_begin(struct xmlutil_out *o, int indent)

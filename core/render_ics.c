@@ -211,21 +211,22 @@ static int put_time(struct neptun_ics *ics, struct neptun_pool *pool, const char
     return v != NULL ? render_ics_add(ics, name, NULL, v) : NEPTUN_ERROR;
 }
 
-static int put_event(const struct render_feed *f, struct neptun_ics *ics, const char *const *chain,
-                     const char *host, int local, const struct neptun_item *item)
+/* One VEVENT written property by property. */
+static int put_event_parts(struct neptun_pool *pool, const char *lang, struct neptun_ics *ics,
+                           const char *const *chain, const struct neptun_item *item)
 {
-    struct neptun_pool *pool = f->pool;
     struct render_pick p;
     struct neptun_render_ctx ctx;
     const struct neptun_type *type = types_find(item->type);
+    const char *host = render_base_host(pool);
+    int local = strcmp(zone_name(), "Europe/Warsaw") == 0;
     int64_t stamp = item->updated != 0 ? item->updated : render_pub_time(item);
 
     if (item->starts_at == 0)
         return NEPTUN_OK; /* nothing to put in a calendar */
     render_pick_text(item, chain, &p);
-    render_ctx_init(&ctx, pool, item, f->lang, chain);
     /* A title that fell back says its language (RFC 5545 LANGUAGE). */
-    const char *title_params = p.title_lang != NULL && strcmp(p.title_lang, f->lang) != 0
+    const char *title_params = p.title_lang != NULL && strcmp(p.title_lang, lang) != 0
                                    ? neptun_pool_printf(pool, "LANGUAGE=%s", p.title_lang)
                                    : NULL;
     put_raw(ics, "BEGIN:VEVENT");
@@ -240,7 +241,7 @@ static int put_event(const struct render_feed *f, struct neptun_ics *ics, const 
         put_time(ics, pool, "DTEND", item->ends_at, local) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (render_ics_add(ics, "SUMMARY", title_params, p.title) != NEPTUN_OK ||
-        render_ics_add(ics, "URL", NULL, render_item_url(pool, f->lang, item)) != NEPTUN_OK)
+        render_ics_add(ics, "URL", NULL, render_item_url(pool, lang, item)) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (p.summary != NULL && render_ics_add(ics, "DESCRIPTION", NULL, p.summary) != NEPTUN_OK)
         return NEPTUN_ERROR;
@@ -252,6 +253,7 @@ static int put_event(const struct render_feed *f, struct neptun_ics *ics, const 
             cats = neptun_pool_printf(pool, "%s,%s", cats, item->tags[i]);
         put_raw(ics, neptun_pool_printf(pool, "CATEGORIES:%s", cats));
     }
+    render_ctx_init(&ctx, pool, item, lang, chain);
     if (type != NULL && type->render_ics != NULL && type->render_ics(type->ud, &ctx, ics) != NEPTUN_OK)
         return NEPTUN_ERROR;
     ics->in_event = 0;
@@ -261,12 +263,37 @@ static int put_event(const struct render_feed *f, struct neptun_ics *ics, const 
     return ics->failed ? NEPTUN_NOMEM : NEPTUN_OK;
 }
 
+const char *render_vevent_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                const char *lang, const char *const *chain, size_t *len)
+{
+    struct neptun_ics ics = { 0 };
+    const char *piece = NULL;
+    if (put_event_parts(pool, lang, &ics, chain, item) == NEPTUN_OK && !ics.failed) {
+        piece = neptun_pool_strndup(pool, ics.data != NULL ? ics.data : "", ics.len);
+        *len = ics.len;
+    }
+    free(ics.data);
+    free(ics.description);
+    return piece;
+}
+
+/* A VEVENT as kept whole (nothing for an item without a start). */
+static int put_event(const struct render_feed *f, struct neptun_ics *ics, const char *const *chain,
+                     const struct neptun_item *item)
+{
+    size_t len;
+    const char *piece = render_piece(f->pool, item, f->lang, chain, RENDER_PIECE_VEVENT, &len);
+    if (piece == NULL)
+        return NEPTUN_ERROR;
+    put(ics, piece, len);
+    return ics->failed ? NEPTUN_NOMEM : NEPTUN_OK;
+}
+
 int render_ics(const struct render_feed *f, char **out, size_t *len)
 {
     struct neptun_ics ics = { 0 };
     int rc = NEPTUN_ERROR;
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(f->pool, f->lang);
-    const char *host = render_base_host(f->pool);
     int local = strcmp(zone_name(), "Europe/Warsaw") == 0;
 
     put_raw(&ics, "BEGIN:VCALENDAR");
@@ -283,7 +310,7 @@ int render_ics(const struct render_feed *f, char **out, size_t *len)
         put_warsaw_zone(&ics);
     }
     for (size_t i = 0; i < f->nitems; i++)
-        if (put_event(f, &ics, chain, host, local, f->items[i]) != NEPTUN_OK)
+        if (put_event(f, &ics, chain, f->items[i]) != NEPTUN_OK)
             goto out;
     put_raw(&ics, "END:VCALENDAR");
     if (ics.failed)

@@ -42,6 +42,9 @@ const char *render_lang_url(struct neptun_pool *pool, const char *lang, const ch
 /* When the item was published: publish_at if set, else created, else
  * updated. */
 int64_t render_pub_time(const struct neptun_item *item);
+/* t as an RFC 822 date with a four-digit year in GMT ("Thu, 29 Jun 2017
+ * 08:00:00 GMT"), the machine date of RSS; pool-owned, NULL on failure. */
+const char *render_rfc822(struct neptun_pool *pool, int64_t t);
 /* A fixed time for answers that depend on configuration only. */
 int64_t render_started_at(void);
 
@@ -54,9 +57,6 @@ void render_ctx_init(struct neptun_render_ctx *rc, struct neptun_pool *pool,
  * block.  NEPTUN_OK or NEPTUN_ERROR. */
 int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,
                        const struct render_pick *p);
-/* The same block serialised (for RSS, which carries it as escaped text).
- * Pool-owned; NULL on failure. */
-const char *render_human_html(const struct neptun_render_ctx *rc, const struct render_pick *p);
 
 /* Start a document on a fresh writer into memory.  indent only for
  * documents without XHTML: indenting mixed content would change it. */
@@ -69,5 +69,52 @@ int render_attr(xmlTextWriterPtr w, const char *name, const char *value);
 int render_attr_lang(xmlTextWriterPtr w, const char *got, const char *lang);
 int render_attr_time(struct neptun_pool *pool, xmlTextWriterPtr w, const char *name, int64_t t);
 int render_attr_num(xmlTextWriterPtr w, const char *name, size_t n);
+
+/* ---- per-item pieces, made once and kept (render_fragments.c) ---------- */
+
+/* What of an answer depends only on one stored item and the answer's
+ * language.  Each piece is written by a libxml2 writer apart (no
+ * indentation, as in the answers) or escaped by libxml2 exactly as it would
+ * have been in place, so it goes back in with xmlTextWriterWriteRaw. */
+enum render_piece {
+    RENDER_PIECE_HUMAN,      /* the human XHTML block (Atom content) */
+    RENDER_PIECE_HUMAN_TEXT, /* the same escaped as element text (RSS description) */
+    RENDER_PIECE_BODY,       /* the chosen body re-serialised (XML API <body>); "" when none */
+    RENDER_PIECE_FIELDS,     /* the type's render_xml output (XML API entry) */
+    RENDER_PIECE_RSS_ITEM,   /* a whole RSS <item> (not for a search: matched-lang) */
+    RENDER_PIECE_ATOM_ENTRY, /* a whole Atom <entry> */
+    RENDER_PIECE_LIST_ENTRY, /* a whole XML API list <entry> (not for a search) */
+    RENDER_PIECE_VEVENT,     /* a whole VEVENT ("" for an item without a start) */
+    RENDER_PIECES
+};
+
+/* piece of item in lang: the kept bytes, else made now and kept.  Pool-owned
+ * and NUL-terminated (*len excludes the NUL); NULL on failure. */
+const char *render_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                         const char *lang, const char *const *chain, enum render_piece piece,
+                         size_t *len);
+/* The store underneath: 1 and a pool copy when piece is kept for this very
+ * content of item (every field compared), else 0. */
+int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item, const char *lang,
+                        enum render_piece piece, const char **out, size_t *len);
+void render_fragment_put(const struct neptun_item *item, const char *lang, enum render_piece piece,
+                         const char *bytes, size_t len);
+
+/* Run write(w, arg) on a writer of its own (no indentation) and hand over
+ * what it wrote, pool-owned; NULL on failure. */
+const char *render_write_apart(struct neptun_pool *pool,
+                               int (*write)(xmlTextWriterPtr w, const void *arg),
+                               const void *arg, size_t *len);
+
+/* The whole pieces, made by each format's writer (pool-owned, NULL on
+ * failure). */
+const char *render_rss_item_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                  const char *lang, const char *const *chain, size_t *len);
+const char *render_atom_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                    const char *lang, const char *const *chain, size_t *len);
+const char *render_list_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                    const char *lang, const char *const *chain, size_t *len);
+const char *render_vevent_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                const char *lang, const char *const *chain, size_t *len);
 
 #endif

@@ -2,7 +2,9 @@
  * render_rss.c - RSS 2.0 feeds, following the RSS Advisory Board profile.
  * Machine dates are RFC 822 in English with four-digit years whatever the
  * feed's language.  Item descriptions carry the human XHTML block as
- * escaped text (the writer escapes it).  Paging links follow RFC 5005 as
+ * escaped text (libxml2 escapes it).  Each <item> is kept whole per item
+ * and language (render_fragments.c) and written back raw, which is why the
+ * document is not indented.  Paging links follow RFC 5005 as
  * atom:link elements; an item whose text fell back to another language
  * names that language in dc:language (RSS has no xml:lang on items).
  * Search results name the language whose text matched in
@@ -10,7 +12,6 @@
  * matched-lang attribute does.
  */
 #include <string.h>
-#include "locale.h"
 #include "render_internal.h"
 
 #define W(call) do { if ((call) < 0) goto out; } while (0)
@@ -28,27 +29,32 @@ static int atom_link(xmlTextWriterPtr w, const char *rel, const char *href,
     return 0;
 }
 
-static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
-                      const struct neptun_item *item, const char *matched_lang)
+/* One <item> written element by element. */
+static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextWriterPtr w,
+                            const char *const *chain, const struct neptun_item *item,
+                            const char *matched_lang)
 {
     int rc = NEPTUN_ERROR;
     struct render_pick p;
-    struct neptun_render_ctx ctx;
-    struct neptun_pool *pool = f->pool;
-    const char *url = render_item_url(pool, f->lang, item);
+    const char *url = render_item_url(pool, lang, item);
+    size_t described;
 
     render_pick_text(item, chain, &p);
-    render_ctx_init(&ctx, pool, item, f->lang, chain);
-    const char *html = render_human_html(&ctx, &p);
-    const char *pub = locale_rfc822(pool, render_pub_time(item));
-    const char *fell_back = render_pick_fallback(&p, f->lang);
-    if (html == NULL || pub == NULL)
+    /* The human block, already escaped as the description's text. */
+    const char *description = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN_TEXT,
+                                           &described);
+    const char *pub = render_rfc822(pool, render_pub_time(item));
+    const char *fell_back = render_pick_fallback(&p, lang);
+    if (description == NULL || pub == NULL)
         goto out;
 
     W(xmlTextWriterStartElement(w, BAD_CAST "item"));
     W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST p.title));
     W(xmlTextWriterWriteElement(w, BAD_CAST "link", BAD_CAST url));
-    W(xmlTextWriterWriteElement(w, BAD_CAST "description", BAD_CAST html));
+    W(xmlTextWriterStartElement(w, BAD_CAST "description"));
+    if (described > 0)
+        W(xmlTextWriterWriteRawLen(w, BAD_CAST description, (int)described));
+    W(xmlTextWriterEndElement(w));
     for (size_t i = 0; i < item->ntags; i++)
         W(xmlTextWriterWriteElement(w, BAD_CAST "category", BAD_CAST item->tags[i]));
     /* The URL never changes when the item is edited: a stable permalink. */
@@ -65,7 +71,7 @@ static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const cha
                                       BAD_CAST matched_lang));
     for (size_t i = 0; i < item->ntexts; i++) {
         const char *tl = item->texts[i].lang;
-        if (tl != NULL && strcmp(tl, f->lang) != 0)
+        if (tl != NULL && strcmp(tl, lang) != 0)
             W(atom_link(w, "alternate", render_item_url(pool, tl, item), "application/xml", tl));
     }
     W(xmlTextWriterEndElement(w));
@@ -74,13 +80,49 @@ out:
     return rc;
 }
 
+struct item_job {
+    struct neptun_pool *pool;
+    const char *lang;
+    const char *const *chain;
+    const struct neptun_item *item;
+};
+
+static int write_item_job(xmlTextWriterPtr w, const void *arg)
+{
+    const struct item_job *job = arg;
+    return write_item_parts(job->pool, job->lang, w, job->chain, job->item, NULL);
+}
+
+const char *render_rss_item_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                  const char *lang, const char *const *chain, size_t *len)
+{
+    struct item_job job = { pool, lang, chain, item };
+    return render_write_apart(pool, write_item_job, &job, len);
+}
+
+static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
+                      const struct neptun_item *item, const char *matched_lang)
+{
+    size_t len;
+    const char *xml;
+    /* A search names the language that matched, per answer: written out. */
+    if (matched_lang != NULL)
+        return write_item_parts(f->pool, f->lang, w, chain, item, matched_lang);
+    xml = render_piece(f->pool, item, f->lang, chain, RENDER_PIECE_RSS_ITEM, &len);
+    if (xml == NULL || xmlTextWriterWriteRawLen(w, BAD_CAST xml, (int)len) < 0)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
 int render_rss(const struct render_feed *f, char **out, size_t *len)
 {
     struct xmlutil_out o;
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(f->pool, f->lang);
-    const char *built = locale_rfc822(f->pool, f->updated != 0 ? f->updated : render_started_at());
+    const char *built = render_rfc822(f->pool, f->updated != 0 ? f->updated : render_started_at());
 
-    if (built == NULL || render_doc_begin(&o, 1) != NEPTUN_OK)
+    /* Not indented: items are written whole from kept pieces, which an
+     * indenting writer would not line up. */
+    if (built == NULL || render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(xmlTextWriterStartElement(w, BAD_CAST "rss"));

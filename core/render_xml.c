@@ -81,13 +81,19 @@ static int write_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const char 
 {
     int rc = NEPTUN_ERROR;
     struct render_pick p;
-    struct neptun_render_ctx ctx;
     const struct neptun_type *type = types_find(item->type);
     static const char *const status_names[] = { "draft", "published", "archived" };
     unsigned st = (unsigned)item->status;
+    size_t body_len = 0, fields_len = 0;
+    const char *body = NULL, *fields = NULL;
 
     render_pick_text(item, chain, &p);
-    render_ctx_init(&ctx, pool, item, lang, chain);
+    if (p.body != NULL &&
+        (body = render_piece(pool, item, lang, chain, RENDER_PIECE_BODY, &body_len)) == NULL)
+        goto out;
+    if (type != NULL && type->render_xml != NULL && item->fields_xml != NULL &&
+        (fields = render_piece(pool, item, lang, chain, RENDER_PIECE_FIELDS, &fields_len)) == NULL)
+        goto out;
     W(root ? start_root(w, "entry") : xmlTextWriterStartElement(w, BAD_CAST "entry"));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST lang));
     W(render_attr(w, "type", item->type));
@@ -107,8 +113,9 @@ static int write_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const char 
     if (p.body != NULL) {
         W(xmlTextWriterStartElement(w, BAD_CAST "body"));
         W(render_attr_lang(w, p.body_lang, lang));
-        if (xmlutil_write_fragment(w, p.body) != NEPTUN_OK)
-            goto out;
+        /* Pieces were written by a libxml2 writer: they go back in raw. */
+        if (body_len > 0)
+            W(xmlTextWriterWriteRawLen(w, BAD_CAST body, (int)body_len));
         W(xmlTextWriterEndElement(w));
     }
     W(write_tags(w, item));
@@ -118,13 +125,48 @@ static int write_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const char 
         const char *notice = locale_t(pool, "archive.notice", lang, -1);
         W(write_text_el(w, "archive-notice", notice != NULL ? notice : "", NULL, lang));
     }
-    if (type != NULL && type->render_xml != NULL && ctx.fields != NULL &&
-        type->render_xml(type->ud, &ctx, w) != NEPTUN_OK)
-        goto out;
+    if (fields_len > 0)
+        W(xmlTextWriterWriteRawLen(w, BAD_CAST fields, (int)fields_len));
     W(xmlTextWriterEndElement(w));
     rc = NEPTUN_OK;
 out:
     return rc;
+}
+
+struct entry_job {
+    struct neptun_pool *pool;
+    const char *lang;
+    const char *const *chain;
+    const struct neptun_item *item;
+};
+
+static int write_list_entry_job(xmlTextWriterPtr w, const void *arg)
+{
+    const struct entry_job *job = arg;
+    return write_entry(job->pool, w, job->lang, job->chain, job->item, NULL, 0);
+}
+
+const char *render_list_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                                    const char *lang, const char *const *chain, size_t *len)
+{
+    struct entry_job job = { pool, lang, chain, item };
+    return render_write_apart(pool, write_list_entry_job, &job, len);
+}
+
+/* An entry of a list: kept whole unless it names the language a search
+ * matched (that is per answer). */
+static int write_list_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const char *lang,
+                            const char *const *chain, const struct neptun_item *item,
+                            const char *matched_lang)
+{
+    size_t len;
+    const char *xml;
+    if (matched_lang != NULL)
+        return write_entry(pool, w, lang, chain, item, matched_lang, 0);
+    xml = render_piece(pool, item, lang, chain, RENDER_PIECE_LIST_ENTRY, &len);
+    if (xml == NULL || xmlTextWriterWriteRawLen(w, BAD_CAST xml, (int)len) < 0)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
 }
 
 int render_entry_xml(struct neptun_pool *pool, const char *lang, const struct neptun_item *item,
@@ -194,7 +236,7 @@ int render_list_xml(const struct render_feed *f, char **out, size_t *len)
     }
     for (size_t i = 0; i < f->nitems; i++) {
         const char *ml = f->matched_lang != NULL ? f->matched_lang[i] : NULL;
-        if (write_entry(f->pool, w, f->lang, chain, f->items[i], ml, 0) != NEPTUN_OK)
+        if (write_list_entry(f->pool, w, f->lang, chain, f->items[i], ml) != NEPTUN_OK)
             goto out;
     }
     W(xmlTextWriterEndElement(w));

@@ -2,7 +2,7 @@
  * request.c - from an evhttp request to an answer on the wire.
  *
  * request_handle() builds a struct neptun_req (one pool per request),
- * dispatch() decides the answer (OPTIONS, admin API, Lua on_request, the
+ * dispatch() decides the answer (admin API, OPTIONS, Lua on_request, the
  * cache, Lua routes, C routes), and http_send() writes it.  Cached answers
  * carry both representations and their ETags, so sending one is header
  * work plus handing the entry's bytes to the output buffer by reference:
@@ -214,10 +214,19 @@ static void route_result(struct neptun_req *req, struct neptun_reply *reply, int
     }
 }
 
+/* "variant US uri", joined by hand: this runs on every read, a printf
+ * was a visible part of a cache hit. */
 static const char *cache_key(struct neptun_req *req)
 {
-    return neptun_pool_printf(req->pool, "%s\x1f%s", req->variant != NULL ? req->variant : "",
-                              req->uri);
+    const char *variant = req->variant != NULL ? req->variant : "";
+    size_t vlen = strlen(variant), ulen = strlen(req->uri);
+    char *key = neptun_pool_alloc(req->pool, vlen + 1 + ulen + 1);
+    if (key == NULL)
+        return NULL;
+    memcpy(key, variant, vlen);
+    key[vlen] = '\x1f';
+    memcpy(key + vlen + 1, req->uri, ulen + 1);
+    return key;
 }
 
 void dispatch(struct neptun_req *req, struct neptun_reply *reply)
@@ -228,13 +237,15 @@ void dispatch(struct neptun_req *req, struct neptun_reply *reply)
     bool read = req->method == REQ_GET || req->method == REQ_HEAD;
     int rc;
 
-    if (req->method == REQ_OPTIONS) {
-        answer_options(req, reply);
-        return;
-    }
     if (is_admin_path(req->path) || (separate_admin && req->on_admin_listener)) {
+        /* With an admin address of its own, admin paths exist only there
+         * (OPTIONS included) and the admin listener serves nothing else. */
         if (!is_admin_path(req->path) || separate_admin != (req->on_admin_listener != 0)) {
             reply_error(req, reply, 404, "not found");
+            return;
+        }
+        if (req->method == REQ_OPTIONS) {
+            answer_options(req, reply);
             return;
         }
         rc = router_dispatch(req, reply, &allow);
@@ -243,6 +254,10 @@ void dispatch(struct neptun_req *req, struct neptun_reply *reply)
         return;
     }
 
+    if (req->method == REQ_OPTIONS) {
+        answer_options(req, reply);
+        return;
+    }
     if (lua != NULL) {
         rc = lua_on_request(lua, req, reply);
         if (rc == NEPTUN_OK) {

@@ -1,0 +1,543 @@
+/*
+ * render_fragments.c - per-item pieces of answers, rendered once and kept.
+ *
+ * Whatever of an answer depends only on one stored item and the answer's
+ * language - a feed's whole <item> or <entry>, a list's <entry>, a VEVENT,
+ * and inside them the type's render_xml output, the human XHTML block
+ * (body + render_xhtml) and the re-serialised body - was most of the cost
+ * of a cache miss: parsing the stored fields XML, ICU date intervals,
+ * parsing the body again to write it.  It is made once and kept here,
+ * shared by every worker, so a miss assembles kept pieces.
+ *
+ * One record per stored item (by row id) holds a private copy of the item
+ * as it was when its pieces were made, and the pieces per (language,
+ * kind).  A lookup compares the item in hand with that copy, field by
+ * field: a record never answers for other content, whatever changed it -
+ * an edit (a new revision), an on_item rule that reshaped the item for
+ * this answer (title, summary, tags, links: the events block shows the
+ * registration link), or a deleted item whose row id SQLite gave to a new
+ * one.  Such items are rendered afresh; the record is replaced only by a
+ * newer revision, so a rule's reshaped copies never evict the stored form.
+ *
+ * Sharded like the answer cache (one mutex per shard), bounded in bytes
+ * with the least recently used records going first.  Hits are copied into
+ * the request's pool: nothing a request holds points into a record.
+ */
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conf.h"
+#include "render_internal.h"
+#include "types.h"
+
+#define FRAG_SHARDS 16
+#define FRAG_BUCKETS 1024 /* per shard; a power of two */
+
+struct piece {
+    char *bytes; /* malloc'd, NUL-terminated; NULL: not made yet */
+    size_t len;
+};
+
+struct record {
+    struct neptun_item item;  /* the copy its pieces were made from */
+    char *copy;               /* one allocation holding item's arrays and strings */
+    struct piece *pieces;     /* [language slot * RENDER_PIECES + kind] */
+    size_t nslots;            /* language slots (configured languages) */
+    size_t cost;
+    struct record *hnext, *lru_prev, *lru_next;
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    struct record *buckets[FRAG_BUCKETS];
+    struct record *lru_head, *lru_tail; /* head: most recently used */
+    size_t bytes;
+};
+
+static struct shard shards[FRAG_SHARDS];
+static atomic_size_t shard_budget;  /* 0: nothing is kept */
+static atomic_int initialised;
+static _Atomic uint64_t hits, misses;
+static atomic_size_t total_bytes;
+
+/* ---- the item copy ---------------------------------------------------- */
+
+static size_t str_size(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static size_t align_up(size_t n)
+{
+    return (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+}
+
+/* Bytes of the arrays and strings item points to. */
+static size_t item_copy_size(const struct neptun_item *it)
+{
+    size_t n = align_up(it->ntexts * sizeof *it->texts) + align_up(it->nlinks * sizeof *it->links) +
+               align_up(it->ntags * sizeof *it->tags);
+    n += str_size(it->type) + str_size(it->slug) + str_size(it->fields_xml);
+    for (size_t i = 0; i < it->ntexts; i++)
+        n += str_size(it->texts[i].lang) + str_size(it->texts[i].title) +
+             str_size(it->texts[i].summary) + str_size(it->texts[i].body);
+    for (size_t i = 0; i < it->nlinks; i++)
+        n += str_size(it->links[i].rel) + str_size(it->links[i].href) +
+             str_size(it->links[i].lang) + str_size(it->links[i].title) +
+             str_size(it->links[i].mime);
+    for (size_t i = 0; i < it->ntags; i++)
+        n += str_size(it->tags[i]);
+    return n;
+}
+
+static const char *put_str(char **at, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*at, s, n);
+    *at += n;
+    return d;
+}
+
+/* dst = a deep copy of src whose arrays and strings live in mem (of
+ * item_copy_size(src) bytes). */
+static void item_copy(struct neptun_item *dst, const struct neptun_item *src, char *mem)
+{
+    char *at = mem;
+    *dst = *src;
+    dst->texts = (struct neptun_text *)(void *)at;
+    at += align_up(src->ntexts * sizeof *src->texts);
+    dst->links = (struct neptun_link *)(void *)at;
+    at += align_up(src->nlinks * sizeof *src->links);
+    dst->tags = (const char **)(void *)at;
+    at += align_up(src->ntags * sizeof *src->tags);
+    dst->type = put_str(&at, src->type);
+    dst->slug = put_str(&at, src->slug);
+    dst->fields_xml = put_str(&at, src->fields_xml);
+    for (size_t i = 0; i < src->ntexts; i++) {
+        dst->texts[i].lang = put_str(&at, src->texts[i].lang);
+        dst->texts[i].title = put_str(&at, src->texts[i].title);
+        dst->texts[i].summary = put_str(&at, src->texts[i].summary);
+        dst->texts[i].body = put_str(&at, src->texts[i].body);
+    }
+    for (size_t i = 0; i < src->nlinks; i++) {
+        dst->links[i].rel = put_str(&at, src->links[i].rel);
+        dst->links[i].href = put_str(&at, src->links[i].href);
+        dst->links[i].lang = put_str(&at, src->links[i].lang);
+        dst->links[i].title = put_str(&at, src->links[i].title);
+        dst->links[i].mime = put_str(&at, src->links[i].mime);
+    }
+    for (size_t i = 0; i < src->ntags; i++)
+        dst->tags[i] = put_str(&at, src->tags[i]);
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether a and b are the same content, every field compared. */
+static int item_same(const struct neptun_item *a, const struct neptun_item *b)
+{
+    if (a->id != b->id || a->revision != b->revision || a->status != b->status ||
+        a->publish_at != b->publish_at || a->created != b->created || a->updated != b->updated ||
+        a->starts_at != b->starts_at || a->ends_at != b->ends_at || a->ntexts != b->ntexts ||
+        a->nlinks != b->nlinks || a->ntags != b->ntags || !same_str(a->type, b->type) ||
+        !same_str(a->slug, b->slug) || !same_str(a->fields_xml, b->fields_xml))
+        return 0;
+    for (size_t i = 0; i < a->ntexts; i++) {
+        const struct neptun_text *x = &a->texts[i], *y = &b->texts[i];
+        if (!same_str(x->lang, y->lang) || !same_str(x->title, y->title) ||
+            !same_str(x->summary, y->summary) || !same_str(x->body, y->body))
+            return 0;
+    }
+    for (size_t i = 0; i < a->nlinks; i++) {
+        const struct neptun_link *x = &a->links[i], *y = &b->links[i];
+        if (!same_str(x->rel, y->rel) || !same_str(x->href, y->href) ||
+            !same_str(x->lang, y->lang) || !same_str(x->title, y->title) ||
+            !same_str(x->mime, y->mime))
+            return 0;
+    }
+    for (size_t i = 0; i < a->ntags; i++)
+        if (!same_str(a->tags[i], b->tags[i]))
+            return 0;
+    return 1;
+}
+
+/* ---- records and shards ----------------------------------------------- */
+
+static uint64_t id_hash(int64_t id)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+static struct shard *shard_of(uint64_t h)
+{
+    return &shards[h & (FRAG_SHARDS - 1)];
+}
+
+static struct record **bucket_of(struct shard *s, uint64_t h)
+{
+    return &s->buckets[(h >> 8) & (FRAG_BUCKETS - 1)];
+}
+
+static void record_free(struct record *r)
+{
+    for (size_t i = 0; r->pieces != NULL && i < r->nslots * RENDER_PIECES; i++)
+        free(r->pieces[i].bytes);
+    free(r->pieces);
+    free(r->copy);
+    free(r);
+}
+
+static void lru_unlink(struct shard *s, struct record *r)
+{
+    if (r->lru_prev != NULL)
+        r->lru_prev->lru_next = r->lru_next;
+    else
+        s->lru_head = r->lru_next;
+    if (r->lru_next != NULL)
+        r->lru_next->lru_prev = r->lru_prev;
+    else
+        s->lru_tail = r->lru_prev;
+    r->lru_prev = r->lru_next = NULL;
+}
+
+static void lru_push_front(struct shard *s, struct record *r)
+{
+    r->lru_prev = NULL;
+    r->lru_next = s->lru_head;
+    if (s->lru_head != NULL)
+        s->lru_head->lru_prev = r;
+    s->lru_head = r;
+    if (s->lru_tail == NULL)
+        s->lru_tail = r;
+}
+
+/* The link that points to the record of id in s (to *link == NULL when none). */
+static struct record **find(struct shard *s, uint64_t h, int64_t id)
+{
+    struct record **link = bucket_of(s, h);
+    while (*link != NULL && (*link)->item.id != id)
+        link = &(*link)->hnext;
+    return link;
+}
+
+static void shard_remove(struct shard *s, struct record **link)
+{
+    struct record *r = *link;
+    *link = r->hnext;
+    lru_unlink(s, r);
+    s->bytes -= r->cost;
+    atomic_fetch_sub(&total_bytes, r->cost);
+    record_free(r);
+}
+
+static void shard_charge(struct shard *s, size_t cost)
+{
+    s->bytes += cost;
+    atomic_fetch_add(&total_bytes, cost);
+}
+
+/* Evict from the cold end until s fits its budget again; keep spares. */
+static void shard_trim(struct shard *s, size_t budget, const struct record *keep)
+{
+    while (s->bytes > budget && s->lru_tail != NULL && s->lru_tail != keep) {
+        struct record *victim = s->lru_tail;
+        uint64_t h = id_hash(victim->item.id);
+        shard_remove(s, find(s, h, victim->item.id));
+    }
+}
+
+static struct record *record_new(const struct neptun_item *item, size_t nslots)
+{
+    struct record *r = calloc(1, sizeof *r);
+    size_t size = item_copy_size(item);
+    if (r == NULL)
+        return NULL;
+    r->copy = malloc(size > 0 ? size : 1);
+    r->pieces = calloc(nslots * RENDER_PIECES, sizeof *r->pieces);
+    if (r->copy == NULL || r->pieces == NULL) {
+        free(r->copy);
+        free(r->pieces);
+        free(r);
+        return NULL;
+    }
+    r->nslots = nslots;
+    item_copy(&r->item, item, r->copy);
+    r->cost = sizeof *r + size + nslots * RENDER_PIECES * sizeof *r->pieces;
+    return r;
+}
+
+/* ---- the store's interface -------------------------------------------- */
+
+void render_fragments_init(size_t max_bytes)
+{
+    if (!atomic_exchange(&initialised, 1))
+        for (size_t i = 0; i < FRAG_SHARDS; i++)
+            pthread_mutex_init(&shards[i].lock, NULL);
+    render_fragments_clear();
+    atomic_store(&shard_budget, max_bytes / FRAG_SHARDS);
+}
+
+void render_fragments_clear(void)
+{
+    if (!atomic_load(&initialised))
+        return;
+    for (size_t i = 0; i < FRAG_SHARDS; i++) {
+        struct shard *s = &shards[i];
+        pthread_mutex_lock(&s->lock);
+        shard_trim(s, 0, NULL);
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+void render_fragments_stats(uint64_t *hits_out, uint64_t *misses_out, size_t *bytes)
+{
+    if (hits_out != NULL)
+        *hits_out = atomic_load(&hits);
+    if (misses_out != NULL)
+        *misses_out = atomic_load(&misses);
+    if (bytes != NULL)
+        *bytes = atomic_load(&total_bytes);
+}
+
+/* Where lang's pieces go: its place among the configured languages, or -1
+ * (nothing is kept for a language the configuration does not know). */
+static int lang_slot(const char *lang)
+{
+    const struct conf_lang *cl = neptun_conf != NULL && lang != NULL ? conf_lang(neptun_conf, lang)
+                                                                      : NULL;
+    return cl != NULL ? (int)(cl - neptun_conf->langs) : -1;
+}
+
+static int keepable(const struct neptun_item *item, const char *lang, enum render_piece piece)
+{
+    return atomic_load_explicit(&shard_budget, memory_order_relaxed) > 0 && item != NULL &&
+           item->id != 0 && (unsigned)piece < RENDER_PIECES && lang_slot(lang) >= 0;
+}
+
+int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item, const char *lang,
+                        enum render_piece piece, const char **out, size_t *len)
+{
+    int found = 0;
+    if (!keepable(item, lang, piece))
+        return 0;
+    int slot = lang_slot(lang);
+    uint64_t h = id_hash(item->id);
+    struct shard *s = shard_of(h);
+
+    pthread_mutex_lock(&s->lock);
+    struct record *r = *find(s, h, item->id);
+    const struct piece *p = r != NULL && (size_t)slot < r->nslots
+                                ? &r->pieces[(size_t)slot * RENDER_PIECES + piece] : NULL;
+    if (p != NULL && p->bytes != NULL && item_same(&r->item, item)) {
+        char *copy = neptun_pool_alloc(pool, p->len + 1);
+        if (copy != NULL) {
+            memcpy(copy, p->bytes, p->len + 1);
+            *out = copy;
+            *len = p->len;
+            found = 1;
+            lru_unlink(s, r);
+            lru_push_front(s, r);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add_explicit(found ? &hits : &misses, 1, memory_order_relaxed);
+    return found;
+}
+
+void render_fragment_put(const struct neptun_item *item, const char *lang, enum render_piece piece,
+                         const char *bytes, size_t len)
+{
+    if (bytes == NULL || !keepable(item, lang, piece))
+        return;
+    size_t budget = atomic_load(&shard_budget);
+    int slot = lang_slot(lang);
+    uint64_t h = id_hash(item->id);
+    struct shard *s = shard_of(h);
+    struct record *fresh = NULL;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, bytes, len);
+    copy[len] = '\0';
+
+    pthread_mutex_lock(&s->lock);
+    struct record **link = find(s, h, item->id);
+    struct record *r = *link;
+    if (r != NULL && !item_same(&r->item, item)) {
+        /* Only a newer revision replaces a record: the same revision with
+         * other content is a copy reshaped by a rule (or a reused row id),
+         * rendered afresh while the stored form keeps its pieces. */
+        if (item->revision <= r->item.revision)
+            goto out;
+        shard_remove(s, link);
+        r = NULL;
+    }
+    if (r == NULL) {
+        fresh = record_new(item, neptun_conf->nlangs);
+        if (fresh == NULL || fresh->cost + len > budget)
+            goto out;
+        link = bucket_of(s, h);
+        fresh->hnext = *link;
+        *link = fresh;
+        lru_push_front(s, fresh);
+        shard_charge(s, fresh->cost);
+        r = fresh;
+        fresh = NULL;
+    }
+    struct piece *p = (size_t)slot < r->nslots ? &r->pieces[(size_t)slot * RENDER_PIECES + piece]
+                                               : NULL;
+    if (p != NULL && p->bytes == NULL) {
+        p->bytes = copy;
+        p->len = len;
+        copy = NULL;
+        r->cost += len + 1;
+        shard_charge(s, len + 1);
+    }
+    lru_unlink(s, r);
+    lru_push_front(s, r);
+    shard_trim(s, budget, r);
+out:
+    pthread_mutex_unlock(&s->lock);
+    if (fresh != NULL)
+        record_free(fresh);
+    free(copy);
+}
+
+/* ---- making pieces ---------------------------------------------------- */
+
+const char *render_write_apart(struct neptun_pool *pool,
+                               int (*write)(xmlTextWriterPtr w, const void *arg),
+                               const void *arg, size_t *len)
+{
+    const char *bytes = NULL;
+    xmlTextWriterPtr w = NULL;
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (buf == NULL)
+        goto out;
+    w = xmlNewTextWriterMemory(buf, 0);
+    if (w == NULL || write(w, arg) != NEPTUN_OK || xmlTextWriterFlush(w) < 0)
+        goto out;
+    *len = (size_t)xmlBufferLength(buf);
+    bytes = neptun_pool_strndup(pool, (const char *)xmlBufferContent(buf), *len);
+out:
+    if (w != NULL)
+        xmlFreeTextWriter(w);
+    if (buf != NULL)
+        xmlBufferFree(buf);
+    return bytes;
+}
+
+struct piece_job {
+    struct neptun_render_ctx ctx;
+    struct render_pick pick;
+    const struct neptun_type *type;
+};
+
+static int write_human(xmlTextWriterPtr w, const void *arg)
+{
+    const struct piece_job *job = arg;
+    return render_write_human(w, &job->ctx, &job->pick);
+}
+
+static int write_body(xmlTextWriterPtr w, const void *arg)
+{
+    const struct piece_job *job = arg;
+    return xmlutil_write_fragment(w, job->pick.body);
+}
+
+static int write_fields(xmlTextWriterPtr w, const void *arg)
+{
+    const struct piece_job *job = arg;
+    if (job->type == NULL || job->type->render_xml == NULL || job->ctx.fields == NULL)
+        return NEPTUN_OK;
+    return job->type->render_xml(job->type->ud, &job->ctx, w);
+}
+
+/* The escaped form of text as an element's content, as the writer would
+ * put it (libxml2's own escaping), pool-owned. */
+static const char *escaped_text(struct neptun_pool *pool, const char *text, size_t *len)
+{
+    xmlChar *e = xmlEncodeSpecialChars(NULL, BAD_CAST text);
+    if (e == NULL)
+        return NULL;
+    *len = strlen((const char *)e);
+    const char *copy = neptun_pool_strndup(pool, (const char *)e, *len);
+    xmlFree(e);
+    return copy;
+}
+
+static const char *make_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                              const char *lang, const char *const *chain, enum render_piece piece,
+                              size_t *len)
+{
+    struct piece_job job;
+    const char *human;
+    size_t human_len;
+
+    switch (piece) {
+    case RENDER_PIECE_RSS_ITEM:
+        return render_rss_item_piece(pool, item, lang, chain, len);
+    case RENDER_PIECE_ATOM_ENTRY:
+        return render_atom_entry_piece(pool, item, lang, chain, len);
+    case RENDER_PIECE_LIST_ENTRY:
+        return render_list_entry_piece(pool, item, lang, chain, len);
+    case RENDER_PIECE_VEVENT:
+        return render_vevent_piece(pool, item, lang, chain, len);
+    case RENDER_PIECE_HUMAN_TEXT:
+        human = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN, &human_len);
+        return human != NULL ? escaped_text(pool, human, len) : NULL;
+    default:
+        break;
+    }
+    render_pick_text(item, chain, &job.pick);
+    job.type = types_find(item->type);
+    render_ctx_init(&job.ctx, pool, item, lang, chain);
+    switch (piece) {
+    case RENDER_PIECE_HUMAN:
+        return render_write_apart(pool, write_human, &job, len);
+    case RENDER_PIECE_BODY:
+        if (job.pick.body == NULL) {
+            *len = 0;
+            return "";
+        }
+        return render_write_apart(pool, write_body, &job, len);
+    case RENDER_PIECE_FIELDS:
+        return render_write_apart(pool, write_fields, &job, len);
+    default:
+        return NULL;
+    }
+}
+
+/* Pieces made on the way to a whole one are not kept apart: the whole one
+ * is what the next answer asks for (a search, which cannot take whole
+ * pieces, keeps its own).  Per thread, as making is. */
+static _Thread_local int making_whole;
+
+static int is_whole(enum render_piece piece)
+{
+    return piece == RENDER_PIECE_RSS_ITEM || piece == RENDER_PIECE_ATOM_ENTRY ||
+           piece == RENDER_PIECE_LIST_ENTRY || piece == RENDER_PIECE_VEVENT;
+}
+
+const char *render_piece(struct neptun_pool *pool, const struct neptun_item *item,
+                         const char *lang, const char *const *chain, enum render_piece piece,
+                         size_t *len)
+{
+    const char *bytes = NULL;
+    if (render_fragment_get(pool, item, lang, piece, &bytes, len))
+        return bytes;
+    int whole = is_whole(piece);
+    making_whole += whole;
+    bytes = make_piece(pool, item, lang, chain, piece, len);
+    making_whole -= whole;
+    if (bytes != NULL && (whole || making_whole == 0))
+        render_fragment_put(item, lang, piece, bytes, *len);
+    return bytes;
+}
