@@ -20,6 +20,7 @@
 #include "log.h"
 #include "lua_host.h"
 #include "metrics.h"
+#include "render.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -31,7 +32,19 @@
 
 /* ---- answers ---------------------------------------------------------- */
 
-/* Hand a malloc'd XML document to the reply (copied into the pool). */
+/* Hand a malloc'd XML document to the reply (copied into the pool; body
+ * freed here).  Admin answers are never cached. */
+static int reply_xml_bytes(struct neptun_req *req, struct neptun_reply *reply, int status,
+                           char *body, size_t len)
+{
+    if (reply_set(req, reply, status, XML_TYPE, body, len) != NEPTUN_OK)
+        reply_error(req, reply, 500, "out of memory");
+    free(body);
+    reply->no_store = 1;
+    return NEPTUN_OK;
+}
+
+/* The same for the document o has written. */
 static int reply_xml(struct neptun_req *req, struct neptun_reply *reply, int status,
                      struct xmlutil_out *o)
 {
@@ -41,39 +54,37 @@ static int reply_xml(struct neptun_req *req, struct neptun_reply *reply, int sta
         reply_error(req, reply, 500, "out of memory");
         return NEPTUN_OK;
     }
-    if (reply_set(req, reply, status, XML_TYPE, body, len) != NEPTUN_OK)
-        reply_error(req, reply, 500, "out of memory");
-    free(body);
-    reply->no_store = 1;
-    return NEPTUN_OK;
+    return reply_xml_bytes(req, reply, status, body, len);
 }
 
-/* <error status="..."><message/><problem path="...">...</problem>*</error> */
+/* <error status="..."><message/><problem path="...">...</problem>*</error>,
+ * written by the XML API's error writer. */
 static int reply_problems(struct neptun_req *req, struct neptun_reply *reply, int status,
                           const char *message, const struct neptun_errors *errs)
 {
-    struct xmlutil_out o;
-    char code[8];
-    if (xmlutil_writer_new(&o, 1) != NEPTUN_OK) {
-        reply_error(req, reply, 500, "out of memory");
-        return NEPTUN_OK;
-    }
-    snprintf(code, sizeof(code), "%d", status);
-    int bad = xmlTextWriterStartDocument(o.w, NULL, "UTF-8", NULL) < 0 ||
-              xmlTextWriterStartElementNS(o.w, NULL, BAD_CAST "error", BAD_CAST NEPTUN_XML_NS) < 0 ||
-              xmlTextWriterWriteAttribute(o.w, BAD_CAST "status", BAD_CAST code) < 0 ||
-              xmlTextWriterWriteElement(o.w, BAD_CAST "message", BAD_CAST message) < 0;
-    for (size_t i = 0; errs != NULL && i < errs->n && !bad; i++)
-        bad = xmlTextWriterStartElement(o.w, BAD_CAST "problem") < 0 ||
-              xmlTextWriterWriteAttribute(o.w, BAD_CAST "path", BAD_CAST errs->v[i].path) < 0 ||
-              xmlTextWriterWriteString(o.w, BAD_CAST errs->v[i].message) < 0 ||
-              xmlTextWriterEndElement(o.w) < 0;
-    if (bad || xmlTextWriterEndDocument(o.w) < 0) {
-        xmlutil_writer_abort(&o);
+    char *body = NULL;
+    size_t len = 0;
+    if (render_error_problems(status, message, errs, &body, &len) != NEPTUN_OK) {
         reply_error(req, reply, 500, "cannot write the error document");
         return NEPTUN_OK;
     }
-    return reply_xml(req, reply, status, &o);
+    return reply_xml_bytes(req, reply, status, body, len);
+}
+
+/* The body as item documents (errs initialised here).  NEPTUN_OK, or
+ * NEPTUN_DECLINED with the 400 or 422 listing every problem in reply. */
+static int parse_body(struct neptun_req *req, struct neptun_reply *reply,
+                      struct neptun_errors *errs, struct itemdoc **docs, size_t *n)
+{
+    errors_init(errs, req->pool);
+    int rc = itemdoc_parse(req->pool, req->body ? req->body : "", req->body_len, docs, n, errs);
+    if (rc == NEPTUN_OK)
+        return NEPTUN_OK;
+    if (rc == NEPTUN_INVALID)
+        reply_problems(req, reply, 422, "the item document is not valid", errs);
+    else
+        reply_problems(req, reply, 400, "the body is not a well-formed item document", errs);
+    return NEPTUN_DECLINED;
 }
 
 static int reply_item(struct neptun_req *req, struct neptun_reply *reply, int status,
@@ -207,13 +218,8 @@ static int item_put(struct neptun_req *req, struct neptun_reply *reply, const ch
     size_t n = 0;
     int created = 0;
 
-    errors_init(&errs, req->pool);
-    int rc = itemdoc_parse(req->pool, req->body ? req->body : "", req->body_len, &docs, &n, &errs);
-    if (rc == NEPTUN_INVALID)
-        return reply_problems(req, reply, 422, "the item document is not valid", &errs);
-    if (rc != NEPTUN_OK)
-        return reply_problems(req, reply, 400, "the body is not a well-formed item document",
-                              &errs);
+    if (parse_body(req, reply, &errs, &docs, &n) != NEPTUN_OK)
+        return NEPTUN_OK; /* the 400 or 422 is in reply */
     /* A document without a slug is the item the URL names. */
     if (n == 1 && docs[0].slug_made)
         docs[0].item.slug = slug;
@@ -299,13 +305,8 @@ static int item_post(struct neptun_req *req, struct neptun_reply *reply, const c
     struct itemdoc *docs = NULL;
     size_t n = 0;
 
-    errors_init(&errs, req->pool);
-    int rc = itemdoc_parse(req->pool, req->body ? req->body : "", req->body_len, &docs, &n, &errs);
-    if (rc == NEPTUN_INVALID)
-        return reply_problems(req, reply, 422, "the item document is not valid", &errs);
-    if (rc != NEPTUN_OK)
-        return reply_problems(req, reply, 400, "the body is not a well-formed item document",
-                              &errs);
+    if (parse_body(req, reply, &errs, &docs, &n) != NEPTUN_OK)
+        return NEPTUN_OK; /* the 400 or 422 is in reply */
     if (check_identity(req, docs, n, type, n == 1 ? docs[0].item.slug : "", &errs) != NEPTUN_OK)
         return reply_problems(req, reply, 422, "the item document is not valid", &errs);
 
@@ -313,7 +314,7 @@ static int item_post(struct neptun_req *req, struct neptun_reply *reply, const c
     const char *slug = item.slug;
     item.updated = req->now;
     struct store *s = write_store(req);
-    rc = s != NULL ? store_create(s, &item, &docs[0].index) : NEPTUN_ERROR;
+    int rc = s != NULL ? store_create(s, &item, &docs[0].index) : NEPTUN_ERROR;
     if (rc == STORE_EXISTS) {
         errors_add(&errs, "/item/@slug",
                    "%s/%s exists already; PUT /admin/%s/%s replaces it, or give another slug",

@@ -41,7 +41,13 @@
 #define PAGE_MAX 100000
 #define TAG_MAX 64
 #define Q_MAX 256
-#define ICS_MAX_EVENTS 1000
+/* A calendar holds at most ICS_MAX_EVENTS events.  Without from, to or
+ * upcoming it shows what a subscribed calendar wants: every event from
+ * ICS_RECENT_DAYS ago onwards, and when that leaves room, the latest ones
+ * before (so a quiet type still shows its history). */
+#define ICS_MAX_EVENTS 500
+#define ICS_RECENT_DAYS 30
+#define ICS_WINDOW_TTL 3600 /* the default window slides: rebuild hourly */
 
 enum answer_format { FMT_LIST, FMT_RSS, FMT_ATOM, FMT_ICS };
 
@@ -200,18 +206,35 @@ static const char *page_url(struct neptun_req *req, size_t page)
     return url;
 }
 
-static void set_paging(struct neptun_req *req, struct render_feed *f)
+/* Paging links from the total.  An estimated total (a large search) says
+ * nothing sure about the last page: then there is no "last" link, "next"
+ * is there exactly when this page came back full (the store stops reading
+ * once a page is filled, and a page short of full means the matches ran
+ * out), and the total is raised to at least what the pages so far hold. */
+static void set_paging(struct neptun_req *req, struct render_feed *f, size_t listed)
 {
-    size_t pages = f->total == 0 ? 1 : (f->total + f->per_page - 1) / f->per_page;
     f->self_url = page_url(req, f->page > 1 ? f->page : 0);
-    if (pages <= 1)
-        return;
-    f->first_url = page_url(req, 0);
-    f->last_url = page_url(req, pages);
+    if (f->total_estimated) {
+        int more = listed >= f->per_page;
+        size_t seen = (f->page - 1) * f->per_page + listed + (more ? 1 : 0);
+        if (f->total < seen)
+            f->total = seen;
+        if (f->page == 1 && !more)
+            return;
+        f->first_url = page_url(req, 0);
+        if (more)
+            f->next_url = page_url(req, f->page + 1);
+    } else {
+        size_t pages = f->total == 0 ? 1 : (f->total + f->per_page - 1) / f->per_page;
+        if (pages <= 1)
+            return;
+        f->first_url = page_url(req, 0);
+        f->last_url = page_url(req, pages);
+        if (f->page < pages)
+            f->next_url = page_url(req, f->page + 1);
+    }
     if (f->page > 1)
         f->prev_url = page_url(req, f->page - 1 > 1 ? f->page - 1 : 0);
-    if (f->page < pages)
-        f->next_url = page_url(req, f->page + 1);
 }
 
 /* ---- the common tail: entry, cache, reply ----------------------------- */
@@ -335,6 +358,74 @@ static const char *content_type_of(enum answer_format fmt)
     return CT_XML;
 }
 
+/* ---- calendars -------------------------------------------------------- */
+
+static int64_t ends_or_starts(const struct neptun_item *item)
+{
+    return item->ends_at > item->starts_at ? item->ends_at : item->starts_at;
+}
+
+/* The default calendar window (see ICS_MAX_EVENTS): the events from
+ * recent_from onwards in start order, then, when there is room, the latest
+ * events that ended before recent_from put in front of them.  sq holds the
+ * type, tag and visibility; *total counts both parts. */
+static int load_default_calendar(struct neptun_req *req, struct store_query *sq,
+                                 struct neptun_item ***items, size_t *n, size_t *total)
+{
+    struct store *store = req->worker->store;
+    struct neptun_item **recent = NULL, **past = NULL, **probe = NULL;
+    size_t nrecent = 0, npast = 0, nprobe = 0, past_total = 0;
+    int64_t recent_from = req->now - (int64_t)ICS_RECENT_DAYS * 86400;
+
+    sq->from = recent_from;
+    sq->limit = ICS_MAX_EVENTS;
+    if (store_list(store, req->pool, sq, &recent, NULL, &nrecent, total) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    *items = recent;
+    *n = nrecent;
+    if (nrecent >= ICS_MAX_EVENTS)
+        return NEPTUN_OK;
+
+    /* Events that started before recent_from, the latest first: count them,
+     * then read the last ones in start order.  Those of them still running
+     * at recent_from are in recent already: read as many more, and drop
+     * them. */
+    size_t room = ICS_MAX_EVENTS - nrecent, running = 0;
+    for (size_t i = 0; i < nrecent; i++)
+        if (recent[i]->starts_at < recent_from)
+            running++;
+    sq->from = 0;
+    sq->to = recent_from - 1;
+    sq->limit = 1;
+    if (store_list(store, req->pool, sq, &probe, NULL, &nprobe, &past_total) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if (past_total == 0)
+        return NEPTUN_OK;
+    sq->offset = past_total > room + running ? past_total - room - running : 0;
+    sq->limit = room + running;
+    if (store_list(store, req->pool, sq, &past, NULL, &npast, &past_total) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+
+    struct neptun_item **all = neptun_pool_calloc(req->pool, room + nrecent + 1, sizeof *all);
+    size_t kept = 0;
+    if (all == NULL)
+        return NEPTUN_NOMEM;
+    /* the latest room of them that ended before recent_from, in start order */
+    size_t first = npast;
+    for (size_t count = 0; first > 0 && count < room; first--)
+        if (ends_or_starts(past[first - 1]) < recent_from)
+            count++;
+    for (size_t i = first; i < npast; i++)
+        if (ends_or_starts(past[i]) < recent_from)
+            all[kept++] = past[i];
+    if (nrecent > 0)
+        memcpy(all + kept, recent, nrecent * sizeof *all);
+    *items = all;
+    *n = kept + nrecent;
+    *total += kept;
+    return NEPTUN_OK;
+}
+
 /* Lists, feeds, search and calendars of type (NULL: every type). */
 static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
                        const struct neptun_type *type, enum answer_format fmt, unsigned accept)
@@ -365,6 +456,8 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
     sq.to = rq.to;
     sq.upcoming = rq.upcoming;
     sq.now = req->now;
+    int default_window = fmt == FMT_ICS && rq.from == 0 && rq.to == 0 && !rq.upcoming;
+    int loaded;
     if (fmt == FMT_ICS) {
         sq.order = STORE_ORDER_START;
         sq.limit = ICS_MAX_EVENTS;
@@ -374,11 +467,17 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
         sq.offset = (rq.page - 1) * rq.per_page;
         sq.limit = rq.per_page;
     }
-    if (store_list(req->worker->store, req->pool, &sq, &items,
-                   rq.q != NULL ? &matched : NULL, &n, &total) != NEPTUN_OK) {
+    if (default_window)
+        loaded = load_default_calendar(req, &sq, &items, &n, &total);
+    else
+        loaded = store_list(req->worker->store, req->pool, &sq, &items,
+                            rq.q != NULL ? &matched : NULL, &n, &total);
+    if (loaded != NEPTUN_OK) {
         log_error("read: listing %s failed", sq.type != NULL ? sq.type : "every type");
         return NEPTUN_ERROR;
     }
+    int total_estimated = rq.q != NULL && store_total_estimated(req->worker->store);
+    size_t listed = n; /* before the rules leave some out */
     if (apply_rules(req, req->lang, items, matched, &n) != NEPTUN_OK)
         return NEPTUN_ERROR;
 
@@ -393,20 +492,21 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
     f.matched_lang = matched;
     f.nitems = n;
     f.total = total;
+    f.total_estimated = total_estimated;
     f.page = fmt == FMT_ICS ? 1 : rq.page;
     f.per_page = fmt == FMT_ICS ? (n > 0 ? n : 1) : rq.per_page;
     f.updated = newest_update(items, n);
     f.sort = fmt == FMT_LIST ? rq.sort : NULL;
-    f.count_text = render_count_text(req->pool, f.lang, f.type, f.query != NULL, total);
+    if (fmt == FMT_ICS)
+        f.self_url = page_url(req, 0);
+    else
+        set_paging(req, &f, listed);
+    f.count_text = render_count_text(req->pool, f.lang, f.type, f.query != NULL, f.total);
     feed_titles(req, &f);
     /* a feed's description says how much it holds: "… — 3 wydarzenia" */
     if ((fmt == FMT_RSS || fmt == FMT_ATOM) && f.description != NULL && f.count_text != NULL)
         f.description = neptun_pool_printf(req->pool, "%s — %s", f.description, f.count_text);
     f.html_url = mirror_url(req, &f, fmt);
-    if (fmt == FMT_ICS)
-        f.self_url = page_url(req, 0);
-    else
-        set_paging(req, &f);
     if (fmt != FMT_LIST && rules(req) != NULL &&
         lua_on_feed(rules(req), req, &f) == NEPTUN_ERROR)
         return NEPTUN_ERROR;
@@ -415,8 +515,11 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
         log_error("read: rendering %s failed", req->path);
         return NEPTUN_ERROR;
     }
+    int64_t expires = store_next_publish(req->worker->store, sq.type, req->now);
+    if (default_window && (expires == 0 || expires > req->now + ICS_WINDOW_TTL))
+        expires = req->now + ICS_WINDOW_TTL;
     return finish(req, reply, content_type_of(fmt), body, len, f.updated, dep, generation,
-                  store_next_publish(req->worker->store, sq.type, req->now));
+                  expires);
 }
 
 /* ---- route handlers --------------------------------------------------- */

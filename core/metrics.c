@@ -16,6 +16,7 @@
 #include <neptun/common.h>
 #include "cache.h"
 #include "metrics.h"
+#include "render.h"
 
 #define MAX_ROUTES 128
 #define MAX_SCRIPTS 64
@@ -217,6 +218,25 @@ static void render_cache(FILE *f)
             (unsigned long long)h, (unsigned long long)m, bytes, entries);
 }
 
+/* The per-item pieces a cache miss assembles answers from (render_fragments.c). */
+static void render_fragments(FILE *f)
+{
+    uint64_t h = 0, m = 0;
+    size_t bytes = 0;
+    render_fragments_stats(&h, &m, &bytes);
+    fprintf(f,
+            "# HELP neptun_fragment_hits_total Per-item answer pieces reused, not rendered.\n"
+            "# TYPE neptun_fragment_hits_total counter\n"
+            "neptun_fragment_hits_total %llu\n"
+            "# HELP neptun_fragment_misses_total Per-item answer pieces rendered afresh.\n"
+            "# TYPE neptun_fragment_misses_total counter\n"
+            "neptun_fragment_misses_total %llu\n"
+            "# HELP neptun_fragment_bytes Bytes held by the fragment cache.\n"
+            "# TYPE neptun_fragment_bytes gauge\n"
+            "neptun_fragment_bytes %zu\n",
+            (unsigned long long)h, (unsigned long long)m, bytes);
+}
+
 static void render_script_counter(FILE *f, const char *name, const char *help,
                                   _Atomic uint64_t *values)
 {
@@ -241,6 +261,7 @@ char *metrics_render(size_t *len)
         return NULL;
     render_requests(f);
     render_cache(f);
+    render_fragments(f);
     render_script_counter(f, "neptun_lua_errors_total",
                           "Lua hook calls that failed or ran out of budget.", lua_errors);
     render_script_counter(f, "neptun_lua_slow_total",

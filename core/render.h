@@ -32,6 +32,7 @@ struct render_feed {
     const char **matched_lang;     /* search: language that matched, or NULL */
     size_t nitems;
     size_t total, page, per_page;
+    int total_estimated;           /* total is extrapolated (a large search) */
     const char *sort;              /* lists: "date", "title" or "rank"; NULL: not said */
     const char *count_text;        /* total in words ("3 wydarzenia"), or NULL */
 };

@@ -86,35 +86,9 @@ out:
     return rc;
 }
 
-struct entry_job {
-    struct neptun_pool *pool;
-    const char *lang;
-    const char *const *chain;
-    const struct neptun_item *item;
-};
-
-static int write_entry_job(xmlTextWriterPtr w, const void *arg)
+int render_atom_entry_write(xmlTextWriterPtr w, const struct render_item_job *job)
 {
-    const struct entry_job *job = arg;
     return write_entry_parts(job->pool, job->lang, w, job->chain, job->item);
-}
-
-const char *render_atom_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                    const char *lang, const char *const *chain, size_t *len)
-{
-    struct entry_job job = { pool, lang, chain, item };
-    return render_write_apart(pool, write_entry_job, &job, len);
-}
-
-/* An entry as kept whole (written by a libxml2 writer, so it goes in raw). */
-static int write_entry(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
-                       const struct neptun_item *item)
-{
-    size_t len;
-    const char *xml = render_piece(f->pool, item, f->lang, chain, RENDER_PIECE_ATOM_ENTRY, &len);
-    if (xml == NULL || xmlTextWriterWriteRawLen(w, BAD_CAST xml, (int)len) < 0)
-        return NEPTUN_ERROR;
-    return NEPTUN_OK;
 }
 
 int render_atom(const struct render_feed *f, char **out, size_t *len)
@@ -150,7 +124,9 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     W(link_el(w, "next", f->next_url, "application/atom+xml", NULL));
     W(link_el(w, "last", f->last_url, "application/atom+xml", NULL));
     for (size_t i = 0; i < f->nitems; i++)
-        if (write_entry(f, w, chain, f->items[i]) != NEPTUN_OK)
+        /* each entry as kept whole */
+        if (render_write_piece(w, pool, f->items[i], f->lang, chain, RENDER_PIECE_ATOM_ENTRY) !=
+            NEPTUN_OK)
             goto out;
     W(xmlTextWriterEndElement(w));
     return render_doc_end(&o, out, len);

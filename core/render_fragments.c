@@ -473,21 +473,37 @@ static const char *escaped_text(struct neptun_pool *pool, const char *text, size
     return copy;
 }
 
+/* A whole piece: a format's writer on a writer of its own. */
+struct whole_job {
+    int (*write)(xmlTextWriterPtr w, const struct render_item_job *job);
+    struct render_item_job item;
+};
+
+static int write_whole(xmlTextWriterPtr w, const void *arg)
+{
+    const struct whole_job *job = arg;
+    return job->write(w, &job->item);
+}
+
 static const char *make_piece(struct neptun_pool *pool, const struct neptun_item *item,
                               const char *lang, const char *const *chain, enum render_piece piece,
                               size_t *len)
 {
     struct piece_job job;
+    struct whole_job whole = { NULL, { pool, item, lang, chain } };
     const char *human;
     size_t human_len;
 
     switch (piece) {
     case RENDER_PIECE_RSS_ITEM:
-        return render_rss_item_piece(pool, item, lang, chain, len);
+        whole.write = render_rss_item_write;
+        return render_write_apart(pool, write_whole, &whole, len);
     case RENDER_PIECE_ATOM_ENTRY:
-        return render_atom_entry_piece(pool, item, lang, chain, len);
+        whole.write = render_atom_entry_write;
+        return render_write_apart(pool, write_whole, &whole, len);
     case RENDER_PIECE_LIST_ENTRY:
-        return render_list_entry_piece(pool, item, lang, chain, len);
+        whole.write = render_list_entry_write;
+        return render_write_apart(pool, write_whole, &whole, len);
     case RENDER_PIECE_VEVENT:
         return render_vevent_piece(pool, item, lang, chain, len);
     case RENDER_PIECE_HUMAN_TEXT:
@@ -540,4 +556,17 @@ const char *render_piece(struct neptun_pool *pool, const struct neptun_item *ite
     if (bytes != NULL && (whole || making_whole == 0))
         render_fragment_put(item, lang, piece, bytes, *len);
     return bytes;
+}
+
+int render_write_piece(xmlTextWriterPtr w, struct neptun_pool *pool,
+                       const struct neptun_item *item, const char *lang,
+                       const char *const *chain, enum render_piece piece)
+{
+    size_t len = 0;
+    const char *bytes = render_piece(pool, item, lang, chain, piece, &len);
+    if (bytes == NULL)
+        return NEPTUN_ERROR;
+    if (len > 0 && xmlTextWriterWriteRawLen(w, BAD_CAST bytes, (int)len) < 0)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
 }

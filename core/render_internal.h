@@ -106,14 +106,27 @@ const char *render_write_apart(struct neptun_pool *pool,
                                int (*write)(xmlTextWriterPtr w, const void *arg),
                                const void *arg, size_t *len);
 
-/* The whole pieces, made by each format's writer (pool-owned, NULL on
- * failure). */
-const char *render_rss_item_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                  const char *lang, const char *const *chain, size_t *len);
-const char *render_atom_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                    const char *lang, const char *const *chain, size_t *len);
-const char *render_list_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                    const char *lang, const char *const *chain, size_t *len);
+/* piece of item in lang (render_piece) written raw into w, where a libxml2
+ * writer would have written it.  NEPTUN_OK or NEPTUN_ERROR. */
+int render_write_piece(xmlTextWriterPtr w, struct neptun_pool *pool,
+                       const struct neptun_item *item, const char *lang,
+                       const char *const *chain, enum render_piece piece);
+
+/* One item in one language, as a format's writer of whole pieces gets it. */
+struct render_item_job {
+    struct neptun_pool *pool;
+    const struct neptun_item *item;
+    const char *lang;
+    const char *const *chain;
+};
+
+/* The whole pieces, written element by element by each format's writer
+ * (render_fragments.c runs them on a writer of their own and keeps the
+ * bytes).  NEPTUN_OK or NEPTUN_ERROR. */
+int render_rss_item_write(xmlTextWriterPtr w, const struct render_item_job *job);
+int render_atom_entry_write(xmlTextWriterPtr w, const struct render_item_job *job);
+int render_list_entry_write(xmlTextWriterPtr w, const struct render_item_job *job);
+/* The VEVENT, which is no XML: pool-owned, NULL on failure. */
 const char *render_vevent_piece(struct neptun_pool *pool, const struct neptun_item *item,
                                 const char *lang, const char *const *chain, size_t *len);
 

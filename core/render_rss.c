@@ -80,38 +80,18 @@ out:
     return rc;
 }
 
-struct item_job {
-    struct neptun_pool *pool;
-    const char *lang;
-    const char *const *chain;
-    const struct neptun_item *item;
-};
-
-static int write_item_job(xmlTextWriterPtr w, const void *arg)
+int render_rss_item_write(xmlTextWriterPtr w, const struct render_item_job *job)
 {
-    const struct item_job *job = arg;
     return write_item_parts(job->pool, job->lang, w, job->chain, job->item, NULL);
-}
-
-const char *render_rss_item_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                  const char *lang, const char *const *chain, size_t *len)
-{
-    struct item_job job = { pool, lang, chain, item };
-    return render_write_apart(pool, write_item_job, &job, len);
 }
 
 static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
                       const struct neptun_item *item, const char *matched_lang)
 {
-    size_t len;
-    const char *xml;
     /* A search names the language that matched, per answer: written out. */
     if (matched_lang != NULL)
         return write_item_parts(f->pool, f->lang, w, chain, item, matched_lang);
-    xml = render_piece(f->pool, item, f->lang, chain, RENDER_PIECE_RSS_ITEM, &len);
-    if (xml == NULL || xmlTextWriterWriteRawLen(w, BAD_CAST xml, (int)len) < 0)
-        return NEPTUN_ERROR;
-    return NEPTUN_OK;
+    return render_write_piece(w, f->pool, item, f->lang, chain, RENDER_PIECE_RSS_ITEM);
 }
 
 int render_rss(const struct render_feed *f, char **out, size_t *len)

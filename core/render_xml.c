@@ -133,24 +133,9 @@ out:
     return rc;
 }
 
-struct entry_job {
-    struct neptun_pool *pool;
-    const char *lang;
-    const char *const *chain;
-    const struct neptun_item *item;
-};
-
-static int write_list_entry_job(xmlTextWriterPtr w, const void *arg)
+int render_list_entry_write(xmlTextWriterPtr w, const struct render_item_job *job)
 {
-    const struct entry_job *job = arg;
     return write_entry(job->pool, w, job->lang, job->chain, job->item, NULL, 0);
-}
-
-const char *render_list_entry_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                    const char *lang, const char *const *chain, size_t *len)
-{
-    struct entry_job job = { pool, lang, chain, item };
-    return render_write_apart(pool, write_list_entry_job, &job, len);
 }
 
 /* An entry of a list: kept whole unless it names the language a search
@@ -159,14 +144,9 @@ static int write_list_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const 
                             const char *const *chain, const struct neptun_item *item,
                             const char *matched_lang)
 {
-    size_t len;
-    const char *xml;
     if (matched_lang != NULL)
         return write_entry(pool, w, lang, chain, item, matched_lang, 0);
-    xml = render_piece(pool, item, lang, chain, RENDER_PIECE_LIST_ENTRY, &len);
-    if (xml == NULL || xmlTextWriterWriteRawLen(w, BAD_CAST xml, (int)len) < 0)
-        return NEPTUN_ERROR;
-    return NEPTUN_OK;
+    return render_write_piece(w, pool, item, lang, chain, RENDER_PIECE_LIST_ENTRY);
 }
 
 int render_entry_xml(struct neptun_pool *pool, const char *lang, const struct neptun_item *item,
@@ -217,6 +197,8 @@ int render_list_xml(const struct render_feed *f, char **out, size_t *len)
     W(render_attr_num(w, "page", f->page));
     W(render_attr_num(w, "per-page", f->per_page));
     W(render_attr_num(w, "total", f->total));
+    if (f->total_estimated)
+        W(render_attr(w, "total-estimated", "true"));
     W(render_attr_num(w, "pages", page_count(f->total, f->per_page)));
     W(render_attr(w, "count-text", f->count_text));
     W(render_attr(w, "sort", f->sort));

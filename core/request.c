@@ -229,6 +229,26 @@ static const char *cache_key(struct neptun_req *req)
     return key;
 }
 
+/* What a Lua hook (on_request, a neptun.route) made of the request:
+ * NEPTUN_OK, it answered (200 unless it said otherwise); NEPTUN_ERROR, it
+ * failed (500); anything else, it let the request go on.  1 when the
+ * request is answered. */
+static int rule_answered(struct neptun_req *req, struct neptun_reply *reply, int rc,
+                         const char *route)
+{
+    if (rc == NEPTUN_OK) {
+        req->route = route;
+        if (reply->status == 0)
+            reply->status = 200;
+        return 1;
+    }
+    if (rc == NEPTUN_ERROR) {
+        reply_error(req, reply, 500, "a rule failed");
+        return 1;
+    }
+    return 0;
+}
+
 void dispatch(struct neptun_req *req, struct neptun_reply *reply)
 {
     const char *allow = NULL;
@@ -258,19 +278,9 @@ void dispatch(struct neptun_req *req, struct neptun_reply *reply)
         answer_options(req, reply);
         return;
     }
-    if (lua != NULL) {
-        rc = lua_on_request(lua, req, reply);
-        if (rc == NEPTUN_OK) {
-            req->route = "lua:on_request";
-            if (reply->status == 0)
-                reply->status = 200;
-            return;
-        }
-        if (rc == NEPTUN_ERROR) {
-            reply_error(req, reply, 500, "a rule failed");
-            return;
-        }
-    }
+    if (lua != NULL && rule_answered(req, reply, lua_on_request(lua, req, reply),
+                                     "lua:on_request"))
+        return;
 
     const char *key = read ? cache_key(req) : NULL;
     if (key != NULL) {
@@ -282,19 +292,8 @@ void dispatch(struct neptun_req *req, struct neptun_reply *reply)
         }
     }
 
-    if (lua != NULL) {
-        rc = lua_route(lua, req, reply);
-        if (rc == NEPTUN_OK) {
-            req->route = "lua:route";
-            if (reply->status == 0)
-                reply->status = 200;
-            return;
-        }
-        if (rc == NEPTUN_ERROR) {
-            reply_error(req, reply, 500, "a rule failed");
-            return;
-        }
-    }
+    if (lua != NULL && rule_answered(req, reply, lua_route(lua, req, reply), "lua:route"))
+        return;
 
     rc = router_dispatch(req, reply, &allow);
     route_result(req, reply, rc, allow);

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <neptun/check.h>
 #include "campaigns.h"
 
 extern const char campaigns_schema_rng[]; /* generated from campaigns.rng */
@@ -64,32 +65,6 @@ static int validate_milestones(const struct campaigns_plugin *p, const xmlNode *
     return status;
 }
 
-static int validate_contacts(const struct campaigns_plugin *p, const xmlNode *fields,
-                             struct neptun_errors *errs)
-{
-    const struct neptun_host *h = p->host;
-    int status = NEPTUN_OK;
-    size_t i = 0;
-    for (const xmlNode *c = h->xml_child(fields, "contact"); c; c = h->xml_next(c, "contact")) {
-        size_t j = 0;
-        i++;
-        for (const xmlNode *e = h->xml_child(c, "email"); e; e = h->xml_next(e, "email")) {
-            char *email = (char *)xmlNodeGetContent(e);
-            const char *at = email ? strchr(email, '@') : NULL;
-            j++;
-            if (at == NULL || at == email || strchr(at + 1, '@') || strchr(at + 1, '.') == NULL ||
-                strpbrk(email, " \t\r\n") != NULL) {
-                char path[96];
-                snprintf(path, sizeof(path), CAMPAIGNS_ROOT_PATH "/contact[%zu]/email[%zu]", i, j);
-                h->error_add(errs, path, "\"%s\" is not an e-mail address", email ? email : "");
-                status = NEPTUN_INVALID;
-            }
-            xmlFree(email);
-        }
-    }
-    return status;
-}
-
 static int campaigns_validate(void *ud, const xmlNode *fields, struct neptun_errors *errs)
 {
     const struct campaigns_plugin *p = ud;
@@ -115,7 +90,7 @@ static int campaigns_validate(void *ud, const xmlNode *fields, struct neptun_err
     }
     if (validate_milestones(p, fields, errs) != NEPTUN_OK)
         status = NEPTUN_INVALID;
-    if (validate_contacts(p, fields, errs) != NEPTUN_OK)
+    if (neptun_check_contact_emails(h, fields, CAMPAIGNS_ROOT_PATH, errs) != NEPTUN_OK)
         status = NEPTUN_INVALID;
     return status;
 }

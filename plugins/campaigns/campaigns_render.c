@@ -143,13 +143,8 @@ int campaigns_render_xml(void *ud, const struct neptun_render_ctx *rc, xmlTextWr
     for (const xmlNode *c = h->xml_child(rc->fields, "contact"); c; c = h->xml_next(c, "contact"))
         if (xml_contact(p, rc, w, c) != NEPTUN_OK)
             return NEPTUN_ERROR;
-    for (const xmlNode *r = h->xml_child(rc->fields, "related"); r; r = h->xml_next(r, "related"))
-        if (neptun_w_start(w, "related") != NEPTUN_OK ||
-            neptun_w_attr(w, "type", h->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
-            neptun_w_attr(w, "slug", h->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
-            neptun_w_attr(w, "href", neptun_related_url(p->host, rc, r)) != NEPTUN_OK ||
-            neptun_w_end(w) != NEPTUN_OK)
-            return NEPTUN_ERROR;
+    if (neptun_w_related(h, rc, w) != NEPTUN_OK)
+        return NEPTUN_ERROR;
     return neptun_w_end(w);
 }
 
@@ -241,17 +236,7 @@ static int xhtml_contacts_related(const struct campaigns_plugin *p,
         if (neptun_w_labelled(p->host, rc, w, "label.contact", line, NULL) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
-    for (const xmlNode *r = h->xml_child(rc->fields, "related"); r; r = h->xml_next(r, "related")) {
-        const char *href = neptun_related_url(p->host, rc, r);
-        if (href == NULL)
-            continue;
-        if (neptun_w_element(w, "dt", neptun_label(p->host, rc, "label.related")) != NEPTUN_OK ||
-            neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "a") != NEPTUN_OK ||
-            neptun_w_attr(w, "href", href) != NEPTUN_OK || neptun_w_text(w, href) != NEPTUN_OK ||
-            neptun_w_end(w) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
-            return NEPTUN_ERROR;
-    }
-    return NEPTUN_OK;
+    return neptun_w_related_xhtml(h, rc, w);
 }
 
 int campaigns_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w)

@@ -8,61 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <neptun/check.h>
 #include "events.h"
 
 #define EVENTS_ROOT_PATH "/item/event"
 
-/* Attribute or text of a node, malloc'd by libxml2: release with xmlFree. */
+/* Attribute of a node, malloc'd by libxml2: release with xmlFree. */
 static char *attr_dup(const xmlNode *node, const char *name)
 {
     return node ? (char *)xmlGetNoNsProp(node, BAD_CAST name) : NULL;
-}
-
-static char *text_dup(const xmlNode *node)
-{
-    return node ? (char *)xmlNodeGetContent(node) : NULL;
-}
-
-/* RFC 3339 insists on an offset: "...T13:30:00+02:00" or "...Z". */
-static int has_offset(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 20 || strchr(s, 'T') == NULL)
-        return 0;
-    if (s[n - 1] == 'Z')
-        return 1;
-    return (s[n - 6] == '+' || s[n - 6] == '-') && s[n - 3] == ':';
-}
-
-static int has_space_or_control(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
-/* An absolute http(s) URL with a host: the form a partner portal can link. */
-static int url_sane(const char *s)
-{
-    const char *rest = NULL;
-    if (strncmp(s, "http://", 7) == 0)
-        rest = s + 7;
-    else if (strncmp(s, "https://", 8) == 0)
-        rest = s + 8;
-    if (rest == NULL || *rest == '\0' || *rest == '/' || *rest == '.')
-        return 0;
-    return !has_space_or_control(s);
-}
-
-/* local@domain.tld, one '@', a dot inside the domain, nothing blank. */
-static int email_sane(const char *s)
-{
-    const char *at = strchr(s, '@');
-    if (at == NULL || at == s || strchr(at + 1, '@') != NULL || has_space_or_control(s))
-        return 0;
-    const char *dot = strrchr(at + 1, '.');
-    return dot != NULL && dot > at + 1 && dot[1] != '\0';
 }
 
 /* Parse attribute name of a session; reports and returns NEPTUN_INVALID. */
@@ -76,7 +30,7 @@ static int session_time(const struct events_plugin *p, const xmlNode *session, s
     if (text == NULL) {
         p->host->error_add(errs, path, "a session needs its %s time", name);
         status = NEPTUN_INVALID;
-    } else if (!has_offset(text) || p->host->parse_time(text, out) != NEPTUN_OK) {
+    } else if (!neptun_check_has_offset(text) || p->host->parse_time(text, out) != NEPTUN_OK) {
         p->host->error_add(errs, path, "\"%s\" is not an RFC 3339 date-time with offset", text);
         status = NEPTUN_INVALID;
     }
@@ -118,7 +72,7 @@ static int validate_sessions(const struct events_plugin *p, const xmlNode *field
         }
 
         char *href = attr_dup(h->xml_child(s, "venue"), "href");
-        if (href != NULL && !url_sane(href)) {
+        if (href != NULL && !neptun_check_http_url(href)) {
             snprintf(path, sizeof(path), EVENTS_ROOT_PATH "/session[%zu]/venue/@href", i);
             h->error_add(errs, path, "\"%s\" is not an absolute http(s) URL", href);
             status = NEPTUN_INVALID;
@@ -144,7 +98,7 @@ static int validate_organisations(const struct events_plugin *p, const xmlNode *
          o = h->xml_next(o, "organisation")) {
         char *href = attr_dup(o, "href");
         i++;
-        if (href != NULL && !url_sane(href)) {
+        if (href != NULL && !neptun_check_http_url(href)) {
             char path[96];
             snprintf(path, sizeof(path), EVENTS_ROOT_PATH "/%s/organisation[%zu]/@href", group, i);
             h->error_add(errs, path, "\"%s\" is not an absolute http(s) URL", href);
@@ -192,42 +146,18 @@ static int validate_registration(const struct events_plugin *p, const xmlNode *f
         return NEPTUN_OK;
     char *href = attr_dup(reg, "href");
     char *deadline = attr_dup(reg, "deadline");
-    if (href == NULL || !url_sane(href)) {
+    if (href == NULL || !neptun_check_http_url(href)) {
         h->error_add(errs, EVENTS_ROOT_PATH "/registration/@href",
                      "registration needs an absolute http(s) URL");
         status = NEPTUN_INVALID;
     }
-    if (deadline != NULL && (!has_offset(deadline) || h->parse_time(deadline, &when) != NEPTUN_OK)) {
+    if (deadline != NULL && (!neptun_check_has_offset(deadline) || h->parse_time(deadline, &when) != NEPTUN_OK)) {
         h->error_add(errs, EVENTS_ROOT_PATH "/registration/@deadline",
                      "\"%s\" is not an RFC 3339 date-time with offset", deadline);
         status = NEPTUN_INVALID;
     }
     xmlFree(href);
     xmlFree(deadline);
-    return status;
-}
-
-static int validate_contacts(const struct events_plugin *p, const xmlNode *fields,
-                             struct neptun_errors *errs)
-{
-    const struct neptun_host *h = p->host;
-    int status = NEPTUN_OK;
-    size_t i = 0;
-    for (const xmlNode *c = h->xml_child(fields, "contact"); c; c = h->xml_next(c, "contact")) {
-        size_t j = 0;
-        i++;
-        for (const xmlNode *e = h->xml_child(c, "email"); e; e = h->xml_next(e, "email")) {
-            char *email = text_dup(e);
-            j++;
-            if (email == NULL || !email_sane(email)) {
-                char path[96];
-                snprintf(path, sizeof(path), EVENTS_ROOT_PATH "/contact[%zu]/email[%zu]", i, j);
-                h->error_add(errs, path, "\"%s\" is not an e-mail address", email ? email : "");
-                status = NEPTUN_INVALID;
-            }
-            xmlFree(email);
-        }
-    }
     return status;
 }
 
@@ -248,7 +178,7 @@ int events_validate(void *ud, const xmlNode *fields, struct neptun_errors *errs)
         status = NEPTUN_INVALID;
     if (validate_registration(p, fields, errs) != NEPTUN_OK)
         status = NEPTUN_INVALID;
-    if (validate_contacts(p, fields, errs) != NEPTUN_OK)
+    if (neptun_check_contact_emails(p->host, fields, EVENTS_ROOT_PATH, errs) != NEPTUN_OK)
         status = NEPTUN_INVALID;
     return status;
 }

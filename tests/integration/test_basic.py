@@ -123,6 +123,28 @@ def test_requests_are_served_by_more_than_one_worker():
     assert len(busy) >= 2, m
 
 
+def metric(text, name):
+    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    assert m is not None, (name, text)
+    return int(m.group(1))
+
+
+def test_fragment_cache_in_metrics():
+    # Two answers of other URLs made of the same items: the second one
+    # misses the answer cache but reuses the per-item pieces of the first.
+    assert server.get("/en/events.atom?per_page=5").status == 200
+    before = server.get("/metrics").text
+    for name in ("neptun_fragment_hits_total", "neptun_fragment_misses_total"):
+        assert "# TYPE %s counter" % name in before, before
+    assert "# TYPE neptun_fragment_bytes gauge" in before, before
+    assert metric(before, "neptun_fragment_misses_total") > 0, before
+    assert metric(before, "neptun_fragment_bytes") > 0, before
+    assert server.get("/en/events.atom?per_page=6").status == 200
+    after = server.get("/metrics").text
+    assert (metric(after, "neptun_fragment_hits_total") >
+            metric(before, "neptun_fragment_hits_total")), after
+
+
 def test_cli_version_help_and_errors():
     p = harness.neptun("--version")
     assert p.returncode == 0 and p.stdout.startswith("neptun "), p

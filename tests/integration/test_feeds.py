@@ -3,6 +3,7 @@ RFC 4287 grammar, RSS through feedparser, iCalendar through icalendar),
 every XML answer validates against /schema/neptun.rng, OPML lists answer,
 and the HTTP caching contract holds (ETag, Last-Modified, gzip, HEAD,
 per-type invalidation)."""
+import datetime
 import gzip
 import os
 import re
@@ -130,7 +131,10 @@ def test_event_in_feeds():
 
 
 def test_ics_conference_start():
-    for path in ("/pl/events.ics", "/en/events/%s.ics" % EVENT):
+    # the default calendar has room for the sample history; a window that
+    # holds 2017 and the item's own calendar always show it
+    for path in ("/pl/events.ics", "/pl/events.ics?from=2017-01-01&to=2017-12-31",
+                 "/en/events/%s.ics" % EVENT):
         r = get_ok(path, "text/calendar; charset=utf-8")
         assert b"\r\n" in r.body
         for line in r.body.split(b"\r\n"):
@@ -142,12 +146,103 @@ def test_ics_conference_start():
         assert (start.year, start.month, start.day, start.hour, start.minute) == (2017, 6, 29, 13, 30)
         assert str(start.tzinfo) in ("Europe/Warsaw", "CEST") or \
             start.utcoffset().total_seconds() == 7200, start.tzinfo
+        assert start.astimezone(datetime.timezone.utc).isoformat() == "2017-06-29T11:30:00+00:00"
+        end = events[0]["DTEND"].dt
+        assert end.astimezone(datetime.timezone.utc).isoformat() == "2017-06-30T14:00:00+00:00", end
         assert str(events[0]["URL"]).endswith("/events/" + EVENT)
         for ev in cal.walk("VEVENT"):
             # properties RFC 5545 allows once per VEVENT
             for name in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "URL", "DESCRIPTION",
                          "LOCATION"):
                 assert not isinstance(ev.get(name), list), (path, name)
+
+
+def event_doc(slug, start, end):
+    """The conference's document as another event at [start, end] (UTC)."""
+    with open(os.path.join(harness.SOURCE, "content", "events-%s.xml" % EVENT), encoding="utf-8") as f:
+        doc = f.read()
+    doc = doc.replace('slug="%s"' % EVENT, 'slug="%s"' % slug, 1)
+    doc = re.sub(r"<\?xml[^>]*\?>", "", doc)
+    fmt = "%Y-%m-%dT%H:%M:%S+00:00"
+    sessions = iter([(start, start + datetime.timedelta(hours=2)), (end - datetime.timedelta(hours=2), end)])
+
+    def one(m):
+        a, b = next(sessions)
+        return '<session start="%s" end="%s">' % (a.strftime(fmt), b.strftime(fmt))
+    return re.sub(r'<session start="[^"]*" end="[^"]*">', one, doc)
+
+
+def uids(body):
+    cal = icalendar.Calendar.from_ical(body)
+    return [str(c.get("UID")).split("@")[0] for c in cal.walk("VEVENT")]
+
+
+def test_ics_default_window_and_ranges():
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    soon = now + datetime.timedelta(days=10)
+    r = server.admin("PUT", "/admin/events/calendar-soon", body=event_doc(
+        "calendar-soon", soon, soon + datetime.timedelta(days=1)).encode("utf-8"),
+        headers={"Content-Type": "application/xml"})
+    assert r.status in (200, 201), r
+    try:
+        # by start: the sample history (there is room for it), then what comes
+        listed = uids(get_ok("/pl/events.ics").body)
+        assert EVENT in listed and "calendar-soon" in listed, listed
+        assert listed.index(EVENT) < listed.index("calendar-soon"), listed
+        # another window on request
+        listed = uids(get_ok("/pl/events.ics?from=%s" % now.strftime("%Y-%m-%d")).body)
+        assert listed == ["calendar-soon"], listed
+        listed = uids(get_ok("/pl/events.ics?to=2017-12-31").body)
+        assert EVENT in listed and "calendar-soon" not in listed, listed
+        assert uids(get_ok("/pl/events.ics?upcoming=1").body) == ["calendar-soon"]
+        assert server.get("/pl/events.ics?from=yesterday").status == 400
+    finally:
+        assert server.admin("DELETE", "/admin/events/calendar-soon").status == 204
+
+
+def test_ics_default_window_is_capped():
+    # 520 past events and 3 coming ones: the calendar keeps the coming ones
+    # and the latest past ones, at most 500 in all, by start.
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    with harness.Server() as s:
+        items = []
+        for i in range(523):
+            start = now + datetime.timedelta(days=i - 520 if i < 520 else i - 518)
+            items.append(event_doc("cap-%03d" % i, start, start + datetime.timedelta(hours=6)))
+        path = os.path.join(s.tmp, "many.xml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write('<items xmlns="urn:neptun:1">%s</items>' % "".join(items))
+        p = harness.neptun("import", "-c", s.conf, "--db", s.db, path)
+        assert p.returncode == 0, p
+        s.start()
+        listed = [u for u in uids(s.get("/en/events.ics").body) if u.startswith("cap-")]
+        # the samples take their share of the 500 only if they are recent
+        assert len(listed) <= 500 and listed[-3:] == ["cap-520", "cap-521", "cap-522"], listed[-5:]
+        assert listed == sorted(listed), listed[:5]
+        assert "cap-519" in listed and "cap-000" not in listed
+        assert len(uids(s.get("/en/events.ics").body)) == 500
+        # a word in every one of them: the search total is an estimate, and
+        # "next" leads through every result to a last page without one
+        rng = s.get("/schema/neptun.rng").body
+        path, seen, pages = "/pl/search?q=konferencja&per_page=100", set(), 0
+        while path is not None:
+            r = s.get(path)
+            assert r.status == 200, r
+            harness.validate_rng(r.body, rng)
+            root = ET.fromstring(r.body)
+            links = {l.get("rel"): l.get("href") for l in root.findall(NS + "link")}
+            slugs = [e.get("slug") for e in root.findall(NS + "entry")]
+            assert not seen & set(slugs), path
+            seen |= set(slugs)
+            pages += 1
+            if pages == 1:
+                assert root.get("total-estimated") == "true", r.body[:300]
+            if root.get("total-estimated") == "true":
+                assert "last" not in links, links
+                assert int(root.get("total")) >= len(seen), (root.get("total"), len(seen))
+            path = local(links["next"]) if "next" in links else None
+            assert pages <= 10
+        assert len(seen) >= 523, len(seen)
 
 
 def test_ics_only_for_dated_types():

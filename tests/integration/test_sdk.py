@@ -29,7 +29,7 @@ NS = "{urn:neptun:1}"
 EXAMPLE = os.path.join(harness.SOURCE, "examples", "projects")
 GUIDE = os.path.join(harness.SOURCE, "docs", "plugins.md")
 SLUG = "network-of-towns-migrant-integration-2021"
-HEADERS = ("common.h", "pool.h", "item.h", "xml.h", "http.h", "plugin.h", "writer.h")
+HEADERS = ("common.h", "pool.h", "item.h", "xml.h", "http.h", "plugin.h", "writer.h", "check.h")
 TEST_PLUGINS = os.path.join(harness.BUILD, "test-plugins")
 
 state = {}

@@ -186,6 +186,39 @@ static inline const char *neptun_related_url(const struct neptun_host *host, con
     return host->pool_printf(rc->pool, "%s/%s/%s/%s", rc->base_url, rc->lang, type, slug);
 }
 
+/* Every <related type slug> of the fields as it goes into the XML API:
+ * <related type slug href/>, href in rc->lang. */
+static inline int neptun_w_related(const struct neptun_host *host, const struct neptun_render_ctx *rc,
+                                   xmlTextWriterPtr w)
+{
+    for (const xmlNode *r = host->xml_child(rc->fields, "related"); r; r = host->xml_next(r, "related"))
+        if (neptun_w_start(w, "related") != NEPTUN_OK ||
+            neptun_w_attr(w, "type", host->xml_attr(rc->pool, r, "type")) != NEPTUN_OK ||
+            neptun_w_attr(w, "slug", host->xml_attr(rc->pool, r, "slug")) != NEPTUN_OK ||
+            neptun_w_attr(w, "href", neptun_related_url(host, rc, r)) != NEPTUN_OK ||
+            neptun_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+/* The same for a human XHTML <dl>: a label.related <dt> and a <dd> with
+ * the link for each <related> that names both type and slug. */
+static inline int neptun_w_related_xhtml(const struct neptun_host *host,
+                                         const struct neptun_render_ctx *rc, xmlTextWriterPtr w)
+{
+    for (const xmlNode *r = host->xml_child(rc->fields, "related"); r; r = host->xml_next(r, "related")) {
+        const char *href = neptun_related_url(host, rc, r);
+        if (href == NULL)
+            continue;
+        if (neptun_w_element(w, "dt", neptun_label(host, rc, "label.related")) != NEPTUN_OK ||
+            neptun_w_start(w, "dd") != NEPTUN_OK || neptun_w_start(w, "a") != NEPTUN_OK ||
+            neptun_w_attr(w, "href", href) != NEPTUN_OK || neptun_w_text(w, href) != NEPTUN_OK ||
+            neptun_w_end(w) != NEPTUN_OK || neptun_w_end(w) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
 #ifdef __cplusplus
 }
 #endif
