@@ -84,6 +84,14 @@ static const char *default_lang(void)
     return "pl";
 }
 
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+    if (value == NULL)
+        return;
+    lua_pushstring(L, value);
+    lua_setfield(L, -2, key);
+}
+
 /* ---- neptun.log ------------------------------------------------------- */
 
 static int api_log(lua_State *L)
@@ -120,192 +128,6 @@ static int api_t(lua_State *L)
     text = locale_t(pool, key, lang, (long)n);
     lua_pushstring(L, text != NULL ? text : key);
     return 1;
-}
-
-/* ---- items as tables -------------------------------------------------- */
-
-static const struct neptun_text *text_for(const struct neptun_item *item, const char *lang)
-{
-    const struct conf_lang *cl = neptun_conf ? conf_lang(neptun_conf, lang) : NULL;
-
-    for (size_t i = 0; i < item->ntexts; i++)
-        if (strcmp(item->texts[i].lang, lang) == 0)
-            return &item->texts[i];
-    for (size_t c = 0; cl != NULL && cl->chain[c] != NULL; c++)
-        for (size_t i = 0; i < item->ntexts; i++)
-            if (strcmp(item->texts[i].lang, cl->chain[c]) == 0)
-                return &item->texts[i];
-    return item->ntexts > 0 ? &item->texts[0] : NULL;
-}
-
-static const char *status_name(enum neptun_status s)
-{
-    switch (s) {
-    case NEPTUN_STATUS_DRAFT: return "draft";
-    case NEPTUN_STATUS_PUBLISHED: return "published";
-    case NEPTUN_STATUS_ARCHIVED: return "archived";
-    }
-    return "draft";
-}
-
-static void set_string(lua_State *L, const char *key, const char *value)
-{
-    if (value == NULL)
-        return;
-    lua_pushstring(L, value);
-    lua_setfield(L, -2, key);
-}
-
-static void set_integer(lua_State *L, const char *key, int64_t value)
-{
-    lua_pushinteger(L, (lua_Integer)value);
-    lua_setfield(L, -2, key);
-}
-
-void lua_api_push_item(lua_State *L, struct neptun_pool *pool, const struct neptun_item *item,
-                       const char *lang)
-{
-    const struct neptun_text *text = text_for(item, lang);
-
-    lua_createtable(L, 0, 16);
-    set_string(L, "type", item->type);
-    set_string(L, "slug", item->slug);
-    set_string(L, "status", status_name(item->status));
-    set_string(L, "lang", text != NULL ? text->lang : lang);
-    set_string(L, "title", text != NULL ? text->title : "");
-    set_string(L, "summary", text != NULL ? text->summary : NULL);
-    set_string(L, "url", render_item_url(pool, lang, item));
-    set_integer(L, "updated", item->updated);
-    set_integer(L, "publish_at", item->publish_at);
-    set_integer(L, "starts_at", item->starts_at);
-    set_integer(L, "ends_at", item->ends_at);
-
-    lua_createtable(L, (int)item->ntags, 0);
-    for (size_t i = 0; i < item->ntags; i++) {
-        lua_pushstring(L, item->tags[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, "tags");
-
-    lua_createtable(L, (int)item->nlinks, 0);
-    for (size_t i = 0; i < item->nlinks; i++) {
-        const struct neptun_link *l = &item->links[i];
-        lua_createtable(L, 0, 5);
-        set_string(L, "rel", l->rel);
-        set_string(L, "href", l->href);
-        set_string(L, "lang", l->lang);
-        set_string(L, "title", l->title);
-        set_string(L, "type", l->mime);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, "links");
-}
-
-/* A string field of the table at idx, copied into pool; NULL when nil. */
-static const char *pool_field(lua_State *L, int idx, const char *key, struct neptun_pool *pool,
-                              int required, const char *what)
-{
-    const char *s;
-    int t = lua_getfield(L, idx, key);
-
-    if (t == LUA_TNIL && !required) {
-        lua_pop(L, 1);
-        return NULL;
-    }
-    if (t != LUA_TSTRING)
-        luaL_error(L, "%s.%s must be a string", what, key);
-    s = neptun_pool_strdup(pool, lua_tostring(L, -1));
-    lua_pop(L, 1);
-    if (s == NULL)
-        luaL_error(L, "out of memory");
-    return s;
-}
-
-static void *pool_array(lua_State *L, struct neptun_pool *pool, size_t n, size_t size)
-{
-    void *p = neptun_pool_calloc(pool, n ? n : 1, size);
-
-    if (p == NULL)
-        luaL_error(L, "out of memory");
-    return p;
-}
-
-static void read_tags(lua_State *L, int idx, struct neptun_pool *pool, struct neptun_item *item)
-{
-    size_t n;
-    const char **tags;
-
-    if (lua_getfield(L, idx, "tags") != LUA_TTABLE)
-        luaL_error(L, "item.tags must be a table of strings");
-    n = (size_t)luaL_len(L, -1);
-    if (n > 1000)
-        luaL_error(L, "item.tags: too many tags");
-    tags = pool_array(L, pool, n, sizeof *tags);
-    for (size_t i = 0; i < n; i++) {
-        if (lua_geti(L, -1, (lua_Integer)i + 1) != LUA_TSTRING)
-            luaL_error(L, "item.tags[%d] must be a string", (int)i + 1);
-        tags[i] = neptun_pool_strdup(pool, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (tags[i] == NULL)
-            luaL_error(L, "out of memory");
-    }
-    lua_pop(L, 1);
-    item->tags = tags;
-    item->ntags = n;
-}
-
-static void read_links(lua_State *L, int idx, struct neptun_pool *pool, struct neptun_item *item)
-{
-    size_t n;
-    struct neptun_link *links;
-
-    if (lua_getfield(L, idx, "links") != LUA_TTABLE)
-        luaL_error(L, "item.links must be a table of links");
-    n = (size_t)luaL_len(L, -1);
-    if (n > 1000)
-        luaL_error(L, "item.links: too many links");
-    links = pool_array(L, pool, n, sizeof *links);
-    for (size_t i = 0; i < n; i++) {
-        if (lua_geti(L, -1, (lua_Integer)i + 1) != LUA_TTABLE)
-            luaL_error(L, "item.links[%d] must be a table {rel=, href=}", (int)i + 1);
-        int link = lua_gettop(L);
-        links[i].rel = pool_field(L, link, "rel", pool, 1, "link");
-        links[i].href = pool_field(L, link, "href", pool, 1, "link");
-        links[i].lang = pool_field(L, link, "lang", pool, 0, "link");
-        links[i].title = pool_field(L, link, "title", pool, 0, "link");
-        links[i].mime = pool_field(L, link, "type", pool, 0, "link");
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    item->links = links;
-    item->nlinks = n;
-}
-
-static int same(const char *a, const char *b)
-{
-    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-void lua_api_read_item(lua_State *L, int idx, struct neptun_pool *pool, struct neptun_item *item,
-                       const char *lang)
-{
-    const struct neptun_text *text = text_for(item, lang);
-    const char *title, *summary;
-
-    idx = lua_absindex(L, idx);
-    title = pool_field(L, idx, "title", pool, 1, "item");
-    summary = pool_field(L, idx, "summary", pool, 0, "item");
-    if (text != NULL && (!same(title, text->title) || !same(summary, text->summary))) {
-        /* a fresh texts array, so no other holder of the item sees it */
-        struct neptun_text *texts = pool_array(L, pool, item->ntexts, sizeof *texts);
-        size_t k = (size_t)(text - item->texts);
-        memcpy(texts, item->texts, item->ntexts * sizeof *texts);
-        texts[k].title = title;
-        texts[k].summary = summary;
-        item->texts = texts;
-    }
-    read_tags(L, idx, pool, item);
-    read_links(L, idx, pool, item);
 }
 
 /* ---- neptun.items ----------------------------------------------------- */
@@ -365,7 +187,7 @@ static int api_items(lua_State *L)
         return luaL_error(L, "neptun.items: the store could not be read");
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
-        lua_api_push_item(L, pool, items[i], lang);
+        lua_item_push_table(L, pool, items[i], lang);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;

@@ -784,15 +784,21 @@ static int run_on_item(lua_State *L)
 {
     struct item_call *c = lua_touserdata(L, 1);
     struct sandbox *sb = sandbox_of(L);
-    int t;
+    int item, ctx;
 
-    lua_api_push_item(L, c->req->pool, c->item, c->lang);
-    t = lua_gettop(L);
-    lua_pushvalue(L, t);
-    push_ctx(L, c->req, c->lang);
+    /* views, not tables: fields are read when asked for, and only what
+     * the rules changed is copied back (lua_item.c) */
+    lua_item_push_view(L, c->req->pool, c->item, c->lang);
+    item = lua_gettop(L);
+    lua_item_push_ctx(L, c->req, c->lang);
+    ctx = lua_gettop(L);
+    lua_pushvalue(L, item);
+    lua_pushvalue(L, ctx);
     call_each(L, sb, "on_item", 2, each_item, c);
     if (c->keep)
-        lua_api_read_item(L, t, c->req->pool, c->item, c->lang);
+        lua_item_apply_view(L, item, c->req->pool);
+    lua_item_close_view(L, item);
+    lua_item_close_view(L, ctx);
     return 0;
 }
 

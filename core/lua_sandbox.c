@@ -602,7 +602,7 @@ int sandbox_call(struct sandbox *sb, int nargs, int nresults, char **err, double
     lua_insert(L, base);
     budget_reset(sb);
     sb->oom_where[0] = '\0';
-    start = now_ms();
+    start = elapsed_ms != NULL ? now_ms() : 0; /* a clock read per item adds up */
     rc = lua_pcall(L, nargs, nresults, base);
     if (elapsed_ms != NULL)
         *elapsed_ms = now_ms() - start;

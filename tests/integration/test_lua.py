@@ -157,5 +157,66 @@ def test_lua_route_upcoming_rss():
         assert s.get("/xx/upcoming.rss").status == 404
 
 
+VIEW_RULES = r"""
+local mode
+kept = nil
+function on_request(req)
+  mode = req.query.mode
+  if mode == "stale" then
+    local ok, err = pcall(function() return kept.title end)
+    return {body = tostring(ok) .. "|" .. tostring(kept ~= nil) .. "|" .. tostring(err)}
+  end
+  if mode == "stale-direct" then return {body = kept.slug} end
+end
+function on_item(item, ctx)
+  if mode == "read" then
+    local _ = item.type .. item.slug .. item.status .. item.lang .. item.title .. item.url
+    _ = (item.summary or "") .. item.updated + item.publish_at + item.starts_at + item.ends_at
+    for _, l in ipairs(item.links) do _ = l.href end
+    for _, t in ipairs(item.tags) do _ = t end
+    for k, v in pairs(item) do _ = k end
+    _ = ctx.lang .. ctx.path
+  elseif mode == "change" and item.slug == "miasta-integrujace-2017" then
+    item.title = "Zmieniony tytuł"
+    table.insert(item.tags, "rule-tag")
+  elseif mode == "keep" then
+    kept = item
+  end
+end
+"""
+
+
+def test_on_item_view_reads_changes_and_stale_items():
+    d = scripts_dir({"10-view.lua": VIEW_RULES})
+    try:
+        # one worker: the request that reads the kept item meets the same state
+        with harness.Server(scripts=d, workers=1) as s:
+            def feed(mode):
+                r = s.get("/pl/events.rss?mode=" + mode)
+                assert r.status == 200, (mode, r)
+                return r.text.replace("mode=" + mode, "mode=X")
+            plain = feed("plain")
+            # reading every field changes nothing in the answer
+            assert feed("read") == plain
+            changed = feed("change")
+            assert "Zmieniony tytuł" in changed and "rule-tag" in changed
+            assert "Zmieniony tytuł" not in plain and "rule-tag" not in plain
+            others = [t for t in item_titles(changed) if t != "Zmieniony tytuł"]
+            assert len(others) == len(item_titles(plain)) - 1, changed
+            assert set(others) < set(item_titles(plain))
+            assert feed("plain2") == plain  # the store never changes
+            # an item kept in a global is an error afterwards, never a crash
+            assert s.get("/pl/events.rss?mode=keep").status == 200
+            r = s.get("/pl/events?mode=stale")
+            assert r.status == 200 and r.text.startswith("false|true|"), r
+            assert "used after its on_item call returned" in r.text, r.text
+            r = s.get("/pl/events?mode=stale-direct")
+            assert r.status == 500, r
+            assert s.get("/pl/events?mode=plain3").status == 200
+            assert "10-view.lua:" in s.log()
+    finally:
+        shutil.rmtree(d)
+
+
 if __name__ == "__main__":
     harness.main(globals())

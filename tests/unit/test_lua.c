@@ -291,6 +291,156 @@ static void test_item_feed_route(struct lua_worker *lw)
     neptun_pool_free(req.pool);
 }
 
+/* on_item sees a view: fields read on demand, only changes copied back,
+ * and an item kept past its call harmless.  Gated on ctx.path "/view/…" so
+ * the other tests' items pass through unchanged. */
+static const char view_script[] =
+    "kept_item, kept_ctx = nil, nil\n"
+    "function on_item(item, ctx)\n"
+    "  local mode = ctx.path and ctx.path:match('^/view/(.*)$')\n"
+    "  if mode == 'read' then\n"
+    "    assert(item.type == 'events' and item.slug == 'forum' and item.status == 'published')\n"
+    "    assert(item.lang == 'pl' and item.title == 'Forum' and item.summary == 'Streszczenie')\n"
+    "    assert(#item.tags == 1 and item.tags[1] == 'forum' and item.tags == item.tags)\n"
+    "    assert(#item.links == 1 and item.links[1].href == 'https://example.org/')\n"
+    "    assert(item.links[1].rel == 'related' and item.links[1].lang == nil)\n"
+    "    assert(item.url:match('/pl/events/forum$'), item.url)\n"
+    "    assert(item.updated == 1500000000 and item.publish_at == 0)\n"
+    "    assert(item.starts_at == 1500003600 and item.ends_at == 1500007200)\n"
+    "    assert(item.nothing == nil and item[1] == nil)\n"
+    "    local seen = {}\n"
+    "    for k in pairs(item) do seen[k] = true end\n"
+    "    assert(seen.title and seen.tags and seen.url and seen.ends_at and seen.summary)\n"
+    "    assert(getmetatable(item) == false and getmetatable(ctx) == false)\n"
+    "    assert(ctx.lang == 'pl' and ctx.partner == nil and ctx.path == '/view/read')\n"
+    "    assert(not pcall(rawset, item, 'title', 'x') and not pcall(rawget, item, 'title'))\n"
+    "    item.note = 'from 40'\n"
+    "    ctx.seen = true\n"
+    "  elseif mode == 'change' then\n"
+    "    item.summary = nil\n"
+    "    item.tags[1] = 'changed'\n"
+    "    item.links[1].title = 'Link'\n"
+    "    item.status = 'archived'  -- no effect on the answer\n"
+    "  elseif mode == 'keep' then\n"
+    "    kept_item, kept_ctx = item, ctx\n"
+    "  elseif mode == 'bad-title' then item.title = 42\n"
+    "  elseif mode == 'bad-tags' then item.tags = {1, 2}\n"
+    "  elseif mode == 'loop' then while true do end\n"
+    "  end\n"
+    "end\n"
+    "function on_request(req)\n"
+    "  if req.path == '/view/stale' then\n"
+    "    local ok1, err = pcall(function() return kept_item.title end)\n"
+    "    local ok2 = pcall(function() kept_item.title = 'x' end)\n"
+    "    local ok3 = pcall(function() return kept_ctx.lang end)\n"
+    "    local ok4 = pcall(pairs, kept_item)\n"
+    "    return {body = tostring(ok1 or ok2 or ok3 or ok4) .. ' ' .. tostring(kept_item) .. ' ' .. err}\n"
+    "  end\n"
+    "  if req.path == '/view/stale-direct' then return {body = kept_item.slug} end\n"
+    "end\n";
+
+/* The next script sees what the one before assigned. */
+static const char view_after_script[] =
+    "function on_item(item, ctx)\n"
+    "  if ctx.path == '/view/read' then\n"
+    "    assert(item.note == 'from 40' and ctx.seen == true, 'changes of 40-view seen')\n"
+    "  end\n"
+    "end\n";
+
+struct view_item {
+    struct neptun_text texts[1];
+    const char *tags[1];
+    struct neptun_link links[1];
+    struct neptun_item item;
+};
+
+static void init_view_item(struct view_item *v)
+{
+    memset(v, 0, sizeof *v);
+    v->texts[0] = (struct neptun_text){ "pl", "Forum", "Streszczenie", NULL };
+    v->tags[0] = "forum";
+    v->links[0] = (struct neptun_link){ "related", "https://example.org/", NULL, NULL, NULL };
+    v->item.type = "events";
+    v->item.slug = "forum";
+    v->item.status = NEPTUN_STATUS_PUBLISHED;
+    v->item.updated = 1500000000;
+    v->item.starts_at = 1500003600;
+    v->item.ends_at = 1500007200;
+    v->item.texts = v->texts;
+    v->item.ntexts = 1;
+    v->item.tags = v->tags;
+    v->item.ntags = 1;
+    v->item.links = v->links;
+    v->item.nlinks = 1;
+}
+
+static int view_call(struct lua_worker *lw, const char *path, struct view_item *v, int *keep)
+{
+    struct neptun_req req;
+    int rc;
+
+    init_req(&req, path);
+    init_view_item(v);
+    rc = lua_on_item(lw, &req, &v->item, "pl", keep);
+    neptun_pool_free(req.pool); /* nothing below reads pool strings */
+    return rc;
+}
+
+static void test_item_view(struct lua_worker *lw)
+{
+    struct neptun_req req;
+    struct view_item v, w;
+    char body[256];
+    int keep;
+
+    /* every field readable; nothing changed: nothing copied back */
+    CHECK(view_call(lw, "/view/read", &v, &keep) == NEPTUN_OK);
+    CHECK(keep == 1);
+    CHECK(v.item.texts == v.texts && v.item.tags == v.tags && v.item.links == v.links);
+    CHECK(v.item.ntags == 1 && v.item.nlinks == 1 && v.item.status == NEPTUN_STATUS_PUBLISHED);
+
+    /* changed fields copied back into fresh arrays, the rest shared */
+    init_req(&req, "/view/change");
+    init_view_item(&v);
+    CHECK(lua_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
+    CHECK(v.item.texts != v.texts && v.item.texts[0].summary == NULL);
+    CHECK(v.item.texts[0].title == v.texts[0].title);
+    CHECK_STR(v.texts[0].summary, "Streszczenie");
+    CHECK(v.item.tags != v.tags && v.item.ntags == 1);
+    CHECK_STR(v.item.tags[0], "changed");
+    CHECK_STR(v.tags[0], "forum");
+    CHECK(v.item.links != v.links && v.item.nlinks == 1);
+    CHECK_STR(v.item.links[0].title, "Link");
+    CHECK(v.links[0].title == NULL);
+    CHECK(v.item.links[0].href == v.links[0].href);
+    CHECK(v.item.status == NEPTUN_STATUS_PUBLISHED);
+    neptun_pool_free(req.pool);
+
+    /* an item kept in a global: an error afterwards, in this request and
+     * in later ones, never a read of freed memory */
+    init_req(&req, "/view/keep");
+    init_view_item(&v);
+    init_view_item(&w);
+    CHECK(lua_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
+    CHECK(lua_on_item(lw, &req, &w.item, "pl", &keep) == NEPTUN_OK);
+    neptun_pool_free(req.pool);
+    memset(&v, 0xa5, sizeof v);
+    memset(&w, 0xa5, sizeof w);
+    CHECK(request(lw, "/view/stale", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK(strncmp(body, "false item ", 11) == 0);
+    CHECK(strstr(body, "item used after its on_item call returned") != NULL);
+    CHECK(request(lw, "/view/stale-direct", NULL, 0, NULL) == NEPTUN_ERROR);
+    CHECK(request(lw, "/ok", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK_STR(body, "fine");
+
+    /* bad values, loops: that answer fails, the next works */
+    CHECK(view_call(lw, "/view/bad-title", &v, &keep) == NEPTUN_ERROR);
+    CHECK(view_call(lw, "/view/bad-tags", &v, &keep) == NEPTUN_ERROR);
+    CHECK(view_call(lw, "/view/loop", &v, &keep) == NEPTUN_ERROR);
+    CHECK(view_call(lw, "/view/read", &v, &keep) == NEPTUN_OK);
+    CHECK(v.item.texts == v.texts && v.item.tags == v.tags && v.item.links == v.links);
+}
+
 static void test_reload(struct lua_worker *lw)
 {
     struct neptun_req pinned;
@@ -364,6 +514,8 @@ int main(void)
     write_script("10-hostile.lua", hostile_script);
     write_script("20-good.lua", good_script);
     write_script("30-items.lua", item_script);
+    write_script("40-view.lua", view_script);
+    write_script("41-view.lua", view_after_script);
     CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
     lw = lua_worker_new(NULL, 0);
     CHECK(lw != NULL);
@@ -371,6 +523,7 @@ int main(void)
         test_hostile(lw);
         test_variant(lw);
         test_item_feed_route(lw);
+        test_item_view(lw);
         test_reload(lw);
     }
     test_check_scripts();
@@ -379,6 +532,8 @@ int main(void)
     remove_script("10-hostile.lua");
     remove_script("20-good.lua");
     remove_script("30-items.lua");
+    remove_script("40-view.lua");
+    remove_script("41-view.lua");
     rmdir(scripts_dir);
     CHECK_DONE();
 }
