@@ -3,9 +3,11 @@
  *
  * How the pieces fit: store.c opens a connection (WAL, synchronous=FULL,
  * foreign keys, busy timeout), runs the migrations of store_migrate.c on
- * write connections, and writes items; store_read.c loads and lists them;
- * store_text.c prepares the folded text of the FTS5 index and turns what a
- * reader typed into a safe FTS5 query.
+ * write connections, and writes items; store_read.c lists them (and
+ * store_search.c ranks searches); store_load.c turns rows into items, a
+ * page's texts, tags and links in three statements; store_text.c
+ * prepares the folded text of the FTS5 index and turns what a reader typed
+ * into a safe FTS5 query.
  *
  * Tables: items (one row per type+slug), item_texts (one per language),
  * item_tags and item_links (ordered by pos), and item_search, an FTS5 table
@@ -63,11 +65,18 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_LINK_INSERT] =
         "INSERT INTO item_links(item_id, pos, rel, href, lang, title, mime)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* the parts of a page of items, ?1 the JSON array of their ids: the
+     * item's position in it, the row's order within the item, then the
+     * part (store_load.c puts the rows in order) */
     [STMT_TEXTS_LOAD] =
-        "SELECT lang, title, summary, body FROM item_texts WHERE item_id = ?1 ORDER BY id",
-    [STMT_TAGS_LOAD] = "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY pos",
+        "SELECT j.key, t.id, t.lang, t.title, t.summary, t.body"
+        " FROM json_each(?1) AS j CROSS JOIN item_texts AS t ON t.item_id = j.value",
+    [STMT_TAGS_LOAD] =
+        "SELECT j.key, g.pos, g.tag"
+        " FROM json_each(?1) AS j CROSS JOIN item_tags AS g ON g.item_id = j.value",
     [STMT_LINKS_LOAD] =
-        "SELECT rel, href, lang, title, mime FROM item_links WHERE item_id = ?1 ORDER BY pos",
+        "SELECT j.key, l.pos, l.rel, l.href, l.lang, l.title, l.mime"
+        " FROM json_each(?1) AS j CROSS JOIN item_links AS l ON l.item_id = j.value",
     /* kept by triggers (migration 2): no scan of the table at start-up */
     [STMT_COUNT] = "SELECT coalesce(sum(n), 0) FROM item_counts",
     [STMT_NEXT_PUBLISH_ALL] =
@@ -80,7 +89,10 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_FOREACH_ALL] = "SELECT " STORE_ITEM_COLS " FROM items i ORDER BY i.type, i.slug",
     [STMT_FOREACH_TYPE] =
         "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 ORDER BY i.slug",
-    [STMT_ITEM_BY_ID] = "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.id = ?1",
+    /* a page of items by id (a search's), in the order of the JSON array ?1 */
+    [STMT_ITEMS_BY_IDS] =
+        "SELECT j.key, " STORE_ITEM_COLS
+        " FROM json_each(?1) AS j CROSS JOIN items AS i ON i.id = j.value",
     /* the newest text id: searches extrapolate their totals over it */
     [STMT_TEXT_MAX_ID] = "SELECT max(id) FROM item_texts",
 };
@@ -263,6 +275,30 @@ int store_collation_name(const char *lang, char *buf, size_t size)
 
 /* ---- open and close --------------------------------------------------- */
 
+/*
+ * SQLite's process-wide settings, made once before its first use.  Every
+ * SQLite call of the process goes through this file's connections, and
+ * store_open() runs this first, so nothing has touched SQLite yet (when
+ * something did, sqlite3_config() refuses and the defaults stay: slower,
+ * still correct).  Each connection is used by one thread at a time (a
+ * worker's own read and write connections, the CLI's one), so:
+ *  - MULTITHREAD: no mutex per connection (store_open also asks for that
+ *    with SQLITE_OPEN_NOMUTEX); SQLite keeps its core mutexes for what the
+ *    connections share.
+ *  - MEMSTATUS off: no global mutex, shared by every worker, around each of
+ *    SQLite's mallocs and frees to keep statistics nobody reads.
+ */
+static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK ||
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        log_warn("store: SQLite was in use before the store set it up; keeping its defaults");
+    if (sqlite3_initialize() != SQLITE_OK)
+        log_error("store: SQLite does not initialise"); /* sqlite3_open_v2 then fails */
+}
+
 static char *open_error(const char *path, const char *what, sqlite3 *db)
 {
     const char *msg = db != NULL ? sqlite3_errmsg(db) : "out of memory";
@@ -309,6 +345,10 @@ int store_open(const char *path, int flags, struct store **out, char **err)
     *out = NULL;
     *err = NULL;
 
+    if (pthread_once(&sqlite_setup_once, sqlite_setup) != 0) {
+        *err = open_error(path, "setting SQLite up", NULL);
+        goto out;
+    }
     s = calloc(1, sizeof(*s));
     if (s == NULL || (s->path = strdup(path)) == NULL) {
         *err = open_error(path, "open", NULL);

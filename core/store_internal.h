@@ -1,6 +1,6 @@
 /*
  * store_internal.h - what the store's files (store.c, store_migrate.c,
- * store_read.c, store_text.c) share.  Nothing outside the store includes it:
+ * store_read.c, store_load.c, store_search.c, store_text.c) share.  Nothing outside the store includes it:
  * SQL stays behind store.h.
  */
 #ifndef NEPTUN_STORE_INTERNAL_H
@@ -52,7 +52,7 @@ enum store_stmt_id {
     STMT_NEXT_PUBLISH_TYPE,
     STMT_FOREACH_ALL,
     STMT_FOREACH_TYPE,
-    STMT_ITEM_BY_ID,
+    STMT_ITEMS_BY_IDS,
     STMT_TEXT_MAX_ID,
     STMT__COUNT
 };
@@ -104,10 +104,22 @@ int store_migrate(struct store *s, char **err);
 /* The schema version in the file. */
 int store_schema_version(struct store *s, int *version);
 
+/* store_load.c: rows into items.  The text of column col copied into pool
+ * (NULL for SQL NULL; *oom set when out of memory). */
+const char *store_column_str(struct neptun_pool *pool, sqlite3_stmt *st, int col, int *oom);
 /* Fill it from the current row of a statement selecting STORE_ITEM_COLS
- * from column first on, then load its texts, tags and links. */
+ * from column first on; its texts, tags and links are left empty. */
+int store_item_from_row(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int first,
+                        struct neptun_item *it);
+/* Load the texts, tags and links of items[0..n) with three statements in
+ * all, each in stored order (texts by id, tags and links by pos). */
+int store_items_load_parts(struct store *s, struct neptun_pool *pool,
+                           struct neptun_item *const *items, size_t n);
+/* store_item_from_row(), then that one item's parts. */
 int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int first,
                     struct neptun_item *it);
+/* "[id,id,...]": the JSON array the part statements take as ?1 (pool). */
+const char *store_ids_json(struct neptun_pool *pool, const int64_t *ids, size_t n);
 
 /* SQL text of a statement built from a query's shape (store_read.c). */
 struct sql_text {

@@ -35,18 +35,6 @@ static void trim_if_pending(struct store *s)
 }
 
 
-static const char *column_str(struct neptun_pool *pool, sqlite3_stmt *st, int col, int *oom)
-{
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
-        return NULL;
-    const unsigned char *text = sqlite3_column_text(st, col);
-    int len = sqlite3_column_bytes(st, col);
-    char *copy = text ? neptun_pool_strndup(pool, (const char *)text, (size_t)len) : NULL;
-    if (copy == NULL)
-        *oom = 1;
-    return copy;
-}
-
 /* Grow a pool-owned array to hold one more element of size bytes. */
 static void *grow(struct neptun_pool *pool, void *v, size_t n, size_t *cap, size_t size)
 {
@@ -60,122 +48,6 @@ static void *grow(struct neptun_pool *pool, void *v, size_t n, size_t *cap, size
         memcpy(nv, v, n * size);
     *cap = ncap;
     return nv;
-}
-
-/* Bind the item id to a part statement and start it. */
-static sqlite3_stmt *part_stmt(struct store *s, enum store_stmt_id id, int64_t item_id)
-{
-    sqlite3_stmt *st = store_stmt(s, id);
-    if (st != NULL && store_bind_int64(st, 1, item_id) != SQLITE_OK) {
-        store_log_error(s, "load: bind");
-        store_stmt_done(st);
-        return NULL;
-    }
-    return st;
-}
-
-static int load_texts(struct store *s, struct neptun_pool *pool, struct neptun_item *it)
-{
-    sqlite3_stmt *st = part_stmt(s, STMT_TEXTS_LOAD, it->id);
-    struct neptun_text *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, oom = 0;
-    if (st == NULL)
-        return NEPTUN_ERROR;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((v = grow(pool, v, n, &cap, sizeof(*v))) == NULL) {
-            oom = 1;
-            break;
-        }
-        v[n].lang = column_str(pool, st, 0, &oom);
-        v[n].title = column_str(pool, st, 1, &oom);
-        v[n].summary = column_str(pool, st, 2, &oom);
-        v[n].body = column_str(pool, st, 3, &oom);
-        n++;
-    }
-    if (rc != SQLITE_DONE && !oom)
-        store_log_error(s, "load texts");
-    store_stmt_done(st);
-    it->texts = v;
-    it->ntexts = n;
-    return rc == SQLITE_DONE && !oom ? NEPTUN_OK : NEPTUN_ERROR;
-}
-
-static int load_tags(struct store *s, struct neptun_pool *pool, struct neptun_item *it)
-{
-    sqlite3_stmt *st = part_stmt(s, STMT_TAGS_LOAD, it->id);
-    const char **v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, oom = 0;
-    if (st == NULL)
-        return NEPTUN_ERROR;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((v = grow(pool, v, n, &cap, sizeof(*v))) == NULL) {
-            oom = 1;
-            break;
-        }
-        v[n++] = column_str(pool, st, 0, &oom);
-    }
-    if (rc != SQLITE_DONE && !oom)
-        store_log_error(s, "load tags");
-    store_stmt_done(st);
-    it->tags = v;
-    it->ntags = n;
-    return rc == SQLITE_DONE && !oom ? NEPTUN_OK : NEPTUN_ERROR;
-}
-
-static int load_links(struct store *s, struct neptun_pool *pool, struct neptun_item *it)
-{
-    sqlite3_stmt *st = part_stmt(s, STMT_LINKS_LOAD, it->id);
-    struct neptun_link *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc, oom = 0;
-    if (st == NULL)
-        return NEPTUN_ERROR;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((v = grow(pool, v, n, &cap, sizeof(*v))) == NULL) {
-            oom = 1;
-            break;
-        }
-        v[n].rel = column_str(pool, st, 0, &oom);
-        v[n].href = column_str(pool, st, 1, &oom);
-        v[n].lang = column_str(pool, st, 2, &oom);
-        v[n].title = column_str(pool, st, 3, &oom);
-        v[n].mime = column_str(pool, st, 4, &oom);
-        n++;
-    }
-    if (rc != SQLITE_DONE && !oom)
-        store_log_error(s, "load links");
-    store_stmt_done(st);
-    it->links = v;
-    it->nlinks = n;
-    return rc == SQLITE_DONE && !oom ? NEPTUN_OK : NEPTUN_ERROR;
-}
-
-int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int c,
-                    struct neptun_item *it)
-{
-    int oom = 0;
-    memset(it, 0, sizeof(*it));
-    it->id = sqlite3_column_int64(st, c + 0);
-    it->type = column_str(pool, st, c + 1, &oom);
-    it->slug = column_str(pool, st, c + 2, &oom);
-    it->status = (enum neptun_status)sqlite3_column_int(st, c + 3);
-    it->publish_at = sqlite3_column_int64(st, c + 4);
-    it->created = sqlite3_column_int64(st, c + 5);
-    it->updated = sqlite3_column_int64(st, c + 6);
-    it->starts_at = sqlite3_column_int64(st, c + 7);
-    it->ends_at = sqlite3_column_int64(st, c + 8);
-    it->revision = sqlite3_column_int64(st, c + 9);
-    it->fields_xml = column_str(pool, st, c + 10, &oom);
-    if (oom) {
-        log_error("store %s: out of memory loading an item", s->path);
-        return NEPTUN_NOMEM;
-    }
-    if (load_texts(s, pool, it) != NEPTUN_OK || load_tags(s, pool, it) != NEPTUN_OK ||
-        load_links(s, pool, it) != NEPTUN_OK)
-        return NEPTUN_ERROR;
-    return NEPTUN_OK;
 }
 
 static int visible(const struct neptun_item *it, int64_t now)
@@ -464,6 +336,7 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
         store_log_error(s, "list: bind");
         goto out;
     }
+    /* the page's own rows first, then the parts of all its items at once */
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct neptun_item *it = neptun_pool_alloc(pool, sizeof(*it));
@@ -472,7 +345,7 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
             ret = NEPTUN_NOMEM;
             goto out;
         }
-        if ((ret = store_item_load(s, pool, st, 0, it)) != NEPTUN_OK)
+        if ((ret = store_item_from_row(s, pool, st, 0, it)) != NEPTUN_OK)
             goto out;
         ret = NEPTUN_ERROR;
         if (search) {
@@ -482,7 +355,7 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
                 ret = NEPTUN_NOMEM;
                 goto out;
             }
-            lv[count] = column_str(pool, st, STORE_ITEM_NCOLS, &oom);
+            lv[count] = store_column_str(pool, st, STORE_ITEM_NCOLS, &oom);
             if (oom) {
                 ret = NEPTUN_NOMEM;
                 goto out;
@@ -494,6 +367,10 @@ static int list_page(struct store *s, struct neptun_pool *pool, const struct sto
         store_log_error(s, "list");
         goto out;
     }
+    store_stmt_done(st);
+    st = NULL;
+    if ((ret = store_items_load_parts(s, pool, v, count)) != NEPTUN_OK)
+        goto out;
     *items = v;
     *langs = lv;
     *n = count;

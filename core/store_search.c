@@ -310,6 +310,8 @@ static size_t tier_estimate(struct store *s, const struct tier_result *r)
     return est > (double)r->items ? (size_t)llround(est) : r->items;
 }
 
+/* The page's items, one statement for their rows and three for their
+ * parts, in candidate order. */
 static int load_page(struct store *s, struct neptun_pool *pool, const struct cands *c,
                      size_t offset, size_t limit, struct neptun_item ***items,
                      const char ***langs, size_t *n)
@@ -318,38 +320,64 @@ static int load_page(struct store *s, struct neptun_pool *pool, const struct can
     size_t count = end > offset ? end - offset : 0;
     struct neptun_item **v = NULL;
     const char **lv = NULL;
+    int64_t *ids = NULL;
+    sqlite3_stmt *st = NULL;
+    size_t loaded = 0;
+    int rc, ret = NEPTUN_NOMEM;
 
     *n = 0;
     if (count == 0)
         return NEPTUN_OK;
-    v = neptun_pool_alloc(pool, count * sizeof(*v));
+    v = neptun_pool_calloc(pool, count, sizeof(*v));
     lv = neptun_pool_alloc(pool, count * sizeof(*lv));
-    if (v == NULL || lv == NULL)
-        return NEPTUN_NOMEM;
+    ids = neptun_pool_alloc(pool, count * sizeof(*ids));
+    if (v == NULL || lv == NULL || ids == NULL)
+        goto out;
     for (size_t k = 0; k < count; k++) {
-        const struct cand *cd = &c->v[offset + k];
-        sqlite3_stmt *st = store_stmt(s, STMT_ITEM_BY_ID);
-        int ret = NEPTUN_ERROR;
-        if (st == NULL)
-            return NEPTUN_ERROR;
-        if (store_bind_int64(st, 1, cd->item_id) != SQLITE_OK) {
-            store_log_error(s, "search: bind");
-        } else if (sqlite3_step(st) != SQLITE_ROW) {
-            store_log_error(s, "search: load item");
-        } else if ((v[k] = neptun_pool_alloc(pool, sizeof(**v))) == NULL) {
-            ret = NEPTUN_NOMEM;
-        } else {
-            ret = store_item_load(s, pool, st, 0, v[k]);
-        }
-        store_stmt_done(st);
-        if (ret != NEPTUN_OK)
-            return ret;
-        lv[k] = cd->lang;
+        ids[k] = c->v[offset + k].item_id;
+        lv[k] = c->v[offset + k].lang;
     }
+    const char *json = store_ids_json(pool, ids, count);
+    if (json == NULL)
+        goto out;
+    ret = NEPTUN_ERROR;
+    if ((st = store_stmt(s, STMT_ITEMS_BY_IDS)) == NULL)
+        goto out;
+    if (store_bind_text(st, 1, json) != SQLITE_OK) {
+        store_log_error(s, "search: bind");
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 k = sqlite3_column_int64(st, 0);
+        if (k < 0 || (uint64_t)k >= count || v[k] != NULL)
+            continue; /* cannot happen: one row per id */
+        if ((v[k] = neptun_pool_alloc(pool, sizeof(**v))) == NULL) {
+            ret = NEPTUN_NOMEM;
+            goto out;
+        }
+        if ((ret = store_item_from_row(s, pool, st, 1, v[k])) != NEPTUN_OK)
+            goto out;
+        ret = NEPTUN_ERROR;
+        loaded++;
+    }
+    if (rc != SQLITE_DONE) {
+        store_log_error(s, "search: load items");
+        goto out;
+    }
+    if (loaded != count) {
+        log_error("store %s: search: %zu of %zu items found", s->path, loaded, count);
+        goto out;
+    }
+    store_stmt_done(st);
+    st = NULL;
+    if ((ret = store_items_load_parts(s, pool, v, count)) != NEPTUN_OK)
+        goto out;
     *items = v;
     *langs = lv;
     *n = count;
-    return NEPTUN_OK;
+out:
+    store_stmt_done(st);
+    return ret;
 }
 
 int store_search_ranked(struct store *s, struct neptun_pool *pool, const struct store_query *q,

@@ -204,17 +204,18 @@ def test_ics_default_window_is_capped():
     # 520 past events and 3 coming ones: the calendar keeps the coming ones
     # and the latest past ones, at most 500 in all, by start.
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    with harness.Server() as s:
-        items = []
-        for i in range(523):
-            start = now + datetime.timedelta(days=i - 520 if i < 520 else i - 518)
-            items.append(event_doc("cap-%03d" % i, start, start + datetime.timedelta(hours=6)))
-        path = os.path.join(s.tmp, "many.xml")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write('<items xmlns="urn:neptun:1">%s</items>' % "".join(items))
-        p = harness.neptun("import", "-c", s.conf, "--db", s.db, path)
-        assert p.returncode == 0, p
-        s.start()
+    # Import into the store first, then start the server on it.
+    s = harness.Server()
+    items = []
+    for i in range(523):
+        start = now + datetime.timedelta(days=i - 520 if i < 520 else i - 518)
+        items.append(event_doc("cap-%03d" % i, start, start + datetime.timedelta(hours=6)))
+    path = os.path.join(s.tmp, "many.xml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('<items xmlns="urn:neptun:1">%s</items>' % "".join(items))
+    p = harness.neptun("import", "-c", s.conf, "--db", s.db, path)
+    assert p.returncode == 0, p
+    with s:
         listed = [u for u in uids(s.get("/en/events.ics").body) if u.startswith("cap-")]
         # the samples take their share of the 500 only if they are recent
         assert len(listed) <= 500 and listed[-3:] == ["cap-520", "cap-521", "cap-522"], listed[-5:]

@@ -362,6 +362,116 @@ static void test_all_or_nothing(struct store *s)
     CHECK(store_count(s, &after) == NEPTUN_OK && after == before + 2);
 }
 
+/* A page's texts, tags and links are read for all its items at once: each
+ * item gets its own, in stored order (texts as written, not by language),
+ * and an item without tags or links gets none of its neighbours'. */
+static struct neptun_item *parts_item(const char *slug, int64_t updated, size_t ntexts)
+{
+    static const char *const langs[] = {"de", "pl", "en"};
+    struct neptun_item *it = make_item("parts", slug, NEPTUN_STATUS_PUBLISHED, 0, updated, "x",
+                                       NULL);
+    it->texts = neptun_pool_calloc(pool, ntexts, sizeof(*it->texts));
+    it->ntexts = ntexts;
+    for (size_t i = 0; i < ntexts; i++) {
+        it->texts[i].lang = langs[i];
+        it->texts[i].title = neptun_pool_printf(pool, "kwiatuszek %s %s", slug, langs[i]);
+        it->texts[i].body = i == 0 ? "<div xmlns=\"http://www.w3.org/1999/xhtml\"/>" : NULL;
+    }
+    return it;
+}
+
+static void check_parts_a(const struct neptun_item *it)
+{
+    CHECK_STR(it->slug, "parts-a");
+    CHECK(it->ntexts == 3 && it->ntags == 0 && it->nlinks == 1);
+    if (it->ntexts == 3) {
+        CHECK_STR(it->texts[0].lang, "de");
+        CHECK_STR(it->texts[1].lang, "pl");
+        CHECK_STR(it->texts[2].lang, "en");
+        CHECK_STR(it->texts[2].title, "kwiatuszek parts-a en");
+        CHECK(it->texts[0].body != NULL && it->texts[1].body == NULL);
+    }
+    if (it->nlinks == 1)
+        CHECK_STR(it->links[0].href, "http://a.example/");
+}
+
+static void check_parts_c(const struct neptun_item *it)
+{
+    CHECK_STR(it->slug, "parts-c");
+    CHECK(it->ntexts == 2 && it->ntags == 3 && it->nlinks == 2);
+    if (it->ntexts == 2)
+        CHECK_STR(it->texts[1].title, "kwiatuszek parts-c pl");
+    if (it->ntags == 3) {
+        CHECK_STR(it->tags[0], "zeta");
+        CHECK_STR(it->tags[1], "alpha");
+        CHECK_STR(it->tags[2], "mid");
+    }
+    if (it->nlinks == 2) {
+        CHECK_STR(it->links[0].rel, "social");
+        CHECK_STR(it->links[1].rel, "programme");
+        CHECK_STR(it->links[1].title, "Program");
+    }
+}
+
+static void test_page_parts(struct store *s)
+{
+    static const char *tags_c[] = {"zeta", "alpha", "mid"};
+    static struct neptun_link link_a[] = {{.rel = "related", .href = "http://a.example/"}};
+    static struct neptun_link links_c[] = {
+        {.rel = "social", .href = "http://c.example/s"},
+        {.rel = "programme", .href = "http://c.example/p", .title = "Program"},
+    };
+    struct neptun_item *a = parts_item("parts-a", NOW - 10, 3);
+    struct neptun_item *b = parts_item("parts-b", NOW - 20, 1);
+    struct neptun_item *c = parts_item("parts-c", NOW - 30, 2);
+    a->links = link_a;
+    a->nlinks = 1;
+    c->tags = tags_c;
+    c->ntags = 3;
+    c->links = links_c;
+    c->nlinks = 2;
+    CHECK(put(s, a, NULL) == 1 && put(s, b, NULL) == 1 && put(s, c, NULL) == 1);
+
+    struct store_query q = {.type = "parts", .now = NOW};
+    struct neptun_item **items = NULL;
+    const char **langs = NULL;
+    size_t n = 0, total = 0;
+    CHECK(store_list(s, pool, &q, &items, NULL, &n, &total) == NEPTUN_OK && n == 3 && total == 3);
+    if (n == 3) {
+        check_parts_a(items[0]);
+        CHECK_STR(items[1]->slug, "parts-b");
+        CHECK(items[1]->ntexts == 1 && items[1]->ntags == 0 && items[1]->nlinks == 0);
+        CHECK(items[1]->tags == NULL && items[1]->links == NULL);
+        check_parts_c(items[2]);
+    }
+    /* one item of a page, and an empty page */
+    q.offset = 2;
+    q.limit = 1;
+    CHECK(store_list(s, pool, &q, &items, NULL, &n, &total) == NEPTUN_OK && n == 1);
+    if (n == 1)
+        check_parts_c(items[0]);
+    q.offset = 3;
+    CHECK(store_list(s, pool, &q, &items, NULL, &n, &total) == NEPTUN_OK && n == 0);
+
+    /* a ranked search loads its page the same way */
+    struct store_query sq = {.q = "kwiatuszek", .lang = "pl", .now = NOW,
+                             .order = STORE_ORDER_RANK};
+    CHECK(store_list(s, pool, &sq, &items, &langs, &n, &total) == NEPTUN_OK && n == 3);
+    for (size_t i = 0; i < n; i++) {
+        /* the reader's language where the item has it */
+        CHECK_STR(langs[i], items[i]->ntexts > 1 ? "pl" : "de");
+        if (strcmp(items[i]->slug, "parts-a") == 0)
+            check_parts_a(items[i]);
+        else if (strcmp(items[i]->slug, "parts-c") == 0)
+            check_parts_c(items[i]);
+        else
+            CHECK(items[i]->ntexts == 1 && items[i]->ntags == 0 && items[i]->nlinks == 0);
+    }
+    CHECK(store_delete(s, "parts", "parts-a") == NEPTUN_OK);
+    CHECK(store_delete(s, "parts", "parts-b") == NEPTUN_OK);
+    CHECK(store_delete(s, "parts", "parts-c") == NEPTUN_OK);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/neptun-test-store-XXXXXX";
@@ -389,6 +499,7 @@ int main(void)
     test_search(s);
     test_delete_walk(s);
     test_all_or_nothing(s);
+    test_page_parts(s);
 
     /* a read connection sees committed writes and refuses to write */
     CHECK(store_open(path, STORE_READONLY, &ro, &err) == NEPTUN_OK);
