@@ -22,28 +22,9 @@ CONNS=${CONNS:-64}
 tools/install-deps.sh wrk curl libxml2-utils python3
 for b in "$A" "$B"; do [ -x "$b/neptun" ] || { echo "no $b/neptun" >&2; exit 2; }; done
 
-work=$(mktemp -d /tmp/neptun-ab.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-SRV=() WRK=()
-if [ "${PIN:-0}" = 1 ]; then SRV=(taskset -c 0) WRK=(taskset -c 1); fi
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
-
-/usr/bin/python3 bench/feed_items.py "$work/items" 60
-/usr/bin/python3 - "$work" <<'PY'
-import sys
-sys.path.insert(0, "tests/integration")
-import harness
-harness.make_conf(sys.argv[1], "access_log off\nwatch_scripts off\nworkers 2\n")
-PY
-"$A/neptun" import -c "$work/neptun.conf" --db "$work/neptun.db" "$work"/items/*.xml >"$work/import.log" 2>&1
+. bench/lib.sh
+bench_workdir neptun-ab
+bench_store "$A/neptun"
 mkdir -p "$work/none"
 
 declare -A PORT SPID
