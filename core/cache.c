@@ -29,10 +29,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <event2/util.h>
 
 #include <neptun/common.h>
 #include "cache.h"
+#include "locale.h"
 #include "render.h"
 #include "types.h"
 
@@ -274,15 +274,6 @@ none:
     return -1;
 }
 
-static void http_date(int64_t t, char dst[32])
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    dst[0] = '\0';
-    if (t > 0 && gmtime_r(&tt, &tm) != NULL)
-        evutil_date_rfc1123(dst, 32, &tm);
-}
-
 static void make_etag(char dst[48], const char *data, size_t len)
 {
     snprintf(dst, 48, "\"%016llx%08zx\"", (unsigned long long)content_hash(data, len),
@@ -316,7 +307,9 @@ static struct cache_entry *entry_make(int status, const char *content_type, char
             make_etag(e->gz_etag, e->gz, e->gzlen);
     }
     e->last_modified = last_modified;
-    http_date(last_modified, e->last_modified_http);
+    if (last_modified <= 0 ||
+        locale_rfc822_buf(last_modified, e->last_modified_http, sizeof(e->last_modified_http)) != NEPTUN_OK)
+        e->last_modified_http[0] = '\0';
     e->body_fd = body_memfd(e->body, len);
     e->dep = dep;
     e->generation = cache_generation(dep);

@@ -59,6 +59,9 @@ const char *locale_format_range(struct neptun_pool *pool, const char *lang,
  * ("Thu, 29 Jun 2017 11:30:00 GMT"), RFC 3339 UTC ("2017-06-29T11:30:00Z"),
  * iCalendar local ("20170629T133000") in the configured zone. */
 const char *locale_rfc822(struct neptun_pool *pool, int64_t t);
+/* The same RFC 822 form into buf (HTTP headers; no pool): NEPTUN_OK, or
+ * NEPTUN_INVALID with buf empty for a year outside 1000-9999. */
+int locale_rfc822_buf(int64_t t, char *buf, size_t size);
 const char *locale_rfc3339(struct neptun_pool *pool, int64_t t);
 const char *locale_ics_local(struct neptun_pool *pool, int64_t t);
 /* Parse RFC 3339 / ISO 8601 date-time with offset, or a date (midnight in

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <unicode/ustring.h>
+#include <event2/util.h>
 
 #include "locale_internal.h"
 
@@ -179,13 +180,31 @@ const char *locale_ics_local(struct neptun_pool *pool, int64_t t)
                               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+int locale_rfc822_buf(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    /* libevent's HTTP date formatter writes the same form with English
+     * names and no ICU formatter per call; it pads the year with blanks,
+     * so years outside 1000-9999 are left to ICU. */
+    if (size > 0)
+        buf[0] = '\0';
+    if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 < 1000 ||
+        tm.tm_year + 1900 > 9999 || evutil_date_rfc1123(buf, size, &tm) <= 0)
+        return NEPTUN_INVALID;
+    return NEPTUN_OK;
+}
+
 const char *locale_rfc822(struct neptun_pool *pool, int64_t t)
 {
     struct locale_thread *th = locale_thread_get();
     UErrorCode err = U_ZERO_ERROR;
     UChar buf[64];
     int32_t len;
+    char quick[48];
 
+    if (locale_rfc822_buf(t, quick, sizeof quick) == NEPTUN_OK)
+        return neptun_pool_strdup(pool, quick);
     if (th == NULL || !in_range(t))
         return NULL;
     if (th->rfc822 == NULL) {

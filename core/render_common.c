@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <event2/util.h>
 #include "conf.h"
 #include "itemdoc.h"
 #include "locale.h"
@@ -143,20 +142,6 @@ int64_t render_pub_time(const struct neptun_item *item)
     if (item->created != 0)
         return item->created;
     return item->updated;
-}
-
-const char *render_rfc822(struct neptun_pool *pool, int64_t t)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    char buf[48];
-    /* The HTTP date form is RFC 822's with a four-digit year: libevent's
-     * formatter (English names, no ICU formatter per item).  Years it
-     * would not write with four digits go the long way. */
-    if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 < 1000 ||
-        tm.tm_year + 1900 > 9999 || evutil_date_rfc1123(buf, sizeof buf, &tm) <= 0)
-        return locale_rfc822(pool, t);
-    return neptun_pool_strdup(pool, buf);
 }
 
 int64_t render_started_at(void)

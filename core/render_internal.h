@@ -42,9 +42,6 @@ const char *render_lang_url(struct neptun_pool *pool, const char *lang, const ch
 /* When the item was published: publish_at if set, else created, else
  * updated. */
 int64_t render_pub_time(const struct neptun_item *item);
-/* t as an RFC 822 date with a four-digit year in GMT ("Thu, 29 Jun 2017
- * 08:00:00 GMT"), the machine date of RSS; pool-owned, NULL on failure. */
-const char *render_rfc822(struct neptun_pool *pool, int64_t t);
 /* A fixed time for answers that depend on configuration only. */
 int64_t render_started_at(void);
 

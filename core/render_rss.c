@@ -12,6 +12,7 @@
  * matched-lang attribute does.
  */
 #include <string.h>
+#include "locale.h"
 #include "render_internal.h"
 
 #define W(call) do { if ((call) < 0) goto out; } while (0)
@@ -43,7 +44,7 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     /* The human block, already escaped as the description's text. */
     const char *description = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN_TEXT,
                                            &described);
-    const char *pub = render_rfc822(pool, render_pub_time(item));
+    const char *pub = locale_rfc822(pool, render_pub_time(item));
     const char *fell_back = render_pick_fallback(&p, lang);
     if (description == NULL || pub == NULL)
         goto out;
@@ -98,7 +99,7 @@ int render_rss(const struct render_feed *f, char **out, size_t *len)
 {
     struct xmlutil_out o;
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(f->pool, f->lang);
-    const char *built = render_rfc822(f->pool, f->updated != 0 ? f->updated : render_started_at());
+    const char *built = locale_rfc822(f->pool, f->updated != 0 ? f->updated : render_started_at());
 
     /* Not indented: items are written whole from kept pieces, which an
      * indenting writer would not line up. */

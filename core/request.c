@@ -25,10 +25,10 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
-#include <event2/util.h>
 
 #include "cache.h"
 #include "conf.h"
+#include "locale.h"
 #include "log.h"
 #include "lua_host.h"
 #include "metrics.h"
@@ -346,15 +346,6 @@ static void add_header(struct evkeyvalq *h, const char *name, const char *value)
         evhttp_add_header(h, name, value);
 }
 
-static void format_http_date(int64_t t, char *buf, size_t len)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    buf[0] = '\0';
-    if (gmtime_r(&tt, &tm) != NULL)
-        evutil_date_rfc1123(buf, len, &tm);
-}
-
 /* The Date header, formatted once a second per worker (evhttp would
  * format it for every reply). */
 static const char *date_header(int64_t now)
@@ -362,7 +353,7 @@ static const char *date_header(int64_t now)
     static _Thread_local int64_t stamp = -1;
     static _Thread_local char value[40];
     if (now != stamp) {
-        format_http_date(now, value, sizeof(value));
+        locale_rfc822_buf(now, value, sizeof(value));
         stamp = now;
     }
     return value;
