@@ -177,6 +177,12 @@ class Server:
         finally:
             conn.close()
 
+    def schema(self):
+        """The composed RELAX NG grammar this server serves (bytes)."""
+        r = self.get("/schema/neptun.rng")
+        assert r.status == 200 and r.headers["content-type"].startswith("application/xml"), r
+        return r.body
+
     def get(self, path, headers=None, timeout=30):
         return self.request("GET", path, headers=headers, timeout=timeout)
 

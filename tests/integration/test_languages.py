@@ -51,9 +51,7 @@ schema = None
 def setup():
     global server, schema
     server = harness.Server().start()
-    r = server.get("/schema/neptun.rng")
-    assert r.status == 200, r
-    schema = r.body
+    schema = server.schema()
     for slug, doc in ((NO_GERMAN, NO_GERMAN_DOC), (LODZ, LODZ_DOC)):
         r = server.admin("PUT", "/admin/events/" + slug, doc)
         assert r.status == 201, r
