@@ -9,8 +9,11 @@
  * on lookup once the counter has moved on.  Entries are immutable and
  * reference-counted, so a reply can keep writing one that was evicted.
  *
- * Both representations are made once, at creation: the identity bytes and
- * (for bodies worth it) the gzip bytes, each with its own strong ETag.
+ * An entry is made with its identity bytes and their strong ETag; the gzip
+ * form (with its own ETag) is made once, by the first request that accepts
+ * it, and kept with the entry.  A cache miss therefore never compresses for
+ * a client that did not ask (it was a fifth of a miss's CPU), and a partner
+ * that does ask pays once per entry, like nginx's gzip_static.
  * Each thread keeps one deflate stream and resets it between bodies:
  * setting one up costs about 256 KB of allocation, more than compressing a
  * small feed.  Large bodies are also copied into a sealed memfd, so that
@@ -65,6 +68,7 @@ static _Atomic size_t shard_budget;
 static atomic_int initialised;
 static atomic_int open_fds;
 static pthread_key_t deflate_key;
+static struct cache_gzip not_worth_it; /* e->gz once gzip did not shrink e */
 static pthread_once_t deflate_once = PTHREAD_ONCE_INIT;
 static bool deflate_key_ok;
 
@@ -166,7 +170,11 @@ static void entry_free(struct cache_entry *e)
     }
     free((char *)e->content_type);
     free((char *)e->body);
-    free((char *)e->gz);
+    struct cache_gzip *gz = atomic_load_explicit(&e->gz, memory_order_acquire);
+    if (gz != NULL && gz != &not_worth_it) {
+        free((char *)gz->bytes);
+        free(gz);
+    }
     free((char *)e->extra_headers);
     free(e->key);
     free(e);
@@ -221,27 +229,33 @@ static z_stream *thread_deflate_stream(void)
     return z;
 }
 
-/* gzip (RFC 1952) of body; NULL when it failed or does not shrink it. */
-static char *gzip_bytes(const char *body, size_t len, size_t *outlen)
+/* gzip (RFC 1952) of body into *out (malloc'd): NEPTUN_OK, NEPTUN_DECLINED
+ * when it does not shrink body, NEPTUN_NOMEM or NEPTUN_ERROR. */
+static int gzip_bytes(const char *body, size_t len, char **out, size_t *outlen)
 {
     z_stream *z = thread_deflate_stream();
-    char *out = NULL;
+    *out = NULL;
     if (z == NULL || deflateReset(z) != Z_OK)
-        return NULL;
+        return NEPTUN_ERROR;
     size_t cap = deflateBound(z, (uLong)len) + 32;
-    out = malloc(cap);
-    if (out == NULL)
-        return NULL;
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        return NEPTUN_NOMEM;
     z->next_in = (Bytef *)body;
     z->avail_in = (uInt)len;
-    z->next_out = (Bytef *)out;
+    z->next_out = (Bytef *)buf;
     z->avail_out = (uInt)cap;
-    if (deflate(z, Z_FINISH) != Z_STREAM_END || z->total_out >= len) {
-        free(out);
-        return NULL;
+    if (deflate(z, Z_FINISH) != Z_STREAM_END) {
+        free(buf);
+        return NEPTUN_ERROR;
     }
+    if (z->total_out >= len) {
+        free(buf);
+        return NEPTUN_DECLINED;
+    }
+    *out = buf;
     *outlen = z->total_out;
-    return out;
+    return NEPTUN_OK;
 }
 
 /* A sealed memfd holding body, or -1 (small body, too many open, or no
@@ -301,11 +315,6 @@ static struct cache_entry *entry_make(int status, const char *content_type, char
         goto fail;
     e->len = len;
     make_etag(e->etag, e->body, len);
-    if (len >= CACHE_GZIP_MIN) {
-        e->gz = gzip_bytes(e->body, len, &e->gzlen);
-        if (e->gz != NULL)
-            make_etag(e->gz_etag, e->gz, e->gzlen);
-    }
     e->last_modified = last_modified;
     if (last_modified <= 0 ||
         locale_rfc822_buf(last_modified, e->last_modified_http, sizeof(e->last_modified_http)) != NEPTUN_OK)
@@ -314,7 +323,7 @@ static struct cache_entry *entry_make(int status, const char *content_type, char
     e->dep = dep;
     e->generation = cache_generation(dep);
     e->expires = expires;
-    e->cost = sizeof(*e) + len + e->gzlen + strlen(e->content_type) +
+    e->cost = sizeof(*e) + len + strlen(e->content_type) +
               (e->body_fd >= 0 ? len : 0); /* the memfd's pages */
     atomic_init(&e->refs, 1);
     return e;
@@ -419,6 +428,7 @@ static void shard_remove(struct shard *s, struct cache_entry **link, struct cach
     *link = e->hnext;
     e->hnext = NULL;
     lru_unlink(s, e);
+    e->linked = false;
     s->bytes -= e->cost;
     atomic_fetch_sub(&total_bytes, e->cost);
     atomic_fetch_sub(&total_entries, 1);
@@ -437,6 +447,15 @@ static struct cache_entry **link_of(struct shard *s, struct cache_entry *e)
 {
     uint64_t h = fnv1a64(e->key, strlen(e->key));
     return bucket_find(s, h, e->key);
+}
+
+/* Drop the least recently used entries until s fits budget (keep stays). */
+static void shard_trim(struct shard *s, size_t budget, const struct cache_entry *keep)
+{
+    while (s->bytes > budget && s->lru_tail != NULL && s->lru_tail != keep) {
+        struct cache_entry *victim = s->lru_tail;
+        shard_remove(s, link_of(s, victim), victim);
+    }
 }
 
 struct cache_entry *cache_get(const char *key, int64_t now)
@@ -486,14 +505,69 @@ void cache_put(const char *key, struct cache_entry *e)
     e->hnext = s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)];
     s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)] = e;
     lru_push_front(s, e);
+    e->linked = true;
     s->bytes += e->cost;
     atomic_fetch_add(&total_bytes, e->cost);
     atomic_fetch_add(&total_entries, 1);
-    while (s->bytes > budget && s->lru_tail != NULL && s->lru_tail != e) {
-        struct cache_entry *victim = s->lru_tail;
-        shard_remove(s, link_of(s, victim), victim);
+    shard_trim(s, budget, e);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Count n more bytes held by e: at once while e is still private (before
+ * cache_put), else against its shard if it is still in one. */
+static void charge(struct cache_entry *e, size_t n)
+{
+    if (e->key == NULL) {
+        e->cost += n;
+        return;
+    }
+    uint64_t h = fnv1a64(e->key, strlen(e->key));
+    struct shard *s = &shards[h & (CACHE_SHARDS - 1)];
+    pthread_mutex_lock(&s->lock);
+    if (e->linked) {
+        e->cost += n;
+        s->bytes += n;
+        atomic_fetch_add(&total_bytes, n);
+        shard_trim(s, atomic_load(&shard_budget), e);
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+const struct cache_gzip *cache_entry_gzip(struct cache_entry *e)
+{
+    struct cache_gzip *gz = atomic_load_explicit(&e->gz, memory_order_acquire);
+    if (gz != NULL)
+        return gz != &not_worth_it ? gz : NULL;
+    if (e->len < CACHE_GZIP_MIN)
+        return NULL;
+
+    /* Two workers may race to compress the same entry: both do, the first
+     * to publish wins and the other's copy is dropped. */
+    char *bytes = NULL;
+    size_t len = 0;
+    int rc = gzip_bytes(e->body, e->len, &bytes, &len);
+    if (rc == NEPTUN_DECLINED)
+        gz = &not_worth_it;
+    else if (rc != NEPTUN_OK || (gz = malloc(sizeof *gz)) == NULL) {
+        free(bytes);
+        return NULL; /* try again next time */
+    } else {
+        gz->bytes = bytes;
+        gz->len = len;
+        make_etag(gz->etag, bytes, len);
+    }
+    struct cache_gzip *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&e->gz, &expected, gz, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        if (gz != &not_worth_it) {
+            free(bytes);
+            free(gz);
+        }
+        gz = expected;
+    } else if (gz != &not_worth_it) {
+        charge(e, sizeof *gz + len);
+    }
+    return gz != &not_worth_it ? gz : NULL;
 }
 
 void cache_cleanup(void)

@@ -12,6 +12,7 @@
 #ifndef NEPTUN_CACHE_H
 #define NEPTUN_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,15 +20,19 @@
 #define CACHE_DEP_ALL (-1)  /* answers drawing on every type */
 /* dep >= 0: the index of one type (types_index) */
 
+/* The gzip representation of an entry, with its own strong ETag. */
+struct cache_gzip {
+    const char *bytes;
+    size_t len;
+    char etag[48];            /* "\"<hash of bytes>\"" */
+};
+
 struct cache_entry {
     int status;               /* 200 */
     const char *content_type; /* owned by the entry */
     const char *body;         /* identity bytes, owned */
     size_t len;
-    const char *gz;           /* gzip bytes, owned; NULL when not worth it */
-    size_t gzlen;
     char etag[48];            /* "\"<hash of body>\"" */
-    char gz_etag[48];         /* "\"<hash of gz>\"" */
     int64_t last_modified;    /* Unix seconds */
     int dep;                  /* CACHE_DEP_* or a type index */
     uint64_t generation;      /* of dep when rendered */
@@ -39,7 +44,9 @@ struct cache_entry {
     int body_fd;              /* a sealed memfd holding body (so replies can
                                * sendfile it), or -1 */
     /* private to cache.c */
+    struct cache_gzip *_Atomic gz; /* NULL until first asked for */
     _Atomic int refs;
+    bool linked;              /* in a shard (its lock guards this and cost) */
     char *key;
     size_t cost;
     struct cache_entry *lru_prev, *lru_next, *hnext;
@@ -48,8 +55,8 @@ struct cache_entry {
 int cache_init(size_t max_bytes);
 void cache_cleanup(void);
 
-/* A new entry with one reference owned by the caller: copies body,
- * computes both strong ETags and the gzip form.  NULL on failure. */
+/* A new entry with one reference owned by the caller: copies body and
+ * computes its strong ETag.  NULL on failure. */
 struct cache_entry *cache_entry_new(int status, const char *content_type,
                                     const char *body, size_t len,
                                     int64_t last_modified, int dep, int64_t expires);
@@ -62,6 +69,12 @@ struct cache_entry *cache_entry_adopt(int status, const char *content_type, char
 /* Extra response headers ("Name: value\r\n" lines), copied into e; only
  * before e is shared (cache_put).  NEPTUN_OK or NEPTUN_NOMEM. */
 int cache_entry_set_headers(struct cache_entry *e, const char *headers);
+/* e's gzip form, compressed on the first request that accepts gzip and
+ * kept with e (its bytes then count against the cache's budget): answers
+ * nobody asks compressed never pay for it.  NULL when e's body is too
+ * small or does not shrink, or on failure.  Thread-safe; the result lives
+ * as long as e. */
+const struct cache_gzip *cache_entry_gzip(struct cache_entry *e);
 void cache_entry_ref(struct cache_entry *e);
 void cache_entry_unref(struct cache_entry *e);
 

@@ -423,10 +423,12 @@ static int send_entry(struct neptun_req *req, struct neptun_reply *reply, struct
                       struct evbuffer *buf, size_t *sent, bool *by_file)
 {
     struct cache_entry *e = reply->entry;
-    bool gz = e->gz != NULL && negotiate_gzip(req_header(req, "Accept-Encoding"));
-    const char *etag = gz ? e->gz_etag : e->etag;
-    const char *body = gz ? e->gz : e->body;
-    size_t len = gz ? e->gzlen : e->len;
+    const struct cache_gzip *zipped =
+        negotiate_gzip(req_header(req, "Accept-Encoding")) ? cache_entry_gzip(e) : NULL;
+    bool gz = zipped != NULL;
+    const char *etag = gz ? zipped->etag : e->etag;
+    const char *body = gz ? zipped->bytes : e->body;
+    size_t len = gz ? zipped->len : e->len;
     char num[32];
     int status = e->status;
 

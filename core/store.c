@@ -423,6 +423,7 @@ void store_close(struct store *s)
         sqlite3_finalize(s->dyn[i].stmt);
         free(s->dyn[i].sql);
     }
+    store_parts_free(s->parts);
     if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
         log_error("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
     free(s->path);
@@ -778,6 +779,10 @@ int store_create(struct store *s, const struct neptun_item *item,
 int store_delete(struct store *s, const char *type, const char *slug)
 {
     int64_t id = 0;
+    /* Kept parts are keyed by row id, which the next insert may reuse:
+     * dropped before the delete and again once it is committed, so no
+     * reader keeps a copy across it. */
+    store_parts_deleted();
     int ret = write_begin(s);
     if (ret != NEPTUN_OK)
         return ret;
@@ -817,5 +822,7 @@ out:
         (void)write_end(s, NEPTUN_ERROR);
         return NEPTUN_NOT_FOUND;
     }
-    return write_end(s, ret);
+    ret = write_end(s, ret);
+    store_parts_deleted();
+    return ret;
 }

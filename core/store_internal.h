@@ -75,7 +75,23 @@ struct store {
     uint64_t tick;
     int total_estimated;  /* the last store_list() total was estimated */
     int trim_pending;     /* a large list was loaded: trim malloc arenas */
+    struct store_parts *parts; /* recently read items' parts; NULL until a read */
 };
+
+/* store_parts.c: the texts, tags and links of recently read items, kept per
+ * connection (STORE_PARTS_BYTES at most). */
+#define STORE_PARTS_BYTES (8u << 20)
+struct store_parts;
+struct store_parts *store_parts_new(size_t max_bytes);
+void store_parts_free(struct store_parts *p);
+/* Set it's texts, tags and links (copied into pool) from a kept copy of the
+ * same row id, revision, times, type and slug: 1 when filled, else 0. */
+int store_parts_fill(struct store_parts *p, struct neptun_pool *pool, struct neptun_item *it);
+/* Keep a copy of it's parts (it fully read).  Nothing kept when out of memory. */
+void store_parts_keep(struct store_parts *p, const struct neptun_item *it);
+/* An item was deleted (its row id may be reused): every connection's copies
+ * are dropped at its next read. */
+void store_parts_deleted(void);
 
 /* The cached statement, prepared on first use; NULL (logged) on failure. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_stmt_id id);
@@ -111,13 +127,17 @@ const char *store_column_str(struct neptun_pool *pool, sqlite3_stmt *st, int col
  * from column first on; its texts, tags and links are left empty. */
 int store_item_from_row(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int first,
                         struct neptun_item *it);
-/* Load the texts, tags and links of items[0..n) with three statements in
+/* Load the texts, tags and links of items[0..n): kept copies where the
+ * connection has them (store_parts.c), the rest with three statements in
  * all, each in stored order (texts by id, tags and links by pos). */
 int store_items_load_parts(struct store *s, struct neptun_pool *pool,
                            struct neptun_item *const *items, size_t n);
 /* store_item_from_row(), then that one item's parts. */
 int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int first,
                     struct neptun_item *it);
+/* The same, always from the database and keeping no copy (whole-store walks). */
+int store_item_load_uncached(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st,
+                             int first, struct neptun_item *it);
 /* "[id,id,...]": the JSON array the part statements take as ?1 (pool). */
 const char *store_ids_json(struct neptun_pool *pool, const int64_t *ids, size_t n);
 

@@ -320,8 +320,9 @@ static int load_links(struct store *s, struct neptun_pool *pool, struct neptun_i
     return NEPTUN_OK;
 }
 
-int store_items_load_parts(struct store *s, struct neptun_pool *pool,
-                           struct neptun_item *const *items, size_t n)
+/* Texts, tags and links of the n items from the database. */
+static int load_parts_uncached(struct store *s, struct neptun_pool *pool,
+                               struct neptun_item *const *items, size_t n)
 {
     if (n == 0)
         return NEPTUN_OK;
@@ -348,6 +349,26 @@ int store_items_load_parts(struct store *s, struct neptun_pool *pool,
     return ret;
 }
 
+int store_items_load_parts(struct store *s, struct neptun_pool *pool,
+                           struct neptun_item *const *items, size_t n)
+{
+    if (n == 0)
+        return NEPTUN_OK;
+    if (s->parts == NULL)
+        s->parts = store_parts_new(STORE_PARTS_BYTES); /* none kept if NULL */
+    struct neptun_item **missing = neptun_pool_alloc(pool, n * sizeof(*missing));
+    if (missing == NULL)
+        return NEPTUN_NOMEM;
+    size_t nmissing = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!store_parts_fill(s->parts, pool, items[i]))
+            missing[nmissing++] = items[i];
+    int ret = load_parts_uncached(s, pool, missing, nmissing);
+    for (size_t i = 0; ret == NEPTUN_OK && i < nmissing; i++)
+        store_parts_keep(s->parts, missing[i]);
+    return ret;
+}
+
 int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st, int first,
                     struct neptun_item *it)
 {
@@ -355,4 +376,13 @@ int store_item_load(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st,
     if (ret != NEPTUN_OK)
         return ret;
     return store_items_load_parts(s, pool, &it, 1);
+}
+
+int store_item_load_uncached(struct store *s, struct neptun_pool *pool, sqlite3_stmt *st,
+                             int first, struct neptun_item *it)
+{
+    int ret = store_item_from_row(s, pool, st, first, it);
+    if (ret != NEPTUN_OK)
+        return ret;
+    return load_parts_uncached(s, pool, &it, 1);
 }

@@ -466,7 +466,7 @@ int store_foreach(struct store *s, const char *type,
             ret = NEPTUN_NOMEM;
             break;
         }
-        ret = store_item_load(s, pool, st, 0, &it);
+        ret = store_item_load_uncached(s, pool, st, 0, &it); /* a walk: keep nothing */
         if (ret == NEPTUN_OK)
             ret = fn(ud, &it);
         neptun_pool_free(pool);

@@ -40,14 +40,29 @@ static void test_etags(void)
         goto out;
     CHECK(a->len == 4096 && memcmp(a->body, body, 100) == 0);
     CHECK(a->etag[0] == '"' && a->etag[strlen(a->etag) - 1] == '"');
-    CHECK(a->gz != NULL && a->gzlen > 0 && a->gzlen < a->len);
-    CHECK(a->gz != NULL && (unsigned char)a->gz[0] == 0x1f && (unsigned char)a->gz[1] == 0x8b);
-    CHECK(strcmp(a->etag, a->gz_etag) != 0);             /* each representation its own */
-    CHECK(a->gz_etag[0] == '"');
+    size_t cost_before = a->cost;
+    const struct cache_gzip *agz = cache_entry_gzip(a), *bgz = cache_entry_gzip(b);
+    CHECK(agz != NULL && bgz != NULL);
+    if (agz == NULL || bgz == NULL)
+        goto out;
+    CHECK(agz->len > 0 && agz->len < a->len);
+    CHECK((unsigned char)agz->bytes[0] == 0x1f && (unsigned char)agz->bytes[1] == 0x8b);
+    CHECK(cache_entry_gzip(a) == agz);                    /* made once, then kept */
+    CHECK(a->cost >= cost_before + agz->len);             /* and counted */
+    CHECK(strcmp(a->etag, agz->etag) != 0);               /* each representation its own */
+    CHECK(agz->etag[0] == '"');
     CHECK_STR(a->etag, b->etag);                          /* same bytes, same tag */
-    CHECK_STR(a->gz_etag, b->gz_etag);
+    CHECK_STR(agz->etag, bgz->etag);
     CHECK(strcmp(a->etag, c->etag) != 0);                 /* one byte changed */
-    CHECK(small->gz == NULL && small->gz_etag[0] == '\0'); /* not worth compressing */
+    CHECK(cache_entry_gzip(small) == NULL);               /* not worth compressing */
+
+    /* made after the entry is shared: the cache's byte count grows with it */
+    size_t bytes_before = 0, bytes_after = 0;
+    cache_put("\x1f/gzip-later", c);
+    cache_stats(NULL, NULL, &bytes_before, NULL);
+    const struct cache_gzip *cgz = cache_entry_gzip(c);
+    cache_stats(NULL, NULL, &bytes_after, NULL);
+    CHECK(cgz != NULL && bytes_after >= bytes_before + cgz->len);
     CHECK(small->last_modified == NOW && small->status == 200);
     CHECK(cache_entry_new(200, "text/plain", "x", 1, NOW, TYPES_MAX + 5, 0) == NULL);
 out:
