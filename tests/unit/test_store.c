@@ -472,6 +472,52 @@ static void test_page_parts(struct store *s)
     CHECK(store_delete(s, "parts", "parts-c") == NEPTUN_OK);
 }
 
+static const char *pl_title_on(struct store *reader, const char *slug)
+{
+    struct neptun_item *got = NULL;
+    if (store_get(reader, pool, "forums", slug, 0, NOW, &got) != NEPTUN_OK || got->ntexts < 1)
+        return "(none)";
+    return got->texts[0].title;
+}
+
+/* A reader keeps the parts of items it read (store_parts.c): an edit, and a
+ * delete whose row id the next insert reuses, must still read afresh. */
+static void test_kept_parts(struct store *s, struct store *reader)
+{
+    int64_t later = NOW + 1000;
+    CHECK(put(s, make_item("forums", "kept", NEPTUN_STATUS_PUBLISHED, 0, later, "Pierwszy", NULL),
+              NULL) == 1);
+    CHECK_STR(pl_title_on(reader, "kept"), "Pierwszy");
+    CHECK_STR(pl_title_on(reader, "kept"), "Pierwszy"); /* from the kept copy */
+    CHECK(put(s, make_item("forums", "kept", NEPTUN_STATUS_PUBLISHED, 0, later, "Drugi", NULL),
+              NULL) == 0);
+    CHECK_STR(pl_title_on(reader, "kept"), "Drugi"); /* a new revision */
+
+    /* the same slug deleted and stored again: the same row id (the highest
+     * is reused), revision 1, the same times - only the delete tells */
+    CHECK(put(s, make_item("forums", "kept-again", NEPTUN_STATUS_PUBLISHED, 0, later, "Raz", NULL),
+              NULL) == 1);
+    struct neptun_item *first = NULL, *second = NULL;
+    CHECK(store_get(reader, pool, "forums", "kept-again", 0, NOW, &first) == NEPTUN_OK);
+    CHECK_STR(pl_title_on(reader, "kept-again"), "Raz");
+    CHECK(store_delete(s, "forums", "kept-again") == NEPTUN_OK);
+    CHECK(put(s, make_item("forums", "kept-again", NEPTUN_STATUS_PUBLISHED, 0, later, "Dwa", NULL),
+              NULL) == 1);
+    CHECK(store_get(reader, pool, "forums", "kept-again", 0, NOW, &second) == NEPTUN_OK);
+    CHECK(first != NULL && second != NULL && first->id == second->id &&
+          first->revision == second->revision);
+    CHECK_STR(pl_title_on(reader, "kept-again"), "Dwa");
+
+    /* a list reads its page's parts through the same copies */
+    struct store_query q = {.type = "forums", .now = NOW, .order = STORE_ORDER_UPDATED, .limit = 2};
+    struct neptun_item **items = NULL;
+    size_t n = 0, total = 0;
+    CHECK(store_list(reader, pool, &q, &items, NULL, &n, &total) == NEPTUN_OK && n == 2);
+    CHECK(n == 2 && items[0]->ntexts == 1 && items[1]->ntexts == 1);
+    CHECK(store_delete(s, "forums", "kept") == NEPTUN_OK);
+    CHECK(store_delete(s, "forums", "kept-again") == NEPTUN_OK);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/neptun-test-store-XXXXXX";
@@ -510,6 +556,7 @@ int main(void)
               NEPTUN_ERROR);
         CHECK(store_delete(ro, "forums", "forum-2") == NEPTUN_ERROR);
         CHECK(store_check(ro) == NEPTUN_OK);
+        test_kept_parts(s, ro);
     }
     free(err);
     err = NULL;
