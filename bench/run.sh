@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# neptun against nginx, lighttpd and Apache (mod_lua) on loopback, every
-# peer serving the very same bytes, runs interleaved A B A B within each
+# neptun against nginx, lighttpd, Apache (mod_lua) and a minimal evhttp
+# server (bench/minimal_evhttp.c: the ceiling of evhttp itself) on loopback,
+# every peer serving the very same bytes, runs interleaved A B A B within each
 # round so that drift on a noisy machine hits every peer alike.  Prints a
 # table of medians and ratios (bench/README.md explains each scenario).
 #
-# Bounded: ROUNDS x 15 runs x DURATION seconds of wrk (defaults 3 x 15 x 5 s,
-# about 4 minutes).  Environment: ROUNDS, DURATION, CONNS, BUILD (build
+# Bounded: ROUNDS x 17 runs x DURATION seconds of wrk (defaults 3 x 17 x 5 s,
+# about 4.5 minutes).  Environment: ROUNDS, DURATION, CONNS, BUILD (build
 # folder holding neptun), PIN=1 (server on core 0, wrk on core 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,11 @@ if [ ! -x "$BIN" ]; then
         libxml2-dev libsqlite3-dev libicu-dev zlib1g-dev
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+fi
+EVHTTP="$BUILD/bench/minimal_evhttp"
+if [ ! -x "$EVHTTP" ]; then
+    cmake --build "$BUILD" --target minimal_evhttp >/dev/null ||
+        { echo "cannot build $EVHTTP (is NEPTUN_BENCH off in $BUILD?)" >&2; exit 1; }
 fi
 
 . bench/lib.sh
@@ -123,9 +129,22 @@ LuaMapHandler ^/pl/events\.rss$ $work/apache/feed.lua handle
 APC
 "${SRV[@]}" apache2 -f "$work/apache.conf" -DFOREGROUND &
 pids+=($!)
+# evhttp alone: one file's bytes for every request, 2 threads like neptun.
+EV_FEED=$(free_port) EV_ITEM=$(free_port)
+"${SRV[@]}" "$EVHTTP" "$work/www/feed.rss" "$EV_FEED" application/rss+xml 2 >"$work/evhttp_feed.log" 2>&1 &
+pids+=($!)
+"${SRV[@]}" "$EVHTTP" "$work/www/item.xml" "$EV_ITEM" application/xml 2 >"$work/evhttp_item.log" 2>&1 &
+pids+=($!)
 wait_http "http://127.0.0.1:$NG/feed.rss"
 wait_http "http://127.0.0.1:$LT/feed.rss"
 wait_http "http://127.0.0.1:$AP$MISS_PATH"
+wait_http "http://127.0.0.1:$EV_FEED/feed.rss"
+wait_http "http://127.0.0.1:$EV_ITEM/item.xml"
+same_bytes() { # url file
+    curl -sf "$1" | cmp -s - "$2" || { echo "$1 does not answer the bytes of $2" >&2; exit 1; }
+}
+same_bytes "http://127.0.0.1:$EV_FEED/feed.rss" "$work/www/feed.rss"
+same_bytes "http://127.0.0.1:$EV_ITEM/item.xml" "$work/www/item.xml"
 
 size() { stat -c %s "$1"; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
@@ -151,6 +170,7 @@ for r in $(seq "$ROUNDS"); do
     run "feed keep-alive" neptun "$NP$FEED_PATH"
     run "feed keep-alive" nginx "http://127.0.0.1:$NG/feed.rss"
     run "feed keep-alive" lighttpd "http://127.0.0.1:$LT/feed.rss"
+    run "feed keep-alive" evhttp "http://127.0.0.1:$EV_FEED/feed.rss"
     run "feed gzip" neptun "$NP$FEED_PATH" "${GZ[@]}"
     run "feed gzip" nginx "http://127.0.0.1:$NG/feed.rss" "${GZ[@]}"
     run "feed Connection: close" neptun "$NP$FEED_PATH" "${CLOSE[@]}"
@@ -159,6 +179,7 @@ for r in $(seq "$ROUNDS"); do
     run "2 KB item keep-alive" neptun "$NP$ITEM_PATH"
     run "2 KB item keep-alive" nginx "http://127.0.0.1:$NG/item.xml"
     run "2 KB item keep-alive" lighttpd "http://127.0.0.1:$LT/item.xml"
+    run "2 KB item keep-alive" evhttp "http://127.0.0.1:$EV_ITEM/item.xml"
     run "2 KB item keep-alive" neptun+on_request "http://127.0.0.1:${PORT[neptun_on_request]}$ITEM_PATH"
     run "20-item feed, cache miss" neptun+on_item "http://127.0.0.1:${PORT[neptun_on_item]}$MISS_PATH" -s bench/miss.lua -- "i$r$RANDOM"
     run "20-item feed, cache miss" neptun "$NP$MISS_PATH" -s bench/miss.lua -- "n$r$RANDOM"
@@ -175,7 +196,7 @@ for line in open(sys.argv[1]):
         order.append(name)
     runs[(name, peer)].append(float(v or 0))
 med = {k: statistics.median(v) for k, v in runs.items()}
-peers = ["nginx", "lighttpd", "apache"]
+peers = ["nginx", "lighttpd", "apache", "evhttp"]
 
 def cell(v):
     return "%.0f" % v if v is not None else "–"
@@ -184,14 +205,15 @@ def ratio(a, b):
     return "%.2f×" % (a / b) if a is not None and b else "–"
 
 print()
-print("| scenario | neptun req/s | nginx | lighttpd | Apache mod_lua | neptun/nginx | neptun/lighttpd | neptun/Apache |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| scenario | neptun req/s | nginx | lighttpd | Apache mod_lua | minimal evhttp"
+      " | neptun/nginx | neptun/lighttpd | neptun/Apache | neptun/evhttp |")
+print("| --- |" + " ---: |" * (1 + 2 * len(peers)))
 for name in order:
     me = "neptun+on_item" if name.endswith("cache miss") else "neptun"
     n = med.get((name, me))
     vals = [med.get((name, p)) for p in peers]
     label = name + (" (one on_item rule)" if me != "neptun" else "")
-    print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
         label, cell(n), *map(cell, vals), *(ratio(n, v) for v in vals)))
 
 print()

@@ -180,6 +180,75 @@ static void entry_free(struct cache_entry *e)
     free(e);
 }
 
+/* ---- freeing on the making thread ------------------------------------- */
+
+#define OWNER_SLOTS 64
+
+struct owner {
+    struct cache_entry *_Atomic returned; /* dead entries to free, linked by hnext */
+    atomic_bool live;
+};
+
+static struct owner owners[OWNER_SLOTS];
+static _Thread_local int my_slot = -1;
+
+static void free_chain(struct cache_entry *e)
+{
+    while (e != NULL) {
+        struct cache_entry *next = e->hnext;
+        entry_free(e);
+        e = next;
+    }
+}
+
+void cache_thread_attach(void)
+{
+    for (int i = 0; i < OWNER_SLOTS && my_slot < 0; i++) {
+        bool free_slot = false;
+        if (atomic_compare_exchange_strong(&owners[i].live, &free_slot, true))
+            my_slot = i;
+    }
+    /* no slot left: this thread frees directly, as unattached ones do */
+}
+
+void cache_thread_collect(void)
+{
+    if (my_slot < 0)
+        return;
+    struct owner *o = &owners[my_slot];
+    if (atomic_load_explicit(&o->returned, memory_order_relaxed) != NULL)
+        free_chain(atomic_exchange_explicit(&o->returned, NULL, memory_order_acquire));
+}
+
+void cache_thread_detach(void)
+{
+    if (my_slot < 0)
+        return;
+    struct owner *o = &owners[my_slot];
+    atomic_store(&o->live, false);
+    /* whatever arrived before that store; later ones wait for the slot's
+     * next owner or cache_cleanup */
+    free_chain(atomic_exchange_explicit(&o->returned, NULL, memory_order_acquire));
+    my_slot = -1;
+}
+
+/* Free e now if this thread made it (or its maker is gone), else hand it
+ * back to its maker. */
+static void entry_release(struct cache_entry *e)
+{
+    int slot = e->owner;
+    if (slot < 0 || slot == my_slot || !atomic_load(&owners[slot].live)) {
+        entry_free(e);
+        return;
+    }
+    struct owner *o = &owners[slot];
+    struct cache_entry *head = atomic_load_explicit(&o->returned, memory_order_relaxed);
+    do
+        e->hnext = head;
+    while (!atomic_compare_exchange_weak_explicit(&o->returned, &head, e, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
 void cache_entry_ref(struct cache_entry *e)
 {
     atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
@@ -190,7 +259,7 @@ void cache_entry_unref(struct cache_entry *e)
     if (e == NULL)
         return;
     if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
-        entry_free(e);
+        entry_release(e);
 }
 
 static void deflate_stream_free(void *arg)
@@ -306,6 +375,7 @@ static struct cache_entry *entry_make(int status, const char *content_type, char
         return NULL;
     }
     e->body_fd = -1;
+    e->owner = my_slot;
     e->body = body;
     if (gen_slot(dep) < 0 || body == NULL)
         goto fail;
@@ -589,6 +659,8 @@ void cache_cleanup(void)
         }
         pthread_mutex_unlock(&s->lock);
     }
+    for (int i = 0; i < OWNER_SLOTS; i++) /* handed back after their maker ended */
+        free_chain(atomic_exchange(&owners[i].returned, NULL));
 }
 
 void cache_stats(uint64_t *hits_out, uint64_t *misses_out, size_t *bytes, size_t *entries)

@@ -45,6 +45,7 @@ struct cache_entry {
                                * sendfile it), or -1 */
     /* private to cache.c */
     struct cache_gzip *_Atomic gz; /* NULL until first asked for */
+    int owner;                /* the making thread's slot (cache_thread_attach), or -1 */
     _Atomic int refs;
     bool linked;              /* in a shard (its lock guards this and cost) */
     char *key;
@@ -91,6 +92,15 @@ uint64_t cache_generation(int dep);
 void cache_bump(int type_index);
 /* Everything changed (scripts reloaded). */
 void cache_bump_all(void);
+
+/* Worker threads: entries a worker made are freed by that worker (other
+ * threads hand them back), since glibc frees a block under the lock of the
+ * arena that allocated it and cross-thread frees made the workers contend.
+ * attach when a worker starts, collect now and then (each request), detach
+ * before it ends.  Threads that never attach free directly. */
+void cache_thread_attach(void);
+void cache_thread_collect(void);
+void cache_thread_detach(void);
 
 /* For /metrics. */
 void cache_stats(uint64_t *hits, uint64_t *misses, size_t *bytes, size_t *entries);

@@ -706,6 +706,7 @@ void request_handle(struct evhttp_request *ev, struct worker *worker, int on_adm
                     worker != NULL ? worker->index : 0);
     if (reply->entry != NULL)
         cache_entry_unref(reply->entry);
+    cache_thread_collect(); /* entries of ours that other workers let go */
     if (worker != NULL && worker->spare_pool == NULL) {
         neptun_pool_reset(pool);
         worker->spare_pool = pool;

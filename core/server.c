@@ -375,8 +375,10 @@ static void *worker_main(void *arg)
 {
     struct worker_rt *rt = arg;
     this_worker = rt;
+    cache_thread_attach();
     if (event_base_dispatch(rt->w.base) < 0)
         log_error("worker %d: event loop failed", rt->w.index);
+    cache_thread_detach();
     locale_thread_cleanup();
     return NULL;
 }

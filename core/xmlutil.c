@@ -134,6 +134,9 @@ int xmlutil_writer_new(struct xmlutil_out *o, int indent)
     o->buf = xmlBufferCreate();
     if (o->buf == NULL)
         return NEPTUN_NOMEM;
+    /* The default (exact) scheme reallocates at every flush of the
+     * writer's 4 KB chunks: a 30 KB feed moved its whole buffer 8 times. */
+    xmlBufferSetAllocationScheme(o->buf, XML_BUFFER_ALLOC_DOUBLEIT);
     o->w = xmlNewTextWriterMemory(o->buf, 0);
     if (o->w == NULL) {
         xmlBufferFree(o->buf);
@@ -156,11 +159,15 @@ int xmlutil_writer_done(struct xmlutil_out *o, char **out, size_t *len)
     xmlFreeTextWriter(o->w);
     o->w = NULL;
     size_t n = (size_t)xmlBufferLength(o->buf);
-    char *d = malloc(n + 1);
+    /* The buffer's own bytes (NUL-terminated, from malloc: libxml2's
+     * allocator is left at its default) are handed over without a copy,
+     * trimmed to their length so that the cache counts what is held. */
+    char *d = (char *)xmlBufferDetach(o->buf);
+    if (d == NULL && n == 0)
+        d = calloc(1, 1);
     if (d != NULL) {
-        memcpy(d, xmlBufferContent(o->buf), n);
-        d[n] = '\0';
-        *out = d;
+        char *fit = realloc(d, n + 1);
+        *out = fit != NULL ? fit : d;
         *len = n;
         rc = NEPTUN_OK;
     }
