@@ -424,6 +424,8 @@ void store_close(struct store *s)
         free(s->dyn[i].sql);
     }
     store_parts_free(s->parts);
+    for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS; i++)
+        free((char *)s->next_publish[i].type);
     if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
         log_error("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
     free(s->path);
@@ -447,8 +449,50 @@ int store_count(struct store *s, int64_t *count)
     return rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
 }
 
+/* Every cache miss asks when its answer expires; the answer only changes
+ * when the file does (a commit by any connection or process moves its data
+ * version) or when now passes it. */
+static struct next_publish_memo *next_publish_memo(struct store *s, const char *type,
+                                                   unsigned version)
+{
+    for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS; i++) {
+        struct next_publish_memo *m = &s->next_publish[i];
+        if (m->used && (m->type == type || (m->type != NULL && type != NULL &&
+                                            strcmp(m->type, type) == 0)))
+            return m->data_version == version ? m : NULL;
+    }
+    return NULL;
+}
+
+static void next_publish_remember(struct store *s, const char *type, unsigned version,
+                                  int64_t next)
+{
+    struct next_publish_memo *m = NULL;
+    for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS && m == NULL; i++) {
+        struct next_publish_memo *c = &s->next_publish[i];
+        if (c->used && (c->type == type ||
+                        (c->type != NULL && type != NULL && strcmp(c->type, type) == 0)))
+            m = c;
+    }
+    if (m == NULL)
+        m = &s->next_publish[s->next_publish_turn++ % STORE_NEXT_PUBLISH_MEMOS];
+    free((char *)m->type);
+    m->type = type != NULL ? strdup(type) : NULL;
+    m->used = type == NULL || m->type != NULL;
+    m->data_version = version;
+    m->next = next;
+}
+
 int64_t store_next_publish(struct store *s, const char *type, int64_t now)
 {
+    unsigned version = 0;
+    int versioned = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) ==
+                    SQLITE_OK;
+    if (versioned) {
+        const struct next_publish_memo *m = next_publish_memo(s, type, version);
+        if (m != NULL && (m->next == 0 || now < m->next))
+            return m->next;
+    }
     sqlite3_stmt *st = store_stmt(s, type ? STMT_NEXT_PUBLISH_TYPE : STMT_NEXT_PUBLISH_ALL);
     int64_t next = 0;
     if (st == NULL)
@@ -459,10 +503,13 @@ int64_t store_next_publish(struct store *s, const char *type, int64_t now)
         goto out;
     }
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         next = sqlite3_column_int64(st, 0); /* NULL (none) reads as 0 */
-    else
+        if (versioned)
+            next_publish_remember(s, type, version, next);
+    } else {
         store_log_error(s, "next publish");
+    }
 out:
     store_stmt_done(st);
     return next;

@@ -66,6 +66,8 @@ struct store_dyn_stmt {
     uint64_t last_used;
 };
 
+#define STORE_NEXT_PUBLISH_MEMOS 8
+
 struct store {
     sqlite3 *db;
     char *path;           /* malloc'd, for messages */
@@ -76,6 +78,13 @@ struct store {
     int total_estimated;  /* the last store_list() total was estimated */
     int trim_pending;     /* a large list was loaded: trim malloc arenas */
     struct store_parts *parts; /* recently read items' parts; NULL until a read */
+    struct next_publish_memo {  /* store_next_publish() answers, per type */
+        const char *type;       /* NULL: every type */
+        unsigned data_version;  /* of the file when answered */
+        int64_t next;           /* the answer (0: none scheduled) */
+        int used;
+    } next_publish[STORE_NEXT_PUBLISH_MEMOS];
+    unsigned next_publish_turn; /* the slot to reuse next */
 };
 
 /* store_parts.c: the texts, tags and links of recently read items, kept per
