@@ -86,6 +86,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
     [STMT_NEXT_PUBLISH_TYPE] =
         "SELECT min(publish_at) FROM items"
         " WHERE +type = ?2 AND status IN (1, 2) AND publish_at > ?1",
+    [STMT_DATA_VERSION] = "PRAGMA data_version",
     [STMT_FOREACH_ALL] = "SELECT " STORE_ITEM_COLS " FROM items i ORDER BY i.type, i.slug",
     [STMT_FOREACH_TYPE] =
         "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 ORDER BY i.slug",
@@ -424,6 +425,7 @@ void store_close(struct store *s)
         free(s->dyn[i].sql);
     }
     store_parts_free(s->parts);
+    store_pages_free(s->pages);
     for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS; i++)
         free((char *)s->next_publish[i].type);
     if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
@@ -513,6 +515,21 @@ int64_t store_next_publish(struct store *s, const char *type, int64_t now)
 out:
     store_stmt_done(st);
     return next;
+}
+
+int store_data_version(struct store *s, uint64_t *version, uint64_t *changes)
+{
+    sqlite3_stmt *st = store_stmt(s, STMT_DATA_VERSION);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        store_log_error(s, "data version");
+    store_stmt_done(st);
+    *changes = (uint64_t)sqlite3_total_changes64(s->db);
+    return rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
 }
 
 int store_check(struct store *s)

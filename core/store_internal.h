@@ -50,6 +50,7 @@ enum store_stmt_id {
     STMT_COUNT,
     STMT_NEXT_PUBLISH_ALL,
     STMT_NEXT_PUBLISH_TYPE,
+    STMT_DATA_VERSION,
     STMT_FOREACH_ALL,
     STMT_FOREACH_TYPE,
     STMT_ITEMS_BY_IDS,
@@ -78,6 +79,7 @@ struct store {
     int total_estimated;  /* the last store_list() total was estimated */
     int trim_pending;     /* a large list was loaded: trim malloc arenas */
     struct store_parts *parts; /* recently read items' parts; NULL until a read */
+    struct store_pages *pages; /* recently read list pages; NULL until a list */
     struct next_publish_memo {  /* store_next_publish() answers, per type */
         const char *type;       /* NULL: every type */
         unsigned data_version;  /* of the file when answered */
@@ -101,6 +103,27 @@ void store_parts_keep(struct store_parts *p, const struct neptun_item *it);
 /* An item was deleted (its row id may be reused): every connection's copies
  * are dropped at its next read. */
 void store_parts_deleted(void);
+
+/* store_pages.c: recently read list pages (total and items), kept per
+ * connection while the file is unchanged.  version and changes identify
+ * the file's state (store_data_version); valid_until is 0 or the moment a
+ * scheduled item becomes visible. */
+struct store_pages;
+struct store_pages *store_pages_new(void);
+void store_pages_free(struct store_pages *ps);
+/* Whether pages of q's shape are kept at all (plain type/tag pages). */
+int store_pages_keeps(const struct store_query *q);
+/* 1 with *items (copies in pool), *n and *total when the page is kept for
+ * this state of the file, else 0. */
+int store_pages_get(struct store_pages *ps, struct neptun_pool *pool, const struct store_query *q,
+                    uint64_t version, uint64_t changes, struct neptun_item ***items, size_t *n,
+                    size_t *total);
+void store_pages_put(struct store_pages *ps, const struct store_query *q, uint64_t version,
+                     uint64_t changes, int64_t valid_until, struct neptun_item *const *items,
+                     size_t n, size_t total);
+/* Inside a read transaction: the file's data version (moved by commits of
+ * other connections) and this connection's change count. */
+int store_data_version(struct store *s, uint64_t *version, uint64_t *changes);
 
 /* The cached statement, prepared on first use; NULL (logged) on failure. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_stmt_id id);

@@ -420,6 +420,16 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
             *matched_lang = langs;
         goto out;
     }
+    /* a plain page read before, with the file unchanged since */
+    uint64_t version = 0, changes = 0;
+    int keep = match == NULL && store_pages_keeps(q) &&
+               store_data_version(s, &version, &changes) == NEPTUN_OK;
+    if (keep && s->pages == NULL)
+        s->pages = store_pages_new(); /* none kept if NULL */
+    if (keep && store_pages_get(s->pages, pool, q, version, changes, items, n, total)) {
+        ret = NEPTUN_OK;
+        goto out;
+    }
     if (list_count(s, q, match, total) != NEPTUN_OK)
         goto out;
     if (*total > q->offset &&
@@ -427,6 +437,10 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
         goto out;
     if (matched_lang != NULL)
         *matched_lang = langs;
+    if (keep)
+        store_pages_put(s->pages, q, version, changes,
+                        q->include_hidden ? 0 : store_next_publish(s, q->type, q->now), *items,
+                        *n, *total);
     ret = NEPTUN_OK;
 out:
     store_read_end(s, began);

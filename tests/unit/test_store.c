@@ -518,6 +518,51 @@ static void test_kept_parts(struct store *s, struct store *reader)
     CHECK(store_delete(s, "forums", "kept-again") == NEPTUN_OK);
 }
 
+static const char *first_title(struct store *reader, int64_t now, size_t *total)
+{
+    struct store_query q = {.type = "forums", .now = now, .order = STORE_ORDER_UPDATED, .limit = 3};
+    struct neptun_item **items = NULL;
+    size_t n = 0;
+    *total = 0;
+    if (store_list(reader, pool, &q, &items, NULL, &n, total) != NEPTUN_OK || n == 0 ||
+        items[0]->ntexts == 0)
+        return "(none)";
+    return items[0]->texts[0].title;
+}
+
+/* A reader keeps plain pages (store_pages.c) while the file is unchanged:
+ * a commit by another connection, and a scheduled item coming due, must
+ * still show. */
+static void test_kept_pages(struct store *s, struct store *reader)
+{
+    int64_t later = NOW + 2000;
+    size_t total = 0, total_again = 0, total_before = 0;
+    CHECK(put(s, make_item("forums", "page-top", NEPTUN_STATUS_PUBLISHED, 0, later, "Góra", NULL),
+              NULL) == 1);
+    CHECK_STR(first_title(reader, NOW, &total), "Góra");
+    CHECK_STR(first_title(reader, NOW, &total_again), "Góra"); /* the kept page */
+    CHECK(total > 0 && total_again == total);
+    CHECK(put(s, make_item("forums", "page-top", NEPTUN_STATUS_PUBLISHED, 0, later, "Szczyt", NULL),
+              NULL) == 0);
+    CHECK_STR(first_title(reader, NOW, &total_again), "Szczyt"); /* the file moved on */
+    CHECK(total_again == total);
+
+    /* scheduled for NOW + 60: absent now, at the top once it is due */
+    struct neptun_item *soon = make_item("forums", "page-soon", NEPTUN_STATUS_PUBLISHED, NOW + 60,
+                                         later + 1, "Wkrótce", NULL);
+    CHECK(put(s, soon, NULL) == 1);
+    CHECK_STR(first_title(reader, NOW, &total_before), "Szczyt");
+    CHECK_STR(first_title(reader, NOW + 59, &total_again), "Szczyt"); /* kept, still valid */
+    CHECK(total_before == total && total_again == total);
+    CHECK_STR(first_title(reader, NOW + 60, &total_again), "Wkrótce");
+    CHECK(total_again == total + 1);
+    CHECK(store_delete(s, "forums", "page-soon") == NEPTUN_OK);
+    CHECK_STR(first_title(reader, NOW + 60, &total_again), "Szczyt");
+    CHECK(store_delete(s, "forums", "page-top") == NEPTUN_OK);
+    CHECK(strcmp(first_title(reader, NOW, &total_again), "Szczyt") != 0);
+    CHECK(total_again == total - 1);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/neptun-test-store-XXXXXX";
@@ -557,6 +602,7 @@ int main(void)
         CHECK(store_delete(ro, "forums", "forum-2") == NEPTUN_ERROR);
         CHECK(store_check(ro) == NEPTUN_OK);
         test_kept_parts(s, ro);
+        test_kept_pages(s, ro);
     }
     free(err);
     err = NULL;
