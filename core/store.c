@@ -517,6 +517,14 @@ out:
     return next;
 }
 
+void store_drop_kept(struct store *s)
+{
+    store_parts_free(s->parts);
+    store_pages_free(s->pages);
+    s->parts = NULL;
+    s->pages = NULL;
+}
+
 int store_data_version(struct store *s, uint64_t *version, uint64_t *changes)
 {
     sqlite3_stmt *st = store_stmt(s, STMT_DATA_VERSION);

@@ -92,6 +92,11 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
  * read (a common word) the total is extrapolated.  Say "about N". */
 int store_total_estimated(const struct store *s);
 
+/* Forget the pages and item parts this connection keeps from earlier reads
+ * (they are kept while the file is unchanged): the next reads go to the
+ * file.  For measuring the store's own reads. */
+void store_drop_kept(struct store *s);
+
 /* One item; hidden ones only with include_hidden.  NEPTUN_NOT_FOUND. */
 int store_get(struct store *s, struct neptun_pool *pool, const char *type,
               const char *slug, int include_hidden, int64_t now,
