@@ -33,7 +33,6 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/listener.h>
 
 #define THREADS_DEFAULT 2
 #define THREADS_MAX 64
