@@ -56,7 +56,7 @@
 struct shard {
     pthread_mutex_t lock;
     struct cache_entry *buckets[CACHE_BUCKETS];
-    struct cache_entry *lru_head, *lru_tail; /* head: most recently used */
+    struct lru_list lru;
     size_t bytes;
 };
 
@@ -468,36 +468,12 @@ static bool entry_valid(const struct cache_entry *e, int64_t now)
 
 /* ---- one shard: callers hold its lock ---------------------------------- */
 
-static void lru_unlink(struct shard *s, struct cache_entry *e)
-{
-    if (e->lru_prev != NULL)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        s->lru_head = e->lru_next;
-    if (e->lru_next != NULL)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        s->lru_tail = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_front(struct shard *s, struct cache_entry *e)
-{
-    e->lru_prev = NULL;
-    e->lru_next = s->lru_head;
-    if (s->lru_head != NULL)
-        s->lru_head->lru_prev = e;
-    s->lru_head = e;
-    if (s->lru_tail == NULL)
-        s->lru_tail = e;
-}
-
 /* Unlink e from its bucket and the LRU and drop the cache's reference. */
 static void shard_remove(struct shard *s, struct cache_entry **link, struct cache_entry *e)
 {
     *link = e->hnext;
     e->hnext = NULL;
-    lru_unlink(s, e);
+    lru_unlink(&s->lru, &e->lru);
     e->linked = false;
     s->bytes -= e->cost;
     atomic_fetch_sub(&total_bytes, e->cost);
@@ -522,8 +498,9 @@ static struct cache_entry **link_of(struct shard *s, struct cache_entry *e)
 /* Drop the least recently used entries until s fits budget (keep stays). */
 static void shard_trim(struct shard *s, size_t budget, const struct cache_entry *keep)
 {
-    while (s->bytes > budget && s->lru_tail != NULL && s->lru_tail != keep) {
-        struct cache_entry *victim = s->lru_tail;
+    while (s->bytes > budget && s->lru.tail != NULL &&
+           (keep == NULL || s->lru.tail != &keep->lru)) {
+        struct cache_entry *victim = LRU_RECORD(s->lru.tail, struct cache_entry, lru);
         shard_remove(s, link_of(s, victim), victim);
     }
 }
@@ -539,8 +516,8 @@ struct cache_entry *cache_get(const char *key, int64_t now)
     struct cache_entry *e = *link;
     if (e != NULL) {
         if (entry_valid(e, now)) {
-            lru_unlink(s, e);
-            lru_push_front(s, e);
+            lru_unlink(&s->lru, &e->lru);
+            lru_push_front(&s->lru, &e->lru);
             cache_entry_ref(e);
             found = e;
         } else {
@@ -574,7 +551,7 @@ void cache_put(const char *key, struct cache_entry *e)
     cache_entry_ref(e);
     e->hnext = s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)];
     s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)] = e;
-    lru_push_front(s, e);
+    lru_push_front(&s->lru, &e->lru);
     e->linked = true;
     s->bytes += e->cost;
     atomic_fetch_add(&total_bytes, e->cost);
@@ -653,8 +630,8 @@ void cache_cleanup(void)
     for (int i = 0; i < CACHE_SHARDS; i++) {
         struct shard *s = &shards[i];
         pthread_mutex_lock(&s->lock);
-        while (s->lru_tail != NULL) {
-            struct cache_entry *victim = s->lru_tail;
+        while (s->lru.tail != NULL) {
+            struct cache_entry *victim = LRU_RECORD(s->lru.tail, struct cache_entry, lru);
             shard_remove(s, link_of(s, victim), victim);
         }
         pthread_mutex_unlock(&s->lock);

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lru.h"
 
 #define CACHE_DEP_NONE (-2) /* config-only answers: service doc, OPML, schema */
 #define CACHE_DEP_ALL (-1)  /* answers drawing on every type */
@@ -50,7 +51,8 @@ struct cache_entry {
     bool linked;              /* in a shard (its lock guards this and cost) */
     char *key;
     size_t cost;
-    struct cache_entry *lru_prev, *lru_next, *hnext;
+    struct lru_node lru;
+    struct cache_entry *hnext;
 };
 
 int cache_init(size_t max_bytes);

@@ -29,6 +29,7 @@
 #include <string.h>
 #include "conf.h"
 #include "item_copy.h"
+#include "lru.h"
 #include "render_internal.h"
 #include "types.h"
 
@@ -46,13 +47,14 @@ struct record {
     struct piece *pieces;     /* [language slot * RENDER_PIECES + kind] */
     size_t nslots;            /* language slots (configured languages) */
     size_t cost;
-    struct record *hnext, *lru_prev, *lru_next;
+    struct lru_node lru;
+    struct record *hnext;
 };
 
 struct shard {
     pthread_mutex_t lock;
     struct record *buckets[FRAG_BUCKETS];
-    struct record *lru_head, *lru_tail; /* head: most recently used */
+    struct lru_list lru;
     size_t bytes;
 };
 
@@ -89,30 +91,6 @@ static void record_free(struct record *r)
     free(r);
 }
 
-static void lru_unlink(struct shard *s, struct record *r)
-{
-    if (r->lru_prev != NULL)
-        r->lru_prev->lru_next = r->lru_next;
-    else
-        s->lru_head = r->lru_next;
-    if (r->lru_next != NULL)
-        r->lru_next->lru_prev = r->lru_prev;
-    else
-        s->lru_tail = r->lru_prev;
-    r->lru_prev = r->lru_next = NULL;
-}
-
-static void lru_push_front(struct shard *s, struct record *r)
-{
-    r->lru_prev = NULL;
-    r->lru_next = s->lru_head;
-    if (s->lru_head != NULL)
-        s->lru_head->lru_prev = r;
-    s->lru_head = r;
-    if (s->lru_tail == NULL)
-        s->lru_tail = r;
-}
-
 /* The link that points to the record of id in s (to *link == NULL when none). */
 static struct record **find(struct shard *s, uint64_t h, int64_t id)
 {
@@ -126,7 +104,7 @@ static void shard_remove(struct shard *s, struct record **link)
 {
     struct record *r = *link;
     *link = r->hnext;
-    lru_unlink(s, r);
+    lru_unlink(&s->lru, &r->lru);
     s->bytes -= r->cost;
     atomic_fetch_sub(&total_bytes, r->cost);
     record_free(r);
@@ -141,8 +119,9 @@ static void shard_charge(struct shard *s, size_t cost)
 /* Evict from the cold end until s fits its budget again; keep spares. */
 static void shard_trim(struct shard *s, size_t budget, const struct record *keep)
 {
-    while (s->bytes > budget && s->lru_tail != NULL && s->lru_tail != keep) {
-        struct record *victim = s->lru_tail;
+    while (s->bytes > budget && s->lru.tail != NULL &&
+           (keep == NULL || s->lru.tail != &keep->lru)) {
+        struct record *victim = LRU_RECORD(s->lru.tail, struct record, lru);
         uint64_t h = id_hash(victim->item.id);
         shard_remove(s, find(s, h, victim->item.id));
     }
@@ -237,8 +216,8 @@ int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item
             *out = copy;
             *len = p->len;
             found = 1;
-            lru_unlink(s, r);
-            lru_push_front(s, r);
+            lru_unlink(&s->lru, &r->lru);
+            lru_push_front(&s->lru, &r->lru);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -281,7 +260,7 @@ void render_fragment_put(const struct neptun_item *item, const char *lang, enum 
         link = bucket_of(s, h);
         fresh->hnext = *link;
         *link = fresh;
-        lru_push_front(s, fresh);
+        lru_push_front(&s->lru, &fresh->lru);
         shard_charge(s, fresh->cost);
         r = fresh;
         fresh = NULL;
@@ -295,8 +274,8 @@ void render_fragment_put(const struct neptun_item *item, const char *lang, enum 
         r->cost += len + 1;
         shard_charge(s, len + 1);
     }
-    lru_unlink(s, r);
-    lru_push_front(s, r);
+    lru_unlink(&s->lru, &r->lru);
+    lru_push_front(&s->lru, &r->lru);
     shard_trim(s, budget, r);
 out:
     pthread_mutex_unlock(&s->lock);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <neptun/pool.h>
 #include "item_copy.h"
+#include "lru.h"
 #include "store_internal.h"
 
 #define PARTS_BUCKETS 4096 /* a power of two */
@@ -28,12 +29,13 @@ struct kept {
     struct neptun_item item; /* parts, type and slug; no fields */
     char *copy;              /* item's arrays and strings */
     size_t copy_size, cost;
-    struct kept *hnext, *lru_prev, *lru_next;
+    struct lru_node lru;
+    struct kept *hnext;
 };
 
 struct store_parts {
     struct kept *buckets[PARTS_BUCKETS];
-    struct kept *lru_head, *lru_tail; /* head: most recently used */
+    struct lru_list lru;
     size_t bytes, budget;
     uint64_t deletions; /* store_parts_deleted() count these copies know of */
 };
@@ -61,29 +63,6 @@ static struct kept **bucket_of(struct store_parts *p, int64_t id)
     return &p->buckets[(h >> 40) & (PARTS_BUCKETS - 1)];
 }
 
-static void lru_unlink(struct store_parts *p, struct kept *k)
-{
-    if (k->lru_prev != NULL)
-        k->lru_prev->lru_next = k->lru_next;
-    else
-        p->lru_head = k->lru_next;
-    if (k->lru_next != NULL)
-        k->lru_next->lru_prev = k->lru_prev;
-    else
-        p->lru_tail = k->lru_prev;
-    k->lru_prev = k->lru_next = NULL;
-}
-
-static void lru_push_front(struct store_parts *p, struct kept *k)
-{
-    k->lru_next = p->lru_head;
-    if (p->lru_head != NULL)
-        p->lru_head->lru_prev = k;
-    p->lru_head = k;
-    if (p->lru_tail == NULL)
-        p->lru_tail = k;
-}
-
 static struct kept **find(struct store_parts *p, int64_t id)
 {
     struct kept **link = bucket_of(p, id);
@@ -96,7 +75,7 @@ static void remove_kept(struct store_parts *p, struct kept **link)
 {
     struct kept *k = *link;
     *link = k->hnext;
-    lru_unlink(p, k);
+    lru_unlink(&p->lru, &k->lru);
     p->bytes -= k->cost;
     free(k->copy);
     free(k);
@@ -104,8 +83,8 @@ static void remove_kept(struct store_parts *p, struct kept **link)
 
 static void trim(struct store_parts *p, size_t budget)
 {
-    while (p->bytes > budget && p->lru_tail != NULL)
-        remove_kept(p, find(p, p->lru_tail->item.id));
+    while (p->bytes > budget && p->lru.tail != NULL)
+        remove_kept(p, find(p, LRU_RECORD(p->lru.tail, struct kept, lru)->item.id));
 }
 
 void store_parts_free(struct store_parts *p)
@@ -157,8 +136,8 @@ int store_parts_fill(struct store_parts *p, struct neptun_pool *pool, struct nep
     it->ntags = copy.ntags;
     it->links = copy.links;
     it->nlinks = copy.nlinks;
-    lru_unlink(p, k);
-    lru_push_front(p, k);
+    lru_unlink(&p->lru, &k->lru);
+    lru_push_front(&p->lru, &k->lru);
     return 1;
 }
 
@@ -191,7 +170,7 @@ void store_parts_keep(struct store_parts *p, const struct neptun_item *it)
     link = bucket_of(p, it->id);
     k->hnext = *link;
     *link = k;
-    lru_push_front(p, k);
+    lru_push_front(&p->lru, &k->lru);
     p->bytes += cost;
     trim(p, p->budget);
 }
