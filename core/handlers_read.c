@@ -267,13 +267,15 @@ static int apply_rules(struct neptun_req *req, const char *lang, struct neptun_i
 {
     struct lua_worker *lw = rules(req);
     size_t kept = 0;
-    if (lw == NULL)
+    if (lw == NULL || *n == 0)
         return NEPTUN_OK;
+    unsigned char *keep = neptun_pool_alloc(req->pool, *n);
+    if (keep == NULL)
+        return NEPTUN_NOMEM;
+    if (lua_on_items(lw, req, items, *n, lang, keep) == NEPTUN_ERROR)
+        return NEPTUN_ERROR;
     for (size_t i = 0; i < *n; i++) {
-        int keep = 1;
-        if (lua_on_item(lw, req, items[i], lang, &keep) == NEPTUN_ERROR)
-            return NEPTUN_ERROR;
-        if (!keep)
+        if (!keep[i])
             continue;
         items[kept] = items[i];
         if (matched != NULL)

@@ -780,11 +780,10 @@ static int each_item(lua_State *L, void *ud)
     return dropped;
 }
 
-static int run_on_item(lua_State *L)
+/* One item through every script's on_item; leaves the stack as it was. */
+static void item_through_rules(lua_State *L, struct sandbox *sb, struct item_call *c)
 {
-    struct item_call *c = lua_touserdata(L, 1);
-    struct sandbox *sb = sandbox_of(L);
-    int item, ctx;
+    int top = lua_gettop(L), item, ctx;
 
     /* views, not tables: fields are read when asked for, and only what
      * the rules changed is copied back (lua_item.c) */
@@ -799,6 +798,12 @@ static int run_on_item(lua_State *L)
         lua_item_apply_view(L, item, c->req->pool);
     lua_item_close_view(L, item);
     lua_item_close_view(L, ctx);
+    lua_settop(L, top);
+}
+
+static int run_on_item(lua_State *L)
+{
+    item_through_rules(L, sandbox_of(L), lua_touserdata(L, 1));
     return 0;
 }
 
@@ -821,6 +826,47 @@ int lua_on_item(struct lua_worker *lw, struct neptun_req *req, struct neptun_ite
         return NEPTUN_ERROR;
     *keep = c.keep;
     return NEPTUN_OK;
+}
+
+struct list_call {
+    struct neptun_req *req;
+    struct neptun_item **items;
+    size_t n;
+    const char *lang;
+    unsigned char *keep;
+};
+
+static int run_on_items(lua_State *L)
+{
+    struct list_call *lc = lua_touserdata(L, 1);
+    struct sandbox *sb = sandbox_of(L);
+
+    for (size_t i = 0; i < lc->n; i++) {
+        struct item_call c = { lc->req, lc->items[i], lc->lang, 1 };
+        item_through_rules(L, sb, &c);
+        lc->keep[i] = (unsigned char)c.keep;
+    }
+    return 0;
+}
+
+int lua_on_items(struct lua_worker *lw, struct neptun_req *req, struct neptun_item **items,
+                 size_t n, const char *lang, unsigned char *keep)
+{
+    struct list_call lc = { req, items, n, lang, keep };
+    int rc;
+
+    memset(keep, 1, n);
+    if (lw == NULL)
+        return NEPTUN_DECLINED;
+    if (n == 0)
+        return NEPTUN_OK;
+    rc = prepare(lw, req, HOOK_ON_ITEM);
+    if (rc != NEPTUN_OK)
+        return rc;
+    if (lang == NULL)
+        lang = req->lang;
+    lc.lang = lang != NULL ? lang : "pl";
+    return call_protected(lw, req, run_on_items, &lc, "on_item");
 }
 
 /* ---- on_feed ---------------------------------------------------------- */

@@ -46,6 +46,10 @@ int lua_route(struct lua_worker *lw, struct neptun_req *req, struct neptun_reply
  * changed in title, summary, tags and links for this answer only. */
 int lua_on_item(struct lua_worker *lw, struct neptun_req *req, struct neptun_item *item,
                 const char *lang, int *keep);
+/* The same for a list's n items in one protected call (a call per item
+ * was a third of the rules' cost): keep[i] set to 0 for each item dropped. */
+int lua_on_items(struct lua_worker *lw, struct neptun_req *req, struct neptun_item **items,
+                 size_t n, const char *lang, unsigned char *keep);
 int lua_on_feed(struct lua_worker *lw, struct neptun_req *req, struct render_feed *feed);
 
 #endif
