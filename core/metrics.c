@@ -16,6 +16,7 @@
 #include <neptun/common.h>
 #include "cache.h"
 #include "metrics.h"
+#include "store.h"
 #include "render.h"
 
 #define MAX_ROUTES 128
@@ -235,6 +236,18 @@ static void render_fragments(FILE *f)
             "# TYPE neptun_fragment_bytes gauge\n"
             "neptun_fragment_bytes %zu\n",
             (unsigned long long)h, (unsigned long long)m, bytes);
+    struct store_kept_stats k;
+    store_kept_stats(&k);
+    fprintf(f,
+            "# HELP neptun_store_kept_total List pages and item parts a worker's connection "
+            "kept (hit) or read from the file (miss).\n"
+            "# TYPE neptun_store_kept_total counter\n"
+            "neptun_store_kept_total{kind=\"page\",result=\"hit\"} %llu\n"
+            "neptun_store_kept_total{kind=\"page\",result=\"miss\"} %llu\n"
+            "neptun_store_kept_total{kind=\"parts\",result=\"hit\"} %llu\n"
+            "neptun_store_kept_total{kind=\"parts\",result=\"miss\"} %llu\n",
+            (unsigned long long)k.page_hits, (unsigned long long)k.page_misses,
+            (unsigned long long)k.part_hits, (unsigned long long)k.part_misses);
 }
 
 static void render_script_counter(FILE *f, const char *name, const char *help,

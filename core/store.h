@@ -97,6 +97,12 @@ int store_total_estimated(const struct store *s);
  * file.  For measuring the store's own reads. */
 void store_drop_kept(struct store *s);
 
+/* For /metrics: lookups of kept pages and item parts, process-wide. */
+struct store_kept_stats {
+    uint64_t page_hits, page_misses, part_hits, part_misses;
+};
+void store_kept_stats(struct store_kept_stats *out);
+
 /* One item; hidden ones only with include_hidden.  NEPTUN_NOT_FOUND. */
 int store_get(struct store *s, struct neptun_pool *pool, const char *type,
               const char *slug, int include_hidden, int64_t now,

@@ -121,6 +121,8 @@ int store_pages_get(struct store_pages *ps, struct neptun_pool *pool, const stru
 void store_pages_put(struct store_pages *ps, const struct store_query *q, uint64_t version,
                      uint64_t changes, int64_t valid_until, struct neptun_item *const *items,
                      size_t n, size_t total);
+/* Count lookups for store_kept_stats(). */
+void store_kept_count(int pages, uint64_t hits, uint64_t misses);
 /* Inside a read transaction: the file's data version (moved by commits of
  * other connections) and this connection's change count. */
 int store_data_version(struct store *s, uint64_t *version, uint64_t *changes);

@@ -363,6 +363,7 @@ int store_items_load_parts(struct store *s, struct neptun_pool *pool,
     for (size_t i = 0; i < n; i++)
         if (!store_parts_fill(s->parts, pool, items[i]))
             missing[nmissing++] = items[i];
+    store_kept_count(0, n - nmissing, nmissing);
     int ret = load_parts_uncached(s, pool, missing, nmissing);
     for (size_t i = 0; ret == NEPTUN_OK && i < nmissing; i++)
         store_parts_keep(s->parts, missing[i]);

@@ -41,6 +41,23 @@ struct store_parts {
 };
 
 static _Atomic uint64_t deletions;
+static _Atomic uint64_t counts[4]; /* page hits, page misses, part hits, part misses */
+
+void store_kept_count(int pages, uint64_t hits, uint64_t misses)
+{
+    if (hits > 0)
+        atomic_fetch_add_explicit(&counts[pages ? 0 : 2], hits, memory_order_relaxed);
+    if (misses > 0)
+        atomic_fetch_add_explicit(&counts[pages ? 1 : 3], misses, memory_order_relaxed);
+}
+
+void store_kept_stats(struct store_kept_stats *out)
+{
+    out->page_hits = atomic_load_explicit(&counts[0], memory_order_relaxed);
+    out->page_misses = atomic_load_explicit(&counts[1], memory_order_relaxed);
+    out->part_hits = atomic_load_explicit(&counts[2], memory_order_relaxed);
+    out->part_misses = atomic_load_explicit(&counts[3], memory_order_relaxed);
+}
 
 void store_parts_deleted(void)
 {

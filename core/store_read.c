@@ -427,9 +427,12 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
     if (keep && s->pages == NULL)
         s->pages = store_pages_new(); /* none kept if NULL */
     if (keep && store_pages_get(s->pages, pool, q, version, changes, items, n, total)) {
+        store_kept_count(1, 1, 0);
         ret = NEPTUN_OK;
         goto out;
     }
+    if (keep)
+        store_kept_count(1, 0, 1);
     if (list_count(s, q, match, total) != NEPTUN_OK)
         goto out;
     if (*total > q->offset &&

@@ -142,6 +142,34 @@ def test_fragment_cache_in_metrics():
             metric(before, "neptun_fragment_hits_total")), after
 
 
+def test_kept_pages_in_metrics_and_edits_show():
+    # New URLs of one page shape miss the answer cache; each worker reads
+    # the page from the file once and then answers it from what it kept,
+    # until a write moves the file on.
+    kept = r'neptun_store_kept_total\{kind="page",result="hit"\} (\d+)'
+    before = int(re.search(kept, server.get("/metrics").text).group(1))
+    for i in range(6):
+        assert server.get("/en/forums.rss?k=%d" % i).status == 200
+    after = int(re.search(kept, server.get("/metrics").text).group(1))
+    assert after >= before + 4, (before, after)
+    path = os.path.join(harness.SOURCE, "content",
+                        "forums-viii-forum-integracji-i-migracji-2019.xml")
+    with open(path, encoding="utf-8") as f:
+        doc = f.read()
+    doc = doc.replace("<title>8th Integration", "<title>Kept pages: 8th Integration", 1)
+    r = server.admin("PUT", "/admin/forums/viii-forum-integracji-i-migracji-2019", body=doc,
+                     headers={"Content-Type": "application/xml"})
+    assert r.status == 200, r
+    for i in range(6, 10):
+        body = server.get("/en/forums.rss?k=%d" % i).text
+        assert "Kept pages: 8th Integration" in body, body
+    with open(path, encoding="utf-8") as f:
+        r = server.admin("PUT", "/admin/forums/viii-forum-integracji-i-migracji-2019",
+                         body=f.read(), headers={"Content-Type": "application/xml"})
+    assert r.status == 200, r
+    assert "Kept pages" not in server.get("/en/forums.rss?k=10").text
+
+
 def test_cli_version_help_and_errors():
     p = harness.neptun("--version")
     assert p.returncode == 0 and p.stdout.startswith("neptun "), p
