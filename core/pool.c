@@ -12,6 +12,10 @@
 
 #define POOL_ALIGN alignof(max_align_t)
 #define POOL_MIN_BLOCK 4096
+/* A reset pool keeps one block sized for what the last use took, up to
+ * this: a reused request pool then serves a feed's miss from one block
+ * instead of a dozen mallocs (larger uses go back to the small block). */
+#define POOL_KEEP_MAX (256 * 1024)
 
 struct pool_block {
     struct pool_block *next;
@@ -101,6 +105,12 @@ void neptun_pool_reset(struct neptun_pool *p)
         b = p->head;
         p->head = b->next;
         free(b);
+    }
+    size_t want = p->used + p->used / 4;
+    if (p->used > p->head->size && want <= POOL_KEEP_MAX && (b = block_new(want)) != NULL) {
+        free(p->head);
+        p->head = b;
+        p->block_size = want;
     }
     p->head->used = 0;
     p->used = 0;
