@@ -7,7 +7,8 @@
 #
 # Bounded: ROUNDS x 17 runs x DURATION seconds of wrk (defaults 3 x 17 x 5 s,
 # about 4.5 minutes).  Environment: ROUNDS, DURATION, CONNS, BUILD (build
-# folder holding neptun), PIN=1 (server on core 0, wrk on core 1).
+# folder holding neptun), PIN=1 (server on core 0, wrk on core 1),
+# RESULTS_OUT (a file the medians are appended to, for bench/targets.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -186,7 +187,7 @@ for r in $(seq "$ROUNDS"); do
     run "20-item feed, cache miss" apache "http://127.0.0.1:$AP$MISS_PATH" -s bench/miss.lua -- "a$r"
 done
 
-/usr/bin/python3 - "$results" <<'PY'
+/usr/bin/python3 - "$results" "${RESULTS_OUT:-}" <<'PY'
 import sys, statistics, collections
 runs = collections.defaultdict(list)
 order = []
@@ -196,6 +197,11 @@ for line in open(sys.argv[1]):
         order.append(name)
     runs[(name, peer)].append(float(v or 0))
 med = {k: statistics.median(v) for k, v in runs.items()}
+if len(sys.argv) > 2 and sys.argv[2]:
+    # medians for bench/targets.py (make bench)
+    with open(sys.argv[2], "a") as out:
+        for (name, peer), v in med.items():
+            out.write("peers\t%s\t%s\t%.1f\n" % (name, peer, v))
 peers = ["nginx", "lighttpd", "apache", "evhttp"]
 
 def cell(v):

@@ -10,7 +10,8 @@
 #
 # Environment: BUILD (build dir), SIZES ("100000 1000000"), STORE_DIR,
 # SOAK_SECONDS, SOAK_INTERVAL, IDLE_CONNS (0 skips that test), LAT_N and
-# LAT_SECONDS (requests per latency run, and its time cap).
+# LAT_SECONDS (requests per latency run, and its time cap), RESULTS_OUT (a
+# file the figures are appended to, for bench/targets.py).
 #
 # Uncached latency is measured over HTTP with a unique query parameter per
 # request (the cache key is the whole URI, and unknown parameters are
@@ -96,6 +97,8 @@ while time.monotonic() < t_end:
     time.sleep(1)
 PY
 }
+# For bench/targets.py (make bench): "section<TAB>name<TAB>value" lines.
+result() { [ -z "${RESULTS_OUT:-}" ] || printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS_OUT"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p"; }
@@ -160,6 +163,10 @@ measure_store() {
     echo "-- query plans and in-process store_list() times ($n items)" >&2
     "$BUILD/bench/store_probe" -c "$CONF" --db "$db" --runs 20 >&2
     rows+=("$n|$startup|$((rss / 1024))|$feed_type|$feed_all|$list_p50|$search_rare|$search_mid|$search_common")
+    result "scale $n" startup_ms "$startup"
+    result "scale $n" rss_mb "$((rss / 1024))"
+    result "scale $n" feed_p50_ms "$feed_type"
+    result "scale $n" search_p50_ms "$(printf '%s\n' "$search_rare" "$search_mid" "$search_common" | sort -n | tail -1)"
 }
 
 idle_test() {
@@ -185,6 +192,8 @@ idle_test() {
     echo "   wrk p99 without idle connections: $p99_base, with $opened idle: $p99_held;" \
          "VmRSS with them ${rss} kB" >&2
     IDLE_ROW="$opened idle held: active p99 $p99_held (alone $p99_base), VmRSS $((rss / 1024)) MB"
+    result idle connections "$opened"
+    result idle p99 "$p99_held"
     stop_server
 }
 
@@ -208,6 +217,13 @@ soak() {
     local k=$(( ${#series[@]} / 3 )) last=$(( ${#series[@]} - 1 ))
     local first=${series[$k]} end=${series[$last]}
     SOAK_ROW="${SOAK_SECONDS} s: VmRSS ${series[0]} kB at start, $first kB at $((k * SOAK_INTERVAL)) s, $end kB at end: growth $(( (end - first) / 1024 )) MB after warm-up"
+    result soak seconds "$SOAK_SECONDS"
+    # the trend, steadier than two samples: mean of the last third less the
+    # mean of the middle third of the samples, in MB
+    result soak growth_mb "$(printf '%s\n' "${series[@]}" | awk '{ v[NR] = $1 } END {
+        t = int(NR / 3); for (i = t + 1; i <= 2 * t; i++) a += v[i]; for (i = 2 * t + 1; i <= NR; i++) b += v[i];
+        if (t > 0) printf "%.1f", (b / (NR - 2 * t) - a / t) / 1024; else print "" }')"
+    result soak max_mb "$(( $(printf '%s\n' "${series[@]}" | sort -n | tail -1) / 1024 ))"
     stop_server
 }
 

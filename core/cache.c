@@ -201,6 +201,24 @@ static void free_chain(struct cache_entry *e)
     }
 }
 
+/* Each attached worker's front: a direct-mapped table of entries it found
+ * in the shards, each with a reference.  A hit there needs no lock: the
+ * entry is still valid (generation, expiry: atomics) and still in its
+ * shard (linked).  Its LRU place is refreshed under the lock at most once
+ * a second, so entries busy in a front are not evicted as cold.  An entry
+ * the shards evicted stays alive until its slot is next looked at, so only
+ * entries up to FRONT_MAX_COST go in: at most FRONT_SLOTS of them beyond
+ * the budget per worker. */
+#define FRONT_SLOTS 128                /* a power of two */
+#define FRONT_MAX_COST (256 * 1024)
+
+struct front_slot {
+    uint64_t hash;
+    struct cache_entry *e;
+};
+
+static _Thread_local struct front_slot *front;
+
 void cache_thread_attach(void)
 {
     for (int i = 0; i < OWNER_SLOTS && my_slot < 0; i++) {
@@ -209,6 +227,17 @@ void cache_thread_attach(void)
             my_slot = i;
     }
     /* no slot left: this thread frees directly, as unattached ones do */
+    if (my_slot >= 0 && front == NULL)
+        front = calloc(FRONT_SLOTS, sizeof *front); /* none: every hit locks */
+}
+
+static void front_release(void)
+{
+    for (size_t i = 0; front != NULL && i < FRONT_SLOTS; i++)
+        if (front[i].e != NULL)
+            cache_entry_unref(front[i].e);
+    free(front);
+    front = NULL;
 }
 
 void cache_thread_collect(void)
@@ -222,6 +251,7 @@ void cache_thread_collect(void)
 
 void cache_thread_detach(void)
 {
+    front_release(); /* before the slot dies: these entries may be ours */
     if (my_slot < 0)
         return;
     struct owner *o = &owners[my_slot];
@@ -474,7 +504,7 @@ static void shard_remove(struct shard *s, struct cache_entry **link, struct cach
     *link = e->hnext;
     e->hnext = NULL;
     lru_unlink(&s->lru, &e->lru);
-    e->linked = false;
+    atomic_store_explicit(&e->linked, false, memory_order_release);
     s->bytes -= e->cost;
     atomic_fetch_sub(&total_bytes, e->cost);
     atomic_fetch_sub(&total_entries, 1);
@@ -505,11 +535,40 @@ static void shard_trim(struct shard *s, size_t budget, const struct cache_entry 
     }
 }
 
+/* Move e to the front of its shard's LRU list, at most once a second. */
+static void refresh(struct shard *s, struct cache_entry *e, int64_t now)
+{
+    if (atomic_load_explicit(&e->touched, memory_order_relaxed) >= now)
+        return;
+    pthread_mutex_lock(&s->lock);
+    if (atomic_load_explicit(&e->linked, memory_order_relaxed)) {
+        lru_unlink(&s->lru, &e->lru);
+        lru_push_front(&s->lru, &e->lru);
+    }
+    atomic_store_explicit(&e->touched, now, memory_order_relaxed);
+    pthread_mutex_unlock(&s->lock);
+}
+
 struct cache_entry *cache_get(const char *key, int64_t now)
 {
     uint64_t h = fnv1a64(key, strlen(key));
     struct shard *s = &shards[h & (CACHE_SHARDS - 1)];
+    struct front_slot *fs = front != NULL ? &front[(h >> 20) & (FRONT_SLOTS - 1)] : NULL;
     struct cache_entry *found = NULL;
+    size_t found_cost = 0;
+
+    if (fs != NULL && fs->e != NULL) {
+        struct cache_entry *e = fs->e;
+        if (fs->hash == h && strcmp(e->key, key) == 0 &&
+            atomic_load_explicit(&e->linked, memory_order_acquire) && entry_valid(e, now)) {
+            cache_entry_ref(e);
+            refresh(s, e, now);
+            atomic_fetch_add_explicit(&hits, 1, memory_order_relaxed);
+            return e;
+        }
+        fs->e = NULL; /* stale, or another key's: look in the shard */
+        cache_entry_unref(e);
+    }
 
     pthread_mutex_lock(&s->lock);
     struct cache_entry **link = bucket_find(s, h, key);
@@ -518,13 +577,20 @@ struct cache_entry *cache_get(const char *key, int64_t now)
         if (entry_valid(e, now)) {
             lru_unlink(&s->lru, &e->lru);
             lru_push_front(&s->lru, &e->lru);
+            atomic_store_explicit(&e->touched, now, memory_order_relaxed);
             cache_entry_ref(e);
             found = e;
+            found_cost = e->cost; /* charge() changes it under this lock */
         } else {
             shard_remove(s, link, e);
         }
     }
     pthread_mutex_unlock(&s->lock);
+    if (found != NULL && fs != NULL && found_cost <= FRONT_MAX_COST) {
+        cache_entry_ref(found);
+        fs->e = found;
+        fs->hash = h;
+    }
     atomic_fetch_add_explicit(found != NULL ? &hits : &misses, 1, memory_order_relaxed);
     return found;
 }
@@ -552,7 +618,7 @@ void cache_put(const char *key, struct cache_entry *e)
     e->hnext = s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)];
     s->buckets[(h >> 8) & (CACHE_BUCKETS - 1)] = e;
     lru_push_front(&s->lru, &e->lru);
-    e->linked = true;
+    atomic_store_explicit(&e->linked, true, memory_order_release);
     s->bytes += e->cost;
     atomic_fetch_add(&total_bytes, e->cost);
     atomic_fetch_add(&total_entries, 1);
@@ -571,7 +637,7 @@ static void charge(struct cache_entry *e, size_t n)
     uint64_t h = fnv1a64(e->key, strlen(e->key));
     struct shard *s = &shards[h & (CACHE_SHARDS - 1)];
     pthread_mutex_lock(&s->lock);
-    if (e->linked) {
+    if (atomic_load_explicit(&e->linked, memory_order_relaxed)) {
         e->cost += n;
         s->bytes += n;
         atomic_fetch_add(&total_bytes, n);

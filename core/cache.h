@@ -12,6 +12,7 @@
 #ifndef NEPTUN_CACHE_H
 #define NEPTUN_CACHE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,7 +49,8 @@ struct cache_entry {
     struct cache_gzip *_Atomic gz; /* NULL until first asked for */
     int owner;                /* the making thread's slot (cache_thread_attach), or -1 */
     _Atomic int refs;
-    bool linked;              /* in a shard (its lock guards this and cost) */
+    atomic_bool linked;       /* in a shard (written under its lock, with cost) */
+    _Atomic int64_t touched;  /* when its shard's LRU place was last refreshed */
     char *key;
     size_t cost;
     struct lru_node lru;
@@ -98,8 +100,10 @@ void cache_bump_all(void);
 /* Worker threads: entries a worker made are freed by that worker (other
  * threads hand them back), since glibc frees a block under the lock of the
  * arena that allocated it and cross-thread frees made the workers contend.
- * attach when a worker starts, collect now and then (each request), detach
- * before it ends.  Threads that never attach free directly. */
+ * An attached worker also keeps a small front of the entries it served
+ * last, answering repeated hits without the shard lock.  attach when a
+ * worker starts, collect now and then (each request), detach before it
+ * ends.  Threads that never attach free directly and always lock. */
 void cache_thread_attach(void);
 void cache_thread_collect(void);
 void cache_thread_detach(void);

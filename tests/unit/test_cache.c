@@ -255,6 +255,38 @@ static void test_handed_back(void)
     sem_destroy(&m.released);
 }
 
+/* A worker's front answers repeated hits without the shard lock; it must
+ * never answer for an entry its shard replaced, dropped or outlived. */
+static void *front_thread(void *arg)
+{
+    (void)arg;
+    cache_thread_attach();
+    put("\x1f/front", "first", 2, 0);
+    CHECK(present("\x1f/front", NOW) == 1); /* from the shard, into the front */
+    CHECK(present("\x1f/front", NOW) == 1); /* from the front */
+    put("\x1f/front", "second!", 2, 0);     /* a newer render replaces it */
+    struct cache_entry *e = cache_get("\x1f/front", NOW);
+    CHECK(e != NULL && e->len == 7);
+    cache_entry_unref(e);
+    CHECK(present("\x1f/front", NOW) == 1);
+    cache_bump(2);                          /* an edit of its type */
+    CHECK(present("\x1f/front", NOW) == 0);
+
+    put("\x1f/front-expires", "soon", 2, NOW + 10);
+    CHECK(present("\x1f/front-expires", NOW) == 1);
+    CHECK(present("\x1f/front-expires", NOW + 9) == 1);
+    CHECK(present("\x1f/front-expires", NOW + 10) == 0); /* the next publication */
+    cache_thread_detach(); /* lets go of what the front held */
+    return NULL;
+}
+
+static void test_front(void)
+{
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, front_thread, NULL) == 0);
+    pthread_join(t, NULL);
+}
+
 int main(void)
 {
     CHECK(cache_init(8u << 20) == 0);
@@ -263,6 +295,7 @@ int main(void)
     test_refcount();
     test_bound();
     test_handed_back();
+    test_front();
     cache_cleanup();
     size_t bytes = 1, entries = 1;
     cache_stats(NULL, NULL, &bytes, &entries);
