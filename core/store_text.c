@@ -112,6 +112,8 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+#define FTS_PREFIX_MIN 3
+
 const char *store_fts_query(struct neptun_pool *pool, const char *typed)
 {
     const char *folded = fold(pool, typed);
@@ -125,6 +127,7 @@ const char *store_fts_query(struct neptun_pool *pool, const char *typed)
         return NULL;
     char *o = out;
     int ntokens = 0;
+    size_t last_chars = 0; /* characters of the last word */
     const char *p = folded;
     while (*p != '\0' && ntokens < FTS_MAX_TOKENS) {
         while (is_space(*p))
@@ -134,16 +137,21 @@ const char *store_fts_query(struct neptun_pool *pool, const char *typed)
         if (ntokens > 0)
             *o++ = ' ';
         *o++ = '"';
+        last_chars = 0;
         while (*p != '\0' && !is_space(*p)) {
             if (*p == '"')
                 *o++ = '"';
+            last_chars += ((unsigned char)*p & 0xC0) != 0x80; /* UTF-8 lead bytes */
             *o++ = *p++;
         }
         *o++ = '"';
         ntokens++;
     }
-    /* the last word may still be being typed: match it as a prefix */
-    if (ntokens > 0)
+    /* The last word may still be being typed: match it as a prefix, from
+     * FTS_PREFIX_MIN characters on.  A shorter prefix names most of the
+     * vocabulary ("l*": 78 ms at 100k items, ten times that at 1M) and
+     * ranks nothing usefully; it matches as a whole word instead. */
+    if (ntokens > 0 && last_chars >= FTS_PREFIX_MIN)
         *o++ = '*';
     *o = '\0';
     return out;

@@ -288,6 +288,14 @@ static void test_search(struct store *s)
     q.include_hidden = 1;
     CHECK(list_count(s, &q, &total) == 1);
     q.include_hidden = 0;
+    /* the last word as a prefix, from three letters on ("pie" finds
+     * "pierwszy"; "pi" is only the whole word "pi") */
+    q.q = "pie";
+    CHECK(list_count(s, &q, &total) == 1);
+    q.q = "pi";
+    CHECK(list_count(s, &q, &total) == 0);
+    q.q = "dzień pie";
+    CHECK(list_count(s, &q, &total) == 1);
     /* search within a type */
     q.q = "gdansk";
     q.type = "events";
