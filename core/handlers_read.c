@@ -186,24 +186,36 @@ static int parse_query(struct neptun_req *req, struct neptun_reply *reply, unsig
 
 /* This answer's URL with page set (0: without page, i.e. the first page);
  * every other query parameter kept, re-encoded. */
-static const char *page_url(struct neptun_req *req, size_t page)
+/* This answer's URL without its page parameter (the other parameters
+ * encoded once per answer, not once per link). */
+struct page_base {
+    const char *url; /* NULL when out of memory */
+    char sep;        /* '?' or '&': what comes before another parameter */
+};
+
+static struct page_base page_base(struct neptun_req *req)
 {
-    const char *url = neptun_pool_printf(req->pool, "%s%s", render_base_url(), req->path);
-    char sep = '?';
-    for (size_t i = 0; url != NULL && i < req->nquery; i++) {
+    struct page_base b = {neptun_pool_printf(req->pool, "%s%s", render_base_url(), req->path), '?'};
+    for (size_t i = 0; b.url != NULL && i < req->nquery; i++) {
         if (strcmp(req->query[i].name, "page") == 0)
             continue;
         char *name = evhttp_uriencode(req->query[i].name, -1, 0);
         char *value = evhttp_uriencode(req->query[i].value, -1, 0);
         if (name != NULL && value != NULL)
-            url = neptun_pool_printf(req->pool, "%s%c%s=%s", url, sep, name, value);
+            b.url = neptun_pool_printf(req->pool, "%s%c%s=%s", b.url, b.sep, name, value);
         free(name);
         free(value);
-        sep = '&';
+        b.sep = '&';
     }
-    if (url != NULL && page > 0)
-        url = neptun_pool_printf(req->pool, "%s%cpage=%zu", url, sep, page);
-    return url;
+    return b;
+}
+
+/* The URL of page (0: without a page parameter, the first page). */
+static const char *page_url(struct neptun_req *req, const struct page_base *b, size_t page)
+{
+    if (b->url == NULL || page == 0)
+        return b->url;
+    return neptun_pool_printf(req->pool, "%s%cpage=%zu", b->url, b->sep, page);
 }
 
 /* Paging links from the total.  An estimated total (a large search) says
@@ -213,7 +225,8 @@ static const char *page_url(struct neptun_req *req, size_t page)
  * out), and the total is raised to at least what the pages so far hold. */
 static void set_paging(struct neptun_req *req, struct render_feed *f, size_t listed)
 {
-    f->self_url = page_url(req, f->page > 1 ? f->page : 0);
+    struct page_base base = page_base(req);
+    f->self_url = page_url(req, &base, f->page > 1 ? f->page : 0);
     if (f->total_estimated) {
         int more = listed >= f->per_page;
         size_t seen = (f->page - 1) * f->per_page + listed + (more ? 1 : 0);
@@ -221,20 +234,20 @@ static void set_paging(struct neptun_req *req, struct render_feed *f, size_t lis
             f->total = seen;
         if (f->page == 1 && !more)
             return;
-        f->first_url = page_url(req, 0);
+        f->first_url = page_url(req, &base, 0);
         if (more)
-            f->next_url = page_url(req, f->page + 1);
+            f->next_url = page_url(req, &base, f->page + 1);
     } else {
         size_t pages = f->total == 0 ? 1 : (f->total + f->per_page - 1) / f->per_page;
         if (pages <= 1)
             return;
-        f->first_url = page_url(req, 0);
-        f->last_url = page_url(req, pages);
+        f->first_url = page_url(req, &base, 0);
+        f->last_url = page_url(req, &base, pages);
         if (f->page < pages)
-            f->next_url = page_url(req, f->page + 1);
+            f->next_url = page_url(req, &base, f->page + 1);
     }
     if (f->page > 1)
-        f->prev_url = page_url(req, f->page - 1 > 1 ? f->page - 1 : 0);
+        f->prev_url = page_url(req, &base, f->page - 1 > 1 ? f->page - 1 : 0);
 }
 
 /* ---- the common tail: entry, cache, reply ----------------------------- */
@@ -500,7 +513,7 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
     f.updated = newest_update(items, n);
     f.sort = fmt == FMT_LIST ? rq.sort : NULL;
     if (fmt == FMT_ICS)
-        f.self_url = page_url(req, 0);
+        f.self_url = page_base(req).url;
     else
         set_paging(req, &f, listed);
     f.count_text = render_count_text(req->pool, f.lang, f.type, f.query != NULL, f.total);
