@@ -454,14 +454,14 @@ int store_count(struct store *s, int64_t *count)
 /* Every cache miss asks when its answer expires; the answer only changes
  * when the file does (a commit by any connection or process moves its data
  * version) or when now passes it. */
-static struct next_publish_memo *next_publish_memo(struct store *s, const char *type,
-                                                   unsigned version)
+/* The memo kept for type (NULL: every type), or NULL. */
+static struct next_publish_memo *next_publish_memo(struct store *s, const char *type)
 {
     for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS; i++) {
         struct next_publish_memo *m = &s->next_publish[i];
-        if (m->used && (m->type == type || (m->type != NULL && type != NULL &&
-                                            strcmp(m->type, type) == 0)))
-            return m->data_version == version ? m : NULL;
+        if (m->used && (m->type == type ||
+                        (m->type != NULL && type != NULL && strcmp(m->type, type) == 0)))
+            return m;
     }
     return NULL;
 }
@@ -469,13 +469,7 @@ static struct next_publish_memo *next_publish_memo(struct store *s, const char *
 static void next_publish_remember(struct store *s, const char *type, unsigned version,
                                   int64_t next)
 {
-    struct next_publish_memo *m = NULL;
-    for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS && m == NULL; i++) {
-        struct next_publish_memo *c = &s->next_publish[i];
-        if (c->used && (c->type == type ||
-                        (c->type != NULL && type != NULL && strcmp(c->type, type) == 0)))
-            m = c;
-    }
+    struct next_publish_memo *m = next_publish_memo(s, type);
     if (m == NULL)
         m = &s->next_publish[s->next_publish_turn++ % STORE_NEXT_PUBLISH_MEMOS];
     free((char *)m->type);
@@ -491,8 +485,8 @@ int64_t store_next_publish(struct store *s, const char *type, int64_t now)
     int versioned = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) ==
                     SQLITE_OK;
     if (versioned) {
-        const struct next_publish_memo *m = next_publish_memo(s, type, version);
-        if (m != NULL && (m->next == 0 || now < m->next))
+        const struct next_publish_memo *m = next_publish_memo(s, type);
+        if (m != NULL && m->data_version == version && (m->next == 0 || now < m->next))
             return m->next;
     }
     sqlite3_stmt *st = store_stmt(s, type ? STMT_NEXT_PUBLISH_TYPE : STMT_NEXT_PUBLISH_ALL);
