@@ -19,10 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
 
@@ -491,6 +494,43 @@ static int send_plain(struct neptun_req *req, struct neptun_reply *reply, struct
     return reply->status;
 }
 
+/* evhttp only arms the socket for writing: the reply would go out in the
+ * next loop pass, after an epoll_ctl to watch for writability and an
+ * epoll_wait, and a second epoll_ctl to stop watching.  The socket is
+ * almost always writable, so run the bufferevent's write callback in this
+ * pass instead: with the epoll changelist the arm and disarm then cancel
+ * out before they reach the kernel.  Should the socket not take it all,
+ * the callback leaves the rest armed as usual. */
+static void write_in_this_pass(struct bufferevent *bev)
+{
+    if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+        event_active(&bev->ev_write, EV_WRITE, 1);
+}
+
+/* A write pass writes either memory (writev) or a file (sendfile), never
+ * both: before a body that goes by sendfile, send the headers already
+ * queued, so that the write callback sends the whole body in this pass.
+ * MSG_MORE holds them back until the body follows (what nginx's
+ * tcp_nopush does with TCP_CORK): headers and body leave in the same
+ * segments instead of a small packet of headers first.  The bufferevent
+ * keeps the start of its output frozen (only it drains it); thaw it for
+ * this one drain.  An error is left for the write callback, whose own
+ * write meets it and closes the connection. */
+static void write_headers_now(struct bufferevent *bev)
+{
+    struct evbuffer *out = bufferevent_get_output(bev);
+    size_t len = evbuffer_get_length(out);
+    unsigned char *headers = evbuffer_pullup(out, (ev_ssize_t)len);
+    if (headers == NULL)
+        return;
+    ssize_t sent = send(bufferevent_getfd(bev), headers, len, MSG_MORE | MSG_NOSIGNAL);
+    if (sent <= 0)
+        return;
+    evbuffer_unfreeze(out, 1);
+    evbuffer_drain(out, (size_t)sent);
+    evbuffer_freeze(out, 1);
+}
+
 static int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t *sent)
 {
     struct evkeyvalq *out = evhttp_request_get_output_headers(req->ev);
@@ -529,9 +569,13 @@ static int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t 
     evhttp_send_reply(req->ev, status, NULL, NULL);
     /* The headers are now in the connection's output and nothing has been
      * written yet (that happens in the event loop): the body follows them. */
-    if (by_file && append_entry_body(bufferevent_get_output(bev), reply->entry) != 0)
-        log_error("cannot queue a cached body of %zu bytes: the client will time out",
-                  reply->entry->len); /* out of memory: nothing better left */
+    if (by_file) {
+        write_headers_now(bev);
+        if (append_entry_body(bufferevent_get_output(bev), reply->entry) != 0)
+            log_error("cannot queue a cached body of %zu bytes: the client will time out",
+                      reply->entry->len); /* out of memory: nothing better left */
+    }
+    write_in_this_pass(bev);
     return status;
 }
 

@@ -2,7 +2,8 @@
 connections and slow-loris clients (a header byte every few hundred ms)
 leave a normal request answered within a second; malformed request lines
 get 400, oversized headers a 4xx; slow clients are cut off at the request
-deadline; the server still serves and stops cleanly afterwards.
+deadline; large answers reach a pipelining reader that reads late whole and
+in order; the server still serves and stops cleanly afterwards.
 Loopback only, bounded in time."""
 import socket
 import time
@@ -255,6 +256,68 @@ def test_server_stops_cleanly_with_clients_still_connected():
     s.__exit__(None, None, None)
     assert code == 0, (code, s.log()[-2000:])
     assert took < 5, took
+
+
+def read_answers(sock, count):
+    """count HTTP answers with Content-Length from sock: [(head, body)]."""
+    data, answers = b"", []
+    while len(answers) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, ("closed early", len(answers))
+            data += chunk
+        head, _, data = data.partition(b"\r\n\r\n")
+        length = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+        assert length, head
+        size = int(length[0].split(b":")[1])
+        while len(data) < size:
+            chunk = sock.recv(65536)
+            assert chunk, ("closed in a body", len(answers), len(data), size)
+            data += chunk
+        answers.append((head, data[:size]))
+        data = data[size:]
+    assert data == b"", data[:200]
+    return answers
+
+
+def test_large_answers_reach_a_slow_reader_whole_and_in_order():
+    """Cached bodies of tens of KB go out by sendfile after their headers;
+    a client that pipelines requests and reads nothing for a while (its
+    receive buffer full, the server's writes cut short) still gets every
+    answer whole, in order, each head followed by its own body."""
+    s = harness.Server(workers=1).start()
+    try:
+        words = " ".join("słowo%d" % i for i in range(12000))
+        body = ('<?xml version="1.0" encoding="UTF-8"?>'
+                '<item xmlns="urn:neptun:1" type="events" slug="big-one" status="published">'
+                '<text xml:lang="pl"><title>Duże</title><summary>Duże wydarzenie.</summary>'
+                '<body><div xmlns="http://www.w3.org/1999/xhtml"><p>%s</p></div></body>'
+                '</text></item>' % words).encode("utf-8")
+        assert s.admin("PUT", "/admin/events/big-one", body).status == 201
+        whole = s.get("/pl/events/big-one").body  # made and cached
+        assert len(whole) > 100000, len(whole)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", s.port))
+        try:
+            paths = ["/pl/events/big-one", "/pl/events", "/pl/events/big-one",
+                     "/pl/events/big-one"]
+            sock.sendall(b"".join(b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % p.encode()
+                                  for p in paths))
+            time.sleep(0.5)
+            answers = read_answers(sock, len(paths))
+        finally:
+            sock.close()
+        for path, (head, got) in zip(paths, answers):
+            assert head.startswith(b"HTTP/1.1 200"), head
+            if path.endswith("big-one"):
+                assert got == whole
+            else:
+                assert got.startswith(b"<?xml") and b"big-one" in got
+        assert s.get("/healthz").status == 200
+    finally:
+        s.__exit__(None, None, None)
 
 
 if __name__ == "__main__":
