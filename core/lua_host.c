@@ -780,30 +780,33 @@ static int each_item(lua_State *L, void *ud)
     return dropped;
 }
 
-/* One item through every script's on_item; leaves the stack as it was. */
-static void item_through_rules(lua_State *L, struct sandbox *sb, struct item_call *c)
+/* One item through every script's on_item, with the ctx view at stack
+ * index ctx; leaves the stack as it was. */
+static void item_through_rules(lua_State *L, struct sandbox *sb, struct item_call *c, int ctx)
 {
-    int top = lua_gettop(L), item, ctx;
+    int top = lua_gettop(L), item;
 
     /* views, not tables: fields are read when asked for, and only what
      * the rules changed is copied back (lua_item.c) */
     lua_item_push_view(L, c->req->pool, c->item, c->lang);
     item = lua_gettop(L);
-    lua_item_push_ctx(L, c->req, c->lang);
-    ctx = lua_gettop(L);
     lua_pushvalue(L, item);
     lua_pushvalue(L, ctx);
     call_each(L, sb, "on_item", 2, each_item, c);
     if (c->keep)
         lua_item_apply_view(L, item, c->req->pool);
     lua_item_close_view(L, item);
-    lua_item_close_view(L, ctx);
     lua_settop(L, top);
 }
 
 static int run_on_item(lua_State *L)
 {
-    item_through_rules(L, sandbox_of(L), lua_touserdata(L, 1));
+    struct item_call *c = lua_touserdata(L, 1);
+
+    lua_item_push_ctx(L, c->req, c->lang);
+    int ctx = lua_gettop(L);
+    item_through_rules(L, sandbox_of(L), c, ctx);
+    lua_item_close_view(L, ctx);
     return 0;
 }
 
@@ -841,11 +844,17 @@ static int run_on_items(lua_State *L)
     struct list_call *lc = lua_touserdata(L, 1);
     struct sandbox *sb = sandbox_of(L);
 
+    /* One ctx for the whole answer: it is the same for every item, and a
+     * view per item was a third of the rule's cost.  What a rule stores in
+     * it is seen by the calls for the later items of this answer only. */
+    lua_item_push_ctx(L, lc->req, lc->lang);
+    int ctx = lua_gettop(L);
     for (size_t i = 0; i < lc->n; i++) {
         struct item_call c = { lc->req, lc->items[i], lc->lang, 1 };
-        item_through_rules(L, sb, &c);
+        item_through_rules(L, sb, &c, ctx);
         lc->keep[i] = (unsigned char)c.keep;
     }
+    lua_item_close_view(L, ctx);
     return 0;
 }
 

@@ -195,34 +195,64 @@ static int keepable(const struct neptun_item *item, const char *lang, enum rende
            item->id != 0 && (unsigned)piece < RENDER_PIECES && lang_slot(lang) >= 0;
 }
 
+/* The record's piece for item in lang, if kept for this very content of
+ * the item; called and used under the shard's lock. */
+static const struct piece *kept_piece(struct shard *s, uint64_t h, const struct neptun_item *item,
+                                      int slot, enum render_piece piece)
+{
+    struct record *r = *find(s, h, item->id);
+    const struct piece *p = r != NULL && (size_t)slot < r->nslots
+                                ? &r->pieces[(size_t)slot * RENDER_PIECES + piece] : NULL;
+    if (p == NULL || p->bytes == NULL || !item_same(&r->item, item))
+        return NULL;
+    lru_unlink(&s->lru, &r->lru);
+    lru_push_front(&s->lru, &r->lru);
+    return p;
+}
+
 int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item, const char *lang,
                         enum render_piece piece, const char **out, size_t *len)
 {
     int found = 0;
     if (!keepable(item, lang, piece))
         return 0;
-    int slot = lang_slot(lang);
     uint64_t h = id_hash(item->id);
     struct shard *s = shard_of(h);
 
     pthread_mutex_lock(&s->lock);
-    struct record *r = *find(s, h, item->id);
-    const struct piece *p = r != NULL && (size_t)slot < r->nslots
-                                ? &r->pieces[(size_t)slot * RENDER_PIECES + piece] : NULL;
-    if (p != NULL && p->bytes != NULL && item_same(&r->item, item)) {
-        char *copy = neptun_pool_alloc(pool, p->len + 1);
-        if (copy != NULL) {
-            memcpy(copy, p->bytes, p->len + 1);
-            *out = copy;
-            *len = p->len;
-            found = 1;
-            lru_unlink(&s->lru, &r->lru);
-            lru_push_front(&s->lru, &r->lru);
-        }
+    const struct piece *p = kept_piece(s, h, item, lang_slot(lang), piece);
+    char *copy = p != NULL ? neptun_pool_alloc(pool, p->len + 1) : NULL;
+    if (copy != NULL) {
+        memcpy(copy, p->bytes, p->len + 1);
+        *out = copy;
+        *len = p->len;
+        found = 1;
     }
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add_explicit(found ? &hits : &misses, 1, memory_order_relaxed);
     return found;
+}
+
+/* Like render_fragment_get, but the kept piece goes straight into w (one
+ * copy instead of two: the piece cannot be freed while its shard is
+ * locked).  1 written, 0 not kept, -1 the writer failed. */
+static int render_fragment_write(xmlTextWriterPtr w, const struct neptun_item *item,
+                                 const char *lang, enum render_piece piece)
+{
+    int rc = 0;
+    if (!keepable(item, lang, piece))
+        return 0;
+    uint64_t h = id_hash(item->id);
+    struct shard *s = shard_of(h);
+
+    pthread_mutex_lock(&s->lock);
+    const struct piece *p = kept_piece(s, h, item, lang_slot(lang), piece);
+    if (p != NULL)
+        rc = p->len == 0 || xmlTextWriterWriteRawLen(w, BAD_CAST p->bytes, (int)p->len) >= 0
+                 ? 1 : -1;
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add_explicit(rc != 0 ? &hits : &misses, 1, memory_order_relaxed);
+    return rc;
 }
 
 void render_fragment_put(const struct neptun_item *item, const char *lang, enum render_piece piece,
@@ -416,6 +446,10 @@ static int is_whole(enum render_piece piece)
            piece == RENDER_PIECE_LIST_ENTRY || piece == RENDER_PIECE_VEVENT;
 }
 
+static const char *make_and_keep(struct neptun_pool *pool, const struct neptun_item *item,
+                                 const char *lang, const char *const *chain,
+                                 enum render_piece piece, size_t *len);
+
 const char *render_piece(struct neptun_pool *pool, const struct neptun_item *item,
                          const char *lang, const char *const *chain, enum render_piece piece,
                          size_t *len)
@@ -423,6 +457,15 @@ const char *render_piece(struct neptun_pool *pool, const struct neptun_item *ite
     const char *bytes = NULL;
     if (render_fragment_get(pool, item, lang, piece, &bytes, len))
         return bytes;
+    return make_and_keep(pool, item, lang, chain, piece, len);
+}
+
+/* A piece that was not kept: made, and kept for the next answer. */
+static const char *make_and_keep(struct neptun_pool *pool, const struct neptun_item *item,
+                                 const char *lang, const char *const *chain,
+                                 enum render_piece piece, size_t *len)
+{
+    const char *bytes;
     int whole = is_whole(piece);
     making_whole += whole;
     bytes = make_piece(pool, item, lang, chain, piece, len);
@@ -437,7 +480,10 @@ int render_write_piece(xmlTextWriterPtr w, struct neptun_pool *pool,
                        const char *const *chain, enum render_piece piece)
 {
     size_t len = 0;
-    const char *bytes = render_piece(pool, item, lang, chain, piece, &len);
+    int kept = render_fragment_write(w, item, lang, piece);
+    if (kept != 0)
+        return kept > 0 ? NEPTUN_OK : NEPTUN_ERROR;
+    const char *bytes = make_and_keep(pool, item, lang, chain, piece, &len);
     if (bytes == NULL)
         return NEPTUN_ERROR;
     if (len > 0 && xmlTextWriterWriteRawLen(w, BAD_CAST bytes, (int)len) < 0)

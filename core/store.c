@@ -24,6 +24,7 @@
  * at a time, uses; SQLite closes it with the connection.
  */
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,9 @@
 #include <unicode/ucol.h>
 #include "store_internal.h"
 #include "log.h"
+
+/* Commits made by this process's connections (store_data_version_seen). */
+static _Atomic uint64_t commits_here;
 
 #define STORE_BUSY_TIMEOUT_MS 10000
 
@@ -519,8 +523,18 @@ void store_drop_kept(struct store *s)
     s->pages = NULL;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int store_data_version(struct store *s, uint64_t *version, uint64_t *changes)
 {
+    /* read before the statement starts its snapshot: a commit counted here
+     * is in that snapshot, one made later moves the count */
+    uint64_t commits = atomic_load(&commits_here);
     sqlite3_stmt *st = store_stmt(s, STMT_DATA_VERSION);
     if (st == NULL)
         return NEPTUN_ERROR;
@@ -531,7 +545,23 @@ int store_data_version(struct store *s, uint64_t *version, uint64_t *changes)
         store_log_error(s, "data version");
     store_stmt_done(st);
     *changes = (uint64_t)sqlite3_total_changes64(s->db);
-    return rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
+    if (rc != SQLITE_ROW)
+        return NEPTUN_ERROR;
+    s->seen.version = *version;
+    s->seen.changes = *changes;
+    s->seen.commits = commits;
+    s->seen.until_ms = monotonic_ms() + STORE_SEEN_MS;
+    return NEPTUN_OK;
+}
+
+int store_data_version_seen(struct store *s, uint64_t *version, uint64_t *changes)
+{
+    if (s->seen.until_ms == 0 || atomic_load(&commits_here) != s->seen.commits ||
+        monotonic_ms() >= s->seen.until_ms)
+        return 0;
+    *version = s->seen.version;
+    *changes = s->seen.changes;
+    return 1;
 }
 
 int store_check(struct store *s)
@@ -775,6 +805,9 @@ static int write_end(struct store *s, int ok)
 {
     if (ok == NEPTUN_OK && run_stmt(s, STMT_COMMIT) != NEPTUN_OK)
         ok = NEPTUN_ERROR;
+    /* counted before the write is acknowledged; a rollback counts too
+     * (harmless: a kept page is only read again) */
+    atomic_fetch_add(&commits_here, 1);
     if (ok != NEPTUN_OK && !sqlite3_get_autocommit(s->db) &&
         run_stmt(s, STMT_ROLLBACK) != NEPTUN_OK)
         log_error("store %s: rollback failed", s->path);

@@ -87,6 +87,11 @@ struct store {
         int used;
     } next_publish[STORE_NEXT_PUBLISH_MEMOS];
     unsigned next_publish_turn; /* the slot to reuse next */
+    struct {                    /* the last store_data_version() read */
+        uint64_t version, changes;
+        uint64_t commits;       /* this process's commit count before it */
+        int64_t until_ms;       /* trusted until then (monotonic clock) */
+    } seen;
 };
 
 /* store_parts.c: the texts, tags and links of recently read items, kept per
@@ -126,6 +131,13 @@ void store_kept_count(int pages, uint64_t hits, uint64_t misses);
 /* Inside a read transaction: the file's data version (moved by commits of
  * other connections) and this connection's change count. */
 int store_data_version(struct store *s, uint64_t *version, uint64_t *changes);
+/* Outside any transaction: 1 with the state the last store_data_version()
+ * read, while no connection of this process has committed since and for
+ * STORE_SEEN_MS after it; else 0.  A kept page can then be answered without
+ * a statement: a commit here shows at once, one by another process (an
+ * import beside the server) within STORE_SEEN_MS. */
+#define STORE_SEEN_MS 1000
+int store_data_version_seen(struct store *s, uint64_t *version, uint64_t *changes);
 
 /* The cached statement, prepared on first use; NULL (logged) on failure. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_stmt_id id);

@@ -410,6 +410,14 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
         if (*match == '\0')
             return NEPTUN_OK; /* nothing searchable typed: nothing found */
     }
+    /* a plain page read before, with nothing committed since: no statement */
+    uint64_t version = 0, changes = 0;
+    if (match == NULL && s->pages != NULL && sqlite3_get_autocommit(s->db) &&
+        store_pages_keeps(q) && store_data_version_seen(s, &version, &changes) &&
+        store_pages_get(s->pages, pool, q, version, changes, items, n, total)) {
+        store_kept_count(1, 1, 0);
+        return NEPTUN_OK;
+    }
     if (store_read_begin(s, &began) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (ranked_search(q, match)) {
@@ -421,7 +429,6 @@ int store_list(struct store *s, struct neptun_pool *pool, const struct store_que
         goto out;
     }
     /* a plain page read before, with the file unchanged since */
-    uint64_t version = 0, changes = 0;
     int keep = match == NULL && store_pages_keeps(q) &&
                store_data_version(s, &version, &changes) == NEPTUN_OK;
     if (keep && s->pages == NULL)

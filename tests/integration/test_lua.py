@@ -167,6 +167,10 @@ function on_request(req)
     return {body = tostring(ok) .. "|" .. tostring(kept ~= nil) .. "|" .. tostring(err)}
   end
   if mode == "stale-direct" then return {body = kept.slug} end
+  if mode == "stale-ctx" then
+    local ok, err = pcall(function() return kept_ctx.lang end)
+    return {body = tostring(ok) .. "|" .. tostring(err)}
+  end
 end
 function on_item(item, ctx)
   if mode == "read" then
@@ -181,6 +185,11 @@ function on_item(item, ctx)
     table.insert(item.tags, "rule-tag")
   elseif mode == "keep" then
     kept = item
+    kept_ctx = ctx
+  elseif mode == "two" then
+    -- one ctx per answer: the count runs over its items, never across answers
+    ctx.kept = (ctx.kept or 0) + 1
+    if ctx.kept > 2 then return false end
   end
 end
 """
@@ -205,10 +214,17 @@ def test_on_item_view_reads_changes_and_stale_items():
             assert len(others) == len(item_titles(plain)) - 1, changed
             assert set(others) < set(item_titles(plain))
             assert feed("plain2") == plain  # the store never changes
+            assert len(item_titles(plain)) > 2
+            assert item_titles(feed("two")) == item_titles(plain)[:2]
+            assert item_titles(s.get("/en/events.rss?mode=two").text) == \
+                item_titles(s.get("/en/events.rss").text)[:2]
             # an item kept in a global is an error afterwards, never a crash
             assert s.get("/pl/events.rss?mode=keep").status == 200
             r = s.get("/pl/events?mode=stale")
             assert r.status == 200 and r.text.startswith("false|true|"), r
+            assert "used after its on_item call returned" in r.text, r.text
+            r = s.get("/pl/events?mode=stale-ctx")
+            assert r.status == 200 and r.text.startswith("false|"), r
             assert "used after its on_item call returned" in r.text, r.text
             r = s.get("/pl/events?mode=stale-direct")
             assert r.status == 500, r

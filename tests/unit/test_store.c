@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
 #include "store.h"
+#include "store_internal.h" /* STORE_SEEN_MS */
 
 #define NOW 1500000000 /* 2017-07-14 */
 
@@ -571,6 +573,33 @@ static void test_kept_pages(struct store *s, struct store *reader)
     CHECK(total_again == total - 1);
 }
 
+/* A commit by another process (an import beside the server) does not move
+ * this process's commit count: a kept page may be answered for up to
+ * STORE_SEEN_MS without asking the file, then the commit shows. */
+static void test_kept_pages_other_process(const char *path, struct store *s,
+                                          struct store *reader)
+{
+    size_t total = 0;
+    int64_t later = NOW + 3000;
+    CHECK(strcmp(first_title(reader, NOW, &total), "Z innego procesu") != 0); /* kept */
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        struct store *w = NULL;
+        char *err = NULL;
+        int ok = store_open(path, 0, &w, &err) == NEPTUN_OK &&
+                 put(w, make_item("forums", "page-other", NEPTUN_STATUS_PUBLISHED, 0, later,
+                                  "Z innego procesu", NULL), NULL) == 1;
+        store_close(w);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    usleep((STORE_SEEN_MS + 100) * 1000);
+    CHECK_STR(first_title(reader, NOW, &total), "Z innego procesu");
+    CHECK(store_delete(s, "forums", "page-other") == NEPTUN_OK);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/neptun-test-store-XXXXXX";
@@ -611,6 +640,7 @@ int main(void)
         CHECK(store_check(ro) == NEPTUN_OK);
         test_kept_parts(s, ro);
         test_kept_pages(s, ro);
+        test_kept_pages_other_process(path, s, ro);
     }
     free(err);
     err = NULL;
