@@ -384,7 +384,7 @@ static int admin_reload(void *ud, struct neptun_req *req, struct neptun_reply *r
         reply_status(req, reply, 500, "out of memory");
         return NEPTUN_OK;
     }
-    if (xmlTextWriterStartDocument(o.w, NULL, "UTF-8", NULL) < 0 ||
+    if (xmlutil_start_utf8_document(&o) != NEPTUN_OK ||
         xmlTextWriterStartElementNS(o.w, NULL, BAD_CAST "reloaded", BAD_CAST NEPTUN_XML_NS) < 0 ||
         xmlTextWriterWriteAttribute(o.w, BAD_CAST "generation", BAD_CAST generation) < 0 ||
         xmlTextWriterEndDocument(o.w) < 0) {

@@ -205,7 +205,7 @@ int render_doc_begin(struct xmlutil_out *o, int indent)
 {
     if (xmlutil_writer_new(o, indent) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (xmlTextWriterStartDocument(o->w, "1.0", "UTF-8", NULL) < 0) {
+    if (xmlutil_start_utf8_document(o) != NEPTUN_OK) {
         xmlutil_writer_abort(o);
         return NEPTUN_ERROR;
     }

@@ -141,8 +141,14 @@ int xmlutil_writer_new(struct xmlutil_out *o, int indent)
      * Doubling from 16 KB, a feed page moves once; the result is trimmed
      * to its length when handed over. */
     xmlBufferSetAllocationScheme(o->buf, XML_BUFFER_ALLOC_DOUBLEIT);
-    o->w = xmlNewTextWriterMemory(o->buf, 0);
+    /* The writer's output kept at hand (xmlNewTextWriterMemory hides it):
+     * xmlutil_start_utf8_document takes the converter off it. */
+    o->out = xmlOutputBufferCreateBuffer(o->buf, NULL);
+    o->w = o->out != NULL ? xmlNewTextWriter(o->out) : NULL;
     if (o->w == NULL) {
+        if (o->out != NULL)
+            xmlOutputBufferClose(o->out);
+        o->out = NULL;
         xmlBufferFree(o->buf);
         o->buf = NULL;
         return NEPTUN_NOMEM;
@@ -150,6 +156,24 @@ int xmlutil_writer_new(struct xmlutil_out *o, int indent)
     if (indent) {
         xmlTextWriterSetIndent(o->w, 1);
         xmlTextWriterSetIndentString(o->w, (const xmlChar *)"  ");
+    }
+    return NEPTUN_OK;
+}
+
+int xmlutil_start_utf8_document(struct xmlutil_out *o)
+{
+    if (xmlTextWriterStartDocument(o->w, "1.0", "UTF-8", NULL) < 0)
+        return NEPTUN_ERROR;
+    /* Naming the encoding makes libxml2 put a UTF-8 to UTF-8 converter in
+     * front of the output: every byte written afterwards is copied once
+     * more through it (a tenth of a feed's rendering).  The declaration is
+     * written; flush it through, then write straight. */
+    xmlCharEncodingHandlerPtr enc = o->out->encoder;
+    if (enc != NULL && enc->name != NULL && strcmp(enc->name, "UTF-8") == 0) {
+        if (xmlTextWriterFlush(o->w) < 0)
+            return NEPTUN_ERROR;
+        o->out->encoder = NULL;
+        xmlCharEncCloseFunc(enc);
     }
     return NEPTUN_OK;
 }
@@ -162,6 +186,7 @@ int xmlutil_writer_done(struct xmlutil_out *o, char **out, size_t *len)
     /* Freeing the writer flushes it into the buffer. */
     xmlFreeTextWriter(o->w);
     o->w = NULL;
+    o->out = NULL;
     size_t n = (size_t)xmlBufferLength(o->buf);
     /* The buffer's own bytes (NUL-terminated, from malloc: libxml2's
      * allocator is left at its default) are handed over without a copy,
@@ -187,6 +212,7 @@ void xmlutil_writer_abort(struct xmlutil_out *o)
     if (o->buf != NULL)
         xmlBufferFree(o->buf);
     o->w = NULL;
+    o->out = NULL;
     o->buf = NULL;
 }
 

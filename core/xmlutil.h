@@ -25,8 +25,12 @@ int xmlutil_write_text(const struct neptun_render_ctx *rc, xmlTextWriterPtr w,
 struct xmlutil_out {
     xmlTextWriterPtr w;
     xmlBufferPtr buf;
+    xmlOutputBufferPtr out; /* owned by w */
 };
 int xmlutil_writer_new(struct xmlutil_out *o, int indent);
+/* <?xml version="1.0" encoding="UTF-8"?> on a new writer, which then
+ * writes its bytes straight into the buffer (they are UTF-8 already). */
+int xmlutil_start_utf8_document(struct xmlutil_out *o);
 int xmlutil_writer_done(struct xmlutil_out *o, char **out, size_t *len);
 void xmlutil_writer_abort(struct xmlutil_out *o);
 
