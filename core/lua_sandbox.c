@@ -490,6 +490,10 @@ struct sandbox *sandbox_new(size_t memory, long instructions, char **err)
     sb->L = lua_newstate(capped_alloc, sb);
     if (sb->L == NULL)
         goto nomem;
+    /* Rules make short-lived garbage (a view per item of every answer):
+     * the generational collector frees the young without walking the
+     * scripts' long-lived tables each cycle. */
+    lua_gc(sb->L, LUA_GCGEN, 0, 0);
     budget_reset(sb);
     lua_pushcfunction(sb->L, setup_state);
     if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {
