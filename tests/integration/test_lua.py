@@ -4,6 +4,7 @@ every script compiles, check-scripts reports a broken rule, and partner
 answers are cached apart from the default ones."""
 import http.client
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -230,6 +231,38 @@ def test_on_item_view_reads_changes_and_stale_items():
             assert r.status == 500, r
             assert s.get("/pl/events?mode=plain3").status == 200
             assert "10-view.lua:" in s.log()
+    finally:
+        shutil.rmtree(d)
+
+
+SLOW_RULES = r"""
+local mode
+function on_request(req) mode = req.query.mode end
+function on_item(item, ctx)
+  if mode == "slow" and item.slug == "miasta-integrujace-2017" then
+    local t = os.clock()
+    while os.clock() - t < 0.03 do end
+  end
+end
+"""
+
+
+def slow_count(s):
+    m = re.search(r'^neptun_lua_slow_total\{script="10-slow.lua"\} (\d+)$',
+                  s.get("/metrics").text, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def test_slow_hooks_are_logged_and_counted_per_script():
+    d = scripts_dir({"10-slow.lua": SLOW_RULES})
+    try:
+        conf = "lua_slow_ms 10\nlua_instructions 100000000"
+        with harness.Server(scripts=d, conf_extra=conf, workers=1) as s:
+            assert s.get("/pl/events.rss?mode=fast").status == 200
+            assert slow_count(s) == 0
+            assert s.get("/pl/events.rss?mode=slow").status == 200
+            assert slow_count(s) == 1
+            assert "script 10-slow.lua: on_item took" in s.log()
     finally:
         shutil.rmtree(d)
 
