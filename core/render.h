@@ -73,9 +73,6 @@ const char *render_item_url(struct neptun_pool *pool, const char *lang, const st
  * cache budget given by cache_init (0: nothing kept); cleared with every
  * cached answer (cache_bump_all, cache_cleanup). */
 void render_fragments_init(size_t max_bytes);
-/* How many threads render (the workers): each keeps its own pieces in its
- * share of the budget. */
-void render_fragments_threads(int threads);
 void render_fragments_clear(void);
 void render_fragments_stats(uint64_t *hits, uint64_t *misses, size_t *bytes);
 

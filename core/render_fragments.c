@@ -6,8 +6,8 @@
  * and inside them the type's render_xml output, the human XHTML block
  * (body + render_xhtml) and the re-serialised body - was most of the cost
  * of a cache miss: parsing the stored fields XML, ICU date intervals,
- * parsing the body again to write it.  It is made once and kept here, so
- * a miss assembles kept pieces.
+ * parsing the body again to write it.  It is made once and kept here,
+ * shared by every worker, so a miss assembles kept pieces.
  *
  * One record per stored item (by row id) holds a private copy of the item
  * as it was when its pieces were made, and the pieces per (language,
@@ -19,15 +19,9 @@
  * one.  Such items are rendered afresh; the record is replaced only by a
  * newer revision, so a rule's reshaped copies never evict the stored form.
  *
- * Each rendering thread (a worker) keeps its own records: a miss then
- * takes no lock and shares no cache line with the other workers (one
- * shared, locked store had both workers bouncing its lines for every item
- * of every feed).  The price is that each worker renders an item once.
- * The budget is split between the workers; records are bounded in bytes,
- * the least recently used going first.  A clear (a reload: what the
- * pieces drew on may have changed) moves a generation that every thread
- * checks before it looks; hits are copied out, so nothing a request holds
- * points into a record.
+ * Sharded like the answer cache (one mutex per shard), bounded in bytes
+ * with the least recently used records going first.  Hits are copied into
+ * the request's pool: nothing a request holds points into a record.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,7 +33,8 @@
 #include "render_internal.h"
 #include "types.h"
 
-#define FRAG_BUCKETS 4096 /* per thread; a power of two */
+#define FRAG_SHARDS 16
+#define FRAG_BUCKETS 1024 /* per shard; a power of two */
 
 struct piece {
     char *bytes; /* malloc'd, NUL-terminated; NULL: not made yet */
@@ -56,32 +51,20 @@ struct record {
     struct record *hnext;
 };
 
-/* One thread's records.  Only its thread touches the records; the
- * counters are read by /metrics from any thread. */
-struct fragments {
+struct shard {
+    pthread_mutex_t lock;
     struct record *buckets[FRAG_BUCKETS];
     struct lru_list lru;
     size_t bytes;
-    uint64_t cleared;              /* the clear generation it has applied */
-    _Atomic uint64_t hits, misses;
-    atomic_size_t held;            /* bytes, for the stats */
-    struct fragments *next;        /* every thread's, for the stats */
 };
 
-static atomic_size_t total_budget;   /* 0: nothing is kept */
-static atomic_int sharing_threads = 1;
-static _Atomic uint64_t clear_generation;
-static _Thread_local struct fragments *mine;
+static struct shard shards[FRAG_SHARDS];
+static atomic_size_t shard_budget;  /* 0: nothing is kept */
+static atomic_int initialised;
+static _Atomic uint64_t hits, misses;
+static atomic_size_t total_bytes;
 
-/* Every thread's fragments, for the stats; those of threads that ended
- * are counted in retired_*. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fragments *registry;
-static uint64_t retired_hits, retired_misses;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t key;
-
-/* ---- records ------------------------------------------------------------ */
+/* ---- records and shards ----------------------------------------------- */
 
 static uint64_t id_hash(int64_t id)
 {
@@ -89,9 +72,14 @@ static uint64_t id_hash(int64_t id)
     return h ^ (h >> 29);
 }
 
-static struct record **bucket_of(struct fragments *f, uint64_t h)
+static struct shard *shard_of(uint64_t h)
 {
-    return &f->buckets[(h >> 8) & (FRAG_BUCKETS - 1)];
+    return &shards[h & (FRAG_SHARDS - 1)];
+}
+
+static struct record **bucket_of(struct shard *s, uint64_t h)
+{
+    return &s->buckets[(h >> 8) & (FRAG_BUCKETS - 1)];
 }
 
 static void record_free(struct record *r)
@@ -103,38 +91,39 @@ static void record_free(struct record *r)
     free(r);
 }
 
-/* The link that points to the record of id in f (to *link == NULL when none). */
-static struct record **find(struct fragments *f, uint64_t h, int64_t id)
+/* The link that points to the record of id in s (to *link == NULL when none). */
+static struct record **find(struct shard *s, uint64_t h, int64_t id)
 {
-    struct record **link = bucket_of(f, h);
+    struct record **link = bucket_of(s, h);
     while (*link != NULL && (*link)->item.id != id)
         link = &(*link)->hnext;
     return link;
 }
 
-static void charge(struct fragments *f, size_t cost)
-{
-    f->bytes += cost;
-    atomic_store_explicit(&f->held, f->bytes, memory_order_relaxed);
-}
-
-static void remove_record(struct fragments *f, struct record **link)
+static void shard_remove(struct shard *s, struct record **link)
 {
     struct record *r = *link;
     *link = r->hnext;
-    lru_unlink(&f->lru, &r->lru);
-    f->bytes -= r->cost;
-    atomic_store_explicit(&f->held, f->bytes, memory_order_relaxed);
+    lru_unlink(&s->lru, &r->lru);
+    s->bytes -= r->cost;
+    atomic_fetch_sub(&total_bytes, r->cost);
     record_free(r);
 }
 
-/* Evict from the cold end until f fits budget again; keep spares. */
-static void trim(struct fragments *f, size_t budget, const struct record *keep)
+static void shard_charge(struct shard *s, size_t cost)
 {
-    while (f->bytes > budget && f->lru.tail != NULL &&
-           (keep == NULL || f->lru.tail != &keep->lru)) {
-        struct record *victim = LRU_RECORD(f->lru.tail, struct record, lru);
-        remove_record(f, find(f, id_hash(victim->item.id), victim->item.id));
+    s->bytes += cost;
+    atomic_fetch_add(&total_bytes, cost);
+}
+
+/* Evict from the cold end until s fits its budget again; keep spares. */
+static void shard_trim(struct shard *s, size_t budget, const struct record *keep)
+{
+    while (s->bytes > budget && s->lru.tail != NULL &&
+           (keep == NULL || s->lru.tail != &keep->lru)) {
+        struct record *victim = LRU_RECORD(s->lru.tail, struct record, lru);
+        uint64_t h = id_hash(victim->item.id);
+        shard_remove(s, find(s, h, victim->item.id));
     }
 }
 
@@ -158,107 +147,37 @@ static struct record *record_new(const struct neptun_item *item, size_t nslots)
     return r;
 }
 
-/* ---- each thread's fragments -------------------------------------------- */
-
-static void fragments_free(void *arg)
-{
-    struct fragments *f = arg;
-    pthread_mutex_lock(&registry_lock);
-    for (struct fragments **link = &registry; *link != NULL; link = &(*link)->next)
-        if (*link == f) {
-            *link = f->next;
-            break;
-        }
-    retired_hits += atomic_load(&f->hits);
-    retired_misses += atomic_load(&f->misses);
-    pthread_mutex_unlock(&registry_lock);
-    trim(f, 0, NULL);
-    free(f);
-    if (mine == f)
-        mine = NULL;
-}
-
-static void make_key(void)
-{
-    if (pthread_key_create(&key, fragments_free) != 0)
-        abort(); /* at start-up, out of keys: nothing sensible left */
-}
-
-/* This thread's fragments, made at its first use, cleared when a clear
- * happened since; NULL when out of memory. */
-static struct fragments *fragments(void)
-{
-    struct fragments *f = mine;
-    if (f == NULL) {
-        pthread_once(&key_once, make_key);
-        f = calloc(1, sizeof *f);
-        if (f == NULL)
-            return NULL;
-        f->cleared = atomic_load(&clear_generation);
-        if (pthread_setspecific(key, f) != 0) {
-            free(f);
-            return NULL;
-        }
-        pthread_mutex_lock(&registry_lock);
-        f->next = registry;
-        registry = f;
-        pthread_mutex_unlock(&registry_lock);
-        mine = f;
-    }
-    uint64_t gen = atomic_load_explicit(&clear_generation, memory_order_acquire);
-    if (f->cleared != gen) {
-        trim(f, 0, NULL);
-        f->cleared = gen;
-    }
-    return f;
-}
-
-static size_t thread_budget(void)
-{
-    int threads = atomic_load_explicit(&sharing_threads, memory_order_relaxed);
-    return atomic_load_explicit(&total_budget, memory_order_relaxed) /
-           (size_t)(threads > 0 ? threads : 1);
-}
-
-/* ---- the renderers' interface ------------------------------------------- */
+/* ---- the store's interface -------------------------------------------- */
 
 void render_fragments_init(size_t max_bytes)
 {
-    atomic_store(&total_budget, max_bytes);
+    if (!atomic_exchange(&initialised, 1))
+        for (size_t i = 0; i < FRAG_SHARDS; i++)
+            pthread_mutex_init(&shards[i].lock, NULL);
     render_fragments_clear();
-}
-
-void render_fragments_threads(int threads)
-{
-    atomic_store(&sharing_threads, threads > 0 ? threads : 1);
+    atomic_store(&shard_budget, max_bytes / FRAG_SHARDS);
 }
 
 void render_fragments_clear(void)
 {
-    atomic_fetch_add_explicit(&clear_generation, 1, memory_order_release);
-    if (mine != NULL)
-        (void)fragments(); /* this thread's at once; the others' at their next look */
+    if (!atomic_load(&initialised))
+        return;
+    for (size_t i = 0; i < FRAG_SHARDS; i++) {
+        struct shard *s = &shards[i];
+        pthread_mutex_lock(&s->lock);
+        shard_trim(s, 0, NULL);
+        pthread_mutex_unlock(&s->lock);
+    }
 }
 
 void render_fragments_stats(uint64_t *hits_out, uint64_t *misses_out, size_t *bytes)
 {
-    uint64_t h, m;
-    size_t b = 0;
-    pthread_mutex_lock(&registry_lock);
-    h = retired_hits;
-    m = retired_misses;
-    for (const struct fragments *f = registry; f != NULL; f = f->next) {
-        h += atomic_load(&f->hits);
-        m += atomic_load(&f->misses);
-        b += atomic_load_explicit(&f->held, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&registry_lock);
     if (hits_out != NULL)
-        *hits_out = h;
+        *hits_out = atomic_load(&hits);
     if (misses_out != NULL)
-        *misses_out = m;
+        *misses_out = atomic_load(&misses);
     if (bytes != NULL)
-        *bytes = b;
+        *bytes = atomic_load(&total_bytes);
 }
 
 /* Where lang's pieces go: its place among the configured languages, or -1
@@ -272,65 +191,68 @@ static int lang_slot(const char *lang)
 
 static int keepable(const struct neptun_item *item, const char *lang, enum render_piece piece)
 {
-    return atomic_load_explicit(&total_budget, memory_order_relaxed) > 0 && item != NULL &&
+    return atomic_load_explicit(&shard_budget, memory_order_relaxed) > 0 && item != NULL &&
            item->id != 0 && (unsigned)piece < RENDER_PIECES && lang_slot(lang) >= 0;
 }
 
-static void count(struct fragments *f, int found)
+/* The record's piece for item in lang, if kept for this very content of
+ * the item; called and used under the shard's lock. */
+static const struct piece *kept_piece(struct shard *s, uint64_t h, const struct neptun_item *item,
+                                      int slot, enum render_piece piece)
 {
-    /* only this thread adds: a plain load and store, no locked instruction */
-    _Atomic uint64_t *c = found ? &f->hits : &f->misses;
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-}
-
-/* This thread's piece for item in lang, if kept for this very content of
- * the item (or NULL); counted as a hit or a miss. */
-static const struct piece *kept_piece(const struct neptun_item *item, const char *lang,
-                                      enum render_piece piece)
-{
-    if (!keepable(item, lang, piece))
-        return NULL;
-    struct fragments *f = fragments();
-    if (f == NULL)
-        return NULL;
-    int slot = lang_slot(lang);
-    struct record *r = *find(f, id_hash(item->id), item->id);
+    struct record *r = *find(s, h, item->id);
     const struct piece *p = r != NULL && (size_t)slot < r->nslots
                                 ? &r->pieces[(size_t)slot * RENDER_PIECES + piece] : NULL;
-    if (p == NULL || p->bytes == NULL || !item_same(&r->item, item)) {
-        count(f, 0);
+    if (p == NULL || p->bytes == NULL || !item_same(&r->item, item))
         return NULL;
-    }
-    count(f, 1);
-    lru_unlink(&f->lru, &r->lru);
-    lru_push_front(&f->lru, &r->lru);
+    lru_unlink(&s->lru, &r->lru);
+    lru_push_front(&s->lru, &r->lru);
     return p;
 }
 
 int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item, const char *lang,
                         enum render_piece piece, const char **out, size_t *len)
 {
-    const struct piece *p = kept_piece(item, lang, piece);
-    char *copy = p != NULL ? neptun_pool_alloc(pool, p->len + 1) : NULL;
-    if (copy == NULL)
+    int found = 0;
+    if (!keepable(item, lang, piece))
         return 0;
-    memcpy(copy, p->bytes, p->len + 1);
-    *out = copy;
-    *len = p->len;
-    return 1;
+    uint64_t h = id_hash(item->id);
+    struct shard *s = shard_of(h);
+
+    pthread_mutex_lock(&s->lock);
+    const struct piece *p = kept_piece(s, h, item, lang_slot(lang), piece);
+    char *copy = p != NULL ? neptun_pool_alloc(pool, p->len + 1) : NULL;
+    if (copy != NULL) {
+        memcpy(copy, p->bytes, p->len + 1);
+        *out = copy;
+        *len = p->len;
+        found = 1;
+    }
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add_explicit(found ? &hits : &misses, 1, memory_order_relaxed);
+    return found;
 }
 
 /* Like render_fragment_get, but the kept piece goes straight into w (one
- * copy instead of two).  1 written, 0 not kept, -1 the writer failed. */
+ * copy instead of two: the piece cannot be freed while its shard is
+ * locked).  1 written, 0 not kept, -1 the writer failed. */
 static int render_fragment_write(xmlTextWriterPtr w, const struct neptun_item *item,
                                  const char *lang, enum render_piece piece)
 {
-    const struct piece *p = kept_piece(item, lang, piece);
-    if (p == NULL)
+    int rc = 0;
+    if (!keepable(item, lang, piece))
         return 0;
-    return p->len == 0 || xmlTextWriterWriteRawLen(w, BAD_CAST p->bytes, (int)p->len) >= 0 ? 1
-                                                                                          : -1;
+    uint64_t h = id_hash(item->id);
+    struct shard *s = shard_of(h);
+
+    pthread_mutex_lock(&s->lock);
+    const struct piece *p = kept_piece(s, h, item, lang_slot(lang), piece);
+    if (p != NULL)
+        rc = p->len == 0 || xmlTextWriterWriteRawLen(w, BAD_CAST p->bytes, (int)p->len) >= 0
+                 ? 1 : -1;
+    pthread_mutex_unlock(&s->lock);
+    atomic_fetch_add_explicit(rc != 0 ? &hits : &misses, 1, memory_order_relaxed);
+    return rc;
 }
 
 void render_fragment_put(const struct neptun_item *item, const char *lang, enum render_piece piece,
@@ -338,54 +260,58 @@ void render_fragment_put(const struct neptun_item *item, const char *lang, enum 
 {
     if (bytes == NULL || !keepable(item, lang, piece))
         return;
-    struct fragments *f = fragments();
-    if (f == NULL)
-        return;
-    size_t budget = thread_budget();
+    size_t budget = atomic_load(&shard_budget);
     int slot = lang_slot(lang);
     uint64_t h = id_hash(item->id);
-    struct record **link = find(f, h, item->id);
+    struct shard *s = shard_of(h);
+    struct record *fresh = NULL;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, bytes, len);
+    copy[len] = '\0';
+
+    pthread_mutex_lock(&s->lock);
+    struct record **link = find(s, h, item->id);
     struct record *r = *link;
     if (r != NULL && !item_same(&r->item, item)) {
         /* Only a newer revision replaces a record: the same revision with
          * other content is a copy reshaped by a rule (or a reused row id),
          * rendered afresh while the stored form keeps its pieces. */
         if (item->revision <= r->item.revision)
-            return;
-        remove_record(f, link);
+            goto out;
+        shard_remove(s, link);
         r = NULL;
     }
     if (r == NULL) {
-        struct record *fresh = record_new(item, neptun_conf->nlangs);
-        if (fresh == NULL)
-            return;
-        if (fresh->cost + len > budget) {
-            record_free(fresh);
-            return;
-        }
-        link = bucket_of(f, h);
+        fresh = record_new(item, neptun_conf->nlangs);
+        if (fresh == NULL || fresh->cost + len > budget)
+            goto out;
+        link = bucket_of(s, h);
         fresh->hnext = *link;
         *link = fresh;
-        lru_push_front(&f->lru, &fresh->lru);
-        charge(f, fresh->cost);
+        lru_push_front(&s->lru, &fresh->lru);
+        shard_charge(s, fresh->cost);
         r = fresh;
+        fresh = NULL;
     }
     struct piece *p = (size_t)slot < r->nslots ? &r->pieces[(size_t)slot * RENDER_PIECES + piece]
                                                : NULL;
     if (p != NULL && p->bytes == NULL) {
-        char *copy = malloc(len + 1);
-        if (copy == NULL)
-            return;
-        memcpy(copy, bytes, len);
-        copy[len] = '\0';
         p->bytes = copy;
         p->len = len;
+        copy = NULL;
         r->cost += len + 1;
-        charge(f, len + 1);
+        shard_charge(s, len + 1);
     }
-    lru_unlink(&f->lru, &r->lru);
-    lru_push_front(&f->lru, &r->lru);
-    trim(f, budget, r);
+    lru_unlink(&s->lru, &r->lru);
+    lru_push_front(&s->lru, &r->lru);
+    shard_trim(s, budget, r);
+out:
+    pthread_mutex_unlock(&s->lock);
+    if (fresh != NULL)
+        record_free(fresh);
+    free(copy);
 }
 
 /* ---- making pieces ---------------------------------------------------- */

@@ -51,7 +51,6 @@
 #include "log.h"
 #include "lua_host.h"
 #include "request.h"
-#include "render.h"
 #include "server.h"
 #include "store.h"
 
@@ -732,7 +731,6 @@ int server_run(const struct conf *conf)
         return 1;
     }
     srv.nworkers = worker_count(conf);
-    render_fragments_threads(srv.nworkers);
     raise_fd_limit(srv.nworkers, conf->max_connections > 0 ? conf->max_connections : DEFAULT_MAX_CONNECTIONS);
     srv.workers = calloc((size_t)srv.nworkers, sizeof(*srv.workers));
     srv.base = event_base_new();

@@ -3,11 +3,8 @@
  * for the very content it was made from (an edit, a rule's reshaped copy
  * or a reused row id all miss), per language, never for unstored items;
  * a newer revision replaces a record, a reshaped copy does not; the store
- * stays within its budget and frees everything when closed.  Each thread
- * keeps its own pieces; a clear by one reaches the others at their next
- * look, and the counts of every thread (also ended ones) add up.
+ * stays within its budget and frees everything when closed.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
@@ -64,96 +61,6 @@ static const char *got(struct neptun_pool *pool, const struct neptun_item *it, c
     if (!render_fragment_get(pool, it, lang, piece, &s, &len))
         return "(none)";
     return strlen(s) == len ? s : "(length mismatch)";
-}
-
-/* What another thread sees and does: its own pieces. */
-struct other {
-    struct neptun_item item;
-    struct neptun_pool *pool;
-    const char *before, *after; /* before and after its own put */
-};
-
-static void *other_thread(void *arg)
-{
-    struct other *o = arg;
-    o->before = got(o->pool, &o->item, "pl", RENDER_PIECE_HUMAN);
-    render_fragment_put(&o->item, "pl", RENDER_PIECE_HUMAN, "<div>other</div>", 16);
-    o->after = got(o->pool, &o->item, "pl", RENDER_PIECE_HUMAN);
-    return NULL;
-}
-
-/* A thread that keeps a piece and then waits until told to look again. */
-struct waiter {
-    struct neptun_item item;
-    struct neptun_pool *pool;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int stage; /* 1: kept (thread), 2: look again (main), 3: looked (thread) */
-    const char *kept, *after_clear;
-};
-
-static void *waiting_thread(void *arg)
-{
-    struct waiter *w = arg;
-    render_fragment_put(&w->item, "en", RENDER_PIECE_HUMAN, "<div>w</div>", 12);
-    pthread_mutex_lock(&w->lock);
-    w->kept = got(w->pool, &w->item, "en", RENDER_PIECE_HUMAN);
-    w->stage = 1;
-    pthread_cond_broadcast(&w->cond);
-    while (w->stage != 2)
-        pthread_cond_wait(&w->cond, &w->lock);
-    w->after_clear = got(w->pool, &w->item, "en", RENDER_PIECE_HUMAN);
-    w->stage = 3;
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
-}
-
-static void test_threads(void)
-{
-    struct neptun_pool *pool_a = neptun_pool_new(4096), *pool_b = neptun_pool_new(4096);
-    pthread_t t;
-    uint64_t hits_before = 0, misses_before = 0, hits = 0, misses = 0;
-    CHECK(pool_a != NULL && pool_b != NULL);
-    render_fragments_init(1 << 20);
-    struct other o = { .pool = pool_a };
-    make_item(&o.item, 31, 1);
-    render_fragment_put(&o.item, "pl", RENDER_PIECE_HUMAN, "<div>main</div>", 15);
-    render_fragments_stats(&hits_before, &misses_before, NULL);
-    CHECK(pthread_create(&t, NULL, other_thread, &o) == 0 && pthread_join(t, NULL) == 0);
-    CHECK_STR(o.before, "(none)");            /* the main thread's piece is its own */
-    CHECK_STR(o.after, "<div>other</div>");
-    CHECK_STR(got(pool_a, &o.item, "pl", RENDER_PIECE_HUMAN), "<div>main</div>");
-    render_fragments_stats(&hits, &misses, NULL); /* the ended thread's counts stay */
-    CHECK(hits == hits_before + 2 && misses == misses_before + 1);
-
-    struct waiter w = { .pool = pool_b, .stage = 0 };
-    make_item(&w.item, 32, 1);
-    pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.cond, NULL);
-    CHECK(pthread_create(&t, NULL, waiting_thread, &w) == 0);
-    pthread_mutex_lock(&w.lock);
-    while (w.stage != 1)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    size_t bytes = 0;
-    render_fragments_stats(NULL, NULL, &bytes);
-    CHECK(bytes > 0);
-    render_fragments_clear(); /* from this thread, while the other keeps a piece */
-    pthread_mutex_lock(&w.lock);
-    w.stage = 2;
-    pthread_cond_broadcast(&w.cond);
-    while (w.stage != 3)
-        pthread_cond_wait(&w.cond, &w.lock);
-    pthread_mutex_unlock(&w.lock);
-    CHECK(pthread_join(t, NULL) == 0);
-    CHECK_STR(w.kept, "<div>w</div>");
-    CHECK_STR(w.after_clear, "(none)");
-    CHECK_STR(got(pool_a, &o.item, "pl", RENDER_PIECE_HUMAN), "(none)");
-    pthread_mutex_destroy(&w.lock);
-    pthread_cond_destroy(&w.cond);
-    neptun_pool_free(pool_a);
-    neptun_pool_free(pool_b);
 }
 
 int main(void)
@@ -249,7 +156,6 @@ int main(void)
     CHECK_STR(got(pool, &last, "pl", RENDER_PIECE_RSS_ITEM), "(none)");
     render_fragments_stats(NULL, NULL, &bytes);
     CHECK(bytes == 0);
-    test_threads();
     render_fragments_init(0);
     neptun_pool_free(pool);
     CHECK_DONE();
