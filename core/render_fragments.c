@@ -233,28 +233,6 @@ int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item
     return found;
 }
 
-/* Like render_fragment_get, but the kept piece goes straight into w (one
- * copy instead of two: the piece cannot be freed while its shard is
- * locked).  1 written, 0 not kept, -1 the writer failed. */
-static int render_fragment_write(xmlTextWriterPtr w, const struct neptun_item *item,
-                                 const char *lang, enum render_piece piece)
-{
-    int rc = 0;
-    if (!keepable(item, lang, piece))
-        return 0;
-    uint64_t h = id_hash(item->id);
-    struct shard *s = shard_of(h);
-
-    pthread_mutex_lock(&s->lock);
-    const struct piece *p = kept_piece(s, h, item, lang_slot(lang), piece);
-    if (p != NULL)
-        rc = p->len == 0 || xmlTextWriterWriteRawLen(w, BAD_CAST p->bytes, (int)p->len) >= 0
-                 ? 1 : -1;
-    pthread_mutex_unlock(&s->lock);
-    atomic_fetch_add_explicit(rc != 0 ? &hits : &misses, 1, memory_order_relaxed);
-    return rc;
-}
-
 void render_fragment_put(const struct neptun_item *item, const char *lang, enum render_piece piece,
                          const char *bytes, size_t len)
 {
@@ -480,10 +458,9 @@ int render_write_piece(xmlTextWriterPtr w, struct neptun_pool *pool,
                        const char *const *chain, enum render_piece piece)
 {
     size_t len = 0;
-    int kept = render_fragment_write(w, item, lang, piece);
-    if (kept != 0)
-        return kept > 0 ? NEPTUN_OK : NEPTUN_ERROR;
-    const char *bytes = make_and_keep(pool, item, lang, chain, piece, &len);
+    /* copied out under the shard's lock, written after it: the other
+     * worker waits for the lock only as long as a memcpy */
+    const char *bytes = render_piece(pool, item, lang, chain, piece, &len);
     if (bytes == NULL)
         return NEPTUN_ERROR;
     if (len > 0 && xmlTextWriterWriteRawLen(w, BAD_CAST bytes, (int)len) < 0)
