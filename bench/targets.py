@@ -96,7 +96,7 @@ def main(argv):
     figure_row("p99 with %s idle keep-alive connections held" % idle.get("connections", "?"),
                None if p99 is None else round(p99, 2), "< 10 ms", lambda v: v < 10, " ms")
     soak = other.get("soak", {})
-    figure_row("resident memory over a %s s mixed load: mean of the last third of the samples "
+    figure_row("resident memory over a %s s mixed load: median of the last third of the samples "
                "less the middle third" % soak.get("seconds", "?"), number(soak.get("growth_mb")),
                "no growth (≤ +5 MB: the samples swing by tens of MB)", lambda v: v <= 5, " MB")
 
