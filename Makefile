@@ -14,7 +14,7 @@ TEST_DEPS  = libxml2-utils python3 python3-feedparser python3-icalendar sqlite3 
              clang libclang-rt-14-dev
 BENCH_DEPS = wrk nginx-light lighttpd apache2   # mod_lua ships in apache2-bin
 
-.PHONY: all build run test test-fast deps test-deps bench-deps bench bench-peers bench-scale install clean fuzz
+.PHONY: all build run test test-fast test-tsan deps test-deps bench-deps bench bench-peers bench-scale install clean fuzz
 
 all: build
 
@@ -49,6 +49,15 @@ test: test-deps
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	    ctest --output-on-failure -j$(JOBS) --timeout 900
 	@tests/fuzz/run.sh
+
+# The suite under ThreadSanitizer (not part of make test: it finds what
+# the workers share, and takes a few minutes more).
+TSAN_BUILD ?= build-tsan
+test-tsan: test-deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEPTUN_SANITIZE=thread
+	cmake --build $(TSAN_BUILD) -j$(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
+	    ctest --output-on-failure -j$(JOBS) --timeout 900
 
 # Only the normal build's suite, for a quick loop while developing.
 test-fast: test-deps build

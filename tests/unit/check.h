@@ -5,10 +5,12 @@
 #ifndef NEPTUN_TEST_CHECK_H
 #define NEPTUN_TEST_CHECK_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
-static int check_passed, check_failed;
+/* Atomic: some tests check from the threads they start. */
+static _Atomic int check_passed, check_failed;
 
 #define CHECK(cond) do { \
     if (cond) { check_passed++; } \
@@ -23,7 +25,7 @@ static int check_passed, check_failed;
 } while (0)
 
 #define CHECK_DONE() do { \
-    printf("%d passed, %d failed\n", check_passed, check_failed); \
+    printf("%d passed, %d failed\n", atomic_load(&check_passed), atomic_load(&check_failed)); \
     return check_failed ? 1 : 0; \
 } while (0)
 
