@@ -568,7 +568,8 @@ static int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t 
     }
     evhttp_send_reply(req->ev, status, NULL, NULL);
     /* The headers are now in the connection's output and nothing has been
-     * written yet (that happens in the event loop): the body follows them. */
+     * written yet: a body from the memfd follows them, sent as soon as the
+     * headers are on their way. */
     if (by_file) {
         write_headers_now(bev);
         if (append_entry_body(bufferevent_get_output(bev), reply->entry) != 0)
