@@ -184,8 +184,6 @@ static int parse_query(struct neptun_req *req, struct neptun_reply *reply, unsig
 
 /* ---- URLs ------------------------------------------------------------- */
 
-/* This answer's URL with page set (0: without page, i.e. the first page);
- * every other query parameter kept, re-encoded. */
 /* This answer's URL without its page parameter (the other parameters
  * encoded once per answer, not once per link). */
 struct page_base {

@@ -195,38 +195,30 @@ static int keepable(const struct neptun_item *item, const char *lang, enum rende
            item->id != 0 && (unsigned)piece < RENDER_PIECES && lang_slot(lang) >= 0;
 }
 
-/* The record's piece for item in lang, if kept for this very content of
- * the item; called and used under the shard's lock. */
-static const struct piece *kept_piece(struct shard *s, uint64_t h, const struct neptun_item *item,
-                                      int slot, enum render_piece piece)
-{
-    struct record *r = *find(s, h, item->id);
-    const struct piece *p = r != NULL && (size_t)slot < r->nslots
-                                ? &r->pieces[(size_t)slot * RENDER_PIECES + piece] : NULL;
-    if (p == NULL || p->bytes == NULL || !item_same(&r->item, item))
-        return NULL;
-    lru_unlink(&s->lru, &r->lru);
-    lru_push_front(&s->lru, &r->lru);
-    return p;
-}
-
 int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item, const char *lang,
                         enum render_piece piece, const char **out, size_t *len)
 {
     int found = 0;
     if (!keepable(item, lang, piece))
         return 0;
+    int slot = lang_slot(lang);
     uint64_t h = id_hash(item->id);
     struct shard *s = shard_of(h);
 
     pthread_mutex_lock(&s->lock);
-    const struct piece *p = kept_piece(s, h, item, lang_slot(lang), piece);
-    char *copy = p != NULL ? neptun_pool_alloc(pool, p->len + 1) : NULL;
-    if (copy != NULL) {
-        memcpy(copy, p->bytes, p->len + 1);
-        *out = copy;
-        *len = p->len;
-        found = 1;
+    struct record *r = *find(s, h, item->id);
+    const struct piece *p = r != NULL && (size_t)slot < r->nslots
+                                ? &r->pieces[(size_t)slot * RENDER_PIECES + piece] : NULL;
+    if (p != NULL && p->bytes != NULL && item_same(&r->item, item)) {
+        char *copy = neptun_pool_alloc(pool, p->len + 1);
+        if (copy != NULL) {
+            memcpy(copy, p->bytes, p->len + 1);
+            *out = copy;
+            *len = p->len;
+            found = 1;
+            lru_unlink(&s->lru, &r->lru);
+            lru_push_front(&s->lru, &r->lru);
+        }
     }
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add_explicit(found ? &hits : &misses, 1, memory_order_relaxed);
@@ -424,10 +416,6 @@ static int is_whole(enum render_piece piece)
            piece == RENDER_PIECE_LIST_ENTRY || piece == RENDER_PIECE_VEVENT;
 }
 
-static const char *make_and_keep(struct neptun_pool *pool, const struct neptun_item *item,
-                                 const char *lang, const char *const *chain,
-                                 enum render_piece piece, size_t *len);
-
 const char *render_piece(struct neptun_pool *pool, const struct neptun_item *item,
                          const char *lang, const char *const *chain, enum render_piece piece,
                          size_t *len)
@@ -435,15 +423,6 @@ const char *render_piece(struct neptun_pool *pool, const struct neptun_item *ite
     const char *bytes = NULL;
     if (render_fragment_get(pool, item, lang, piece, &bytes, len))
         return bytes;
-    return make_and_keep(pool, item, lang, chain, piece, len);
-}
-
-/* A piece that was not kept: made, and kept for the next answer. */
-static const char *make_and_keep(struct neptun_pool *pool, const struct neptun_item *item,
-                                 const char *lang, const char *const *chain,
-                                 enum render_piece piece, size_t *len)
-{
-    const char *bytes;
     int whole = is_whole(piece);
     making_whole += whole;
     bytes = make_piece(pool, item, lang, chain, piece, len);
@@ -458,8 +437,6 @@ int render_write_piece(xmlTextWriterPtr w, struct neptun_pool *pool,
                        const char *const *chain, enum render_piece piece)
 {
     size_t len = 0;
-    /* copied out under the shard's lock, written after it: the other
-     * worker waits for the lock only as long as a memcpy */
     const char *bytes = render_piece(pool, item, lang, chain, piece, &len);
     if (bytes == NULL)
         return NEPTUN_ERROR;
