@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "conf.h"
 #include "log.h"
 #include "lua_sandbox.h"
@@ -479,14 +480,6 @@ static int call_protected(struct lua_worker *lw, struct neptun_req *req, lua_CFu
     return rc == 0 ? NEPTUN_OK : NEPTUN_ERROR;
 }
 
-static double clock_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Call every script's function `hook` in name order with the nargs values
  * on top of the stack.  each(L, ud) is called after every call with the one
  * result on top (and pops it); it returns nonzero to stop.  [-nargs, +0] */
@@ -512,9 +505,9 @@ static void call_each_timed(lua_State *L, struct sandbox *sb, const char *hook, 
         sandbox_budget_reset(sb);
         /* one clock read per call: a call starts where the one before
          * ended (what lies between is a few microseconds of C) */
-        start = *mark > 0 ? *mark : clock_ms();
+        start = *mark > 0 ? *mark : clock_monotonic_ms();
         lua_call(L, nargs, 1);
-        *mark = clock_ms();
+        *mark = clock_monotonic_ms();
         took = *mark - start;
         if (slow_ms > 0 && took > slow_ms) {
             log_warn("script %s: %s took %.1f ms (lua_slow_ms %d)", ctx->script, hook, took,

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "log.h"
 
@@ -568,14 +569,6 @@ static int traceback_handler(lua_State *L)
     return 1;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static char *describe_error(struct sandbox *sb, int rc)
 {
     lua_State *L = sb->L;
@@ -606,10 +599,10 @@ int sandbox_call(struct sandbox *sb, int nargs, int nresults, char **err, double
     lua_insert(L, base);
     budget_reset(sb);
     sb->oom_where[0] = '\0';
-    start = elapsed_ms != NULL ? now_ms() : 0; /* a clock read per item adds up */
+    start = elapsed_ms != NULL ? clock_monotonic_ms() : 0; /* a clock read per item adds up */
     rc = lua_pcall(L, nargs, nresults, base);
     if (elapsed_ms != NULL)
-        *elapsed_ms = now_ms() - start;
+        *elapsed_ms = clock_monotonic_ms() - start;
     sb->limit_lifted = 0;
     if (rc != LUA_OK) {
         *err = describe_error(sb, rc);

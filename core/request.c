@@ -30,6 +30,7 @@
 #include <event2/http_struct.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "conf.h"
 #include "locale.h"
 #include "log.h"
@@ -707,16 +708,9 @@ static int request_build(struct neptun_req *req, const char **message)
     return 0;
 }
 
-static uint64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 void request_handle(struct evhttp_request *ev, struct worker *worker, int on_admin_listener)
 {
-    uint64_t started = monotonic_us();
+    uint64_t started = clock_monotonic_us();
     /* Reuse the worker's pool from the last request: no malloc/free pair
      * (and no heap consolidation) per request. */
     struct neptun_pool *pool = worker != NULL ? worker->spare_pool : NULL;
@@ -747,7 +741,7 @@ void request_handle(struct evhttp_request *ev, struct worker *worker, int on_adm
     status = http_send(req, reply, &sent);
 
     access_log(req, status, sent);
-    metrics_request(req->route != NULL ? req->route : "none", status, monotonic_us() - started,
+    metrics_request(req->route != NULL ? req->route : "none", status, clock_monotonic_us() - started,
                     worker != NULL ? worker->index : 0);
     if (reply->entry != NULL)
         cache_entry_unref(reply->entry);

@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <unicode/ucol.h>
 #include "store_internal.h"
+#include "clock.h"
 #include "log.h"
 
 /* Commits made by this process's connections (store_data_version_seen). */
@@ -523,13 +524,6 @@ void store_drop_kept(struct store *s)
     s->pages = NULL;
 }
 
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int store_data_version(struct store *s, uint64_t *version, uint64_t *changes)
 {
     /* read before the statement starts its snapshot: a commit counted here
@@ -550,14 +544,14 @@ int store_data_version(struct store *s, uint64_t *version, uint64_t *changes)
     s->seen.version = *version;
     s->seen.changes = *changes;
     s->seen.commits = commits;
-    s->seen.until_ms = monotonic_ms() + STORE_SEEN_MS;
+    s->seen.until_ms = clock_monotonic_ms() + STORE_SEEN_MS;
     return NEPTUN_OK;
 }
 
 int store_data_version_seen(struct store *s, uint64_t *version, uint64_t *changes)
 {
     if (s->seen.until_ms == 0 || atomic_load(&commits_here) != s->seen.commits ||
-        monotonic_ms() >= s->seen.until_ms)
+        clock_monotonic_ms() >= s->seen.until_ms)
         return 0;
     *version = s->seen.version;
     *changes = s->seen.changes;

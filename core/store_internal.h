@@ -90,7 +90,7 @@ struct store {
     struct {                    /* the last store_data_version() read */
         uint64_t version, changes;
         uint64_t commits;       /* this process's commit count before it */
-        int64_t until_ms;       /* trusted until then (monotonic clock) */
+        double until_ms;        /* trusted until then (clock_monotonic_ms) */
     } seen;
 };
 
