@@ -74,6 +74,44 @@ void item_copy(struct neptun_item *dst, const struct neptun_item *src, char *mem
         dst->tags[i] = put_str(&at, src->tags[i]);
 }
 
+/* p, a pointer into the block from, to the same place in the block to. */
+static const char *moved(const char *p, const char *from, char *to)
+{
+    return p != NULL ? to + (p - from) : NULL;
+}
+
+void item_copy_moved(struct neptun_item *dst, char *mem, const struct neptun_item *src,
+                     const char *src_mem, size_t size)
+{
+    if (size > 0)
+        memcpy(mem, src_mem, size);
+    *dst = *src;
+    dst->texts = (struct neptun_text *)(void *)(mem + ((const char *)src->texts - src_mem));
+    dst->links = (struct neptun_link *)(void *)(mem + ((const char *)src->links - src_mem));
+    dst->tags = (const char **)(void *)(mem + ((const char *)src->tags - src_mem));
+    dst->type = moved(src->type, src_mem, mem);
+    dst->slug = moved(src->slug, src_mem, mem);
+    dst->fields_xml = moved(src->fields_xml, src_mem, mem);
+    /* The arrays came over with the block: their pointers still name it. */
+    for (size_t i = 0; i < dst->ntexts; i++) {
+        struct neptun_text *t = &dst->texts[i];
+        t->lang = moved(t->lang, src_mem, mem);
+        t->title = moved(t->title, src_mem, mem);
+        t->summary = moved(t->summary, src_mem, mem);
+        t->body = moved(t->body, src_mem, mem);
+    }
+    for (size_t i = 0; i < dst->nlinks; i++) {
+        struct neptun_link *l = &dst->links[i];
+        l->rel = moved(l->rel, src_mem, mem);
+        l->href = moved(l->href, src_mem, mem);
+        l->lang = moved(l->lang, src_mem, mem);
+        l->title = moved(l->title, src_mem, mem);
+        l->mime = moved(l->mime, src_mem, mem);
+    }
+    for (size_t i = 0; i < dst->ntags; i++)
+        dst->tags[i] = moved(dst->tags[i], src_mem, mem);
+}
+
 static int same_str(const char *a, const char *b)
 {
     return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);

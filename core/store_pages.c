@@ -33,6 +33,7 @@ struct kept_page {
     size_t total, n;
     struct neptun_item *items; /* n copies, each with its own block */
     char **blocks;
+    size_t *sizes;             /* of each block */
     size_t cost;
 };
 
@@ -69,6 +70,7 @@ static void page_clear(struct kept_page *p)
     for (size_t i = 0; i < p->n; i++)
         free(p->blocks[i]);
     free(p->blocks);
+    free(p->sizes);
     free(p->items);
     free(p->key);
     memset(p, 0, sizeof *p);
@@ -124,12 +126,11 @@ int store_pages_get(struct store_pages *ps, struct neptun_pool *pool, const stru
     if (p->n > 0 && v == NULL)
         return 0;
     for (size_t k = 0; k < p->n; k++) {
-        size_t size = item_copy_size(&p->items[k]);
         struct neptun_item *it = neptun_pool_alloc(pool, sizeof *it);
-        char *mem = neptun_pool_alloc(pool, size > 0 ? size : 1);
+        char *mem = neptun_pool_alloc(pool, p->sizes[k] > 0 ? p->sizes[k] : 1);
         if (it == NULL || mem == NULL)
             return 0;
-        item_copy(it, &p->items[k], mem);
+        item_copy_moved(it, mem, &p->items[k], p->blocks[k], p->sizes[k]);
         v[k] = it;
     }
     *items = v;
@@ -151,8 +152,9 @@ void store_pages_put(struct store_pages *ps, const struct store_query *q, uint64
         return;
     p.items = calloc(n > 0 ? n : 1, sizeof *p.items);
     p.blocks = calloc(n > 0 ? n : 1, sizeof *p.blocks);
-    p.cost = sizeof p + strlen(p.key) + n * (sizeof *p.items + sizeof *p.blocks);
-    if (p.items == NULL || p.blocks == NULL) {
+    p.sizes = calloc(n > 0 ? n : 1, sizeof *p.sizes);
+    p.cost = sizeof p + strlen(p.key) + n * (sizeof *p.items + sizeof *p.blocks + sizeof *p.sizes);
+    if (p.items == NULL || p.blocks == NULL || p.sizes == NULL) {
         p.n = 0;
         page_clear(&p);
         return;
@@ -166,6 +168,7 @@ void store_pages_put(struct store_pages *ps, const struct store_query *q, uint64
             return;
         }
         item_copy(&p.items[k], items[k], p.blocks[k]);
+        p.sizes[k] = size;
         p.cost += size;
     }
     if (p.cost > PAGES_BYTES / 4) {

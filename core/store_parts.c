@@ -146,7 +146,7 @@ int store_parts_fill(struct store_parts *p, struct neptun_pool *pool, struct nep
     if (mem == NULL)
         return 0;
     struct neptun_item copy;
-    item_copy(&copy, &k->item, mem);
+    item_copy_moved(&copy, mem, &k->item, k->copy, k->copy_size);
     it->texts = copy.texts;
     it->ntexts = copy.ntexts;
     it->tags = copy.tags;

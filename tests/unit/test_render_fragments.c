@@ -7,8 +7,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include "check.h"
 #include "conf.h"
+#include "item_copy.h"
 #include "render.h"
 #include "render_internal.h"
 
@@ -63,6 +65,33 @@ static const char *got(struct neptun_pool *pool, const struct neptun_item *it, c
     return strlen(s) == len ? s : "(length mismatch)";
 }
 
+/* A moved copy stands on its own: the block it came from can be gone. */
+static void test_copy_moved(const struct neptun_item *item)
+{
+    struct neptun_item kept, moved;
+    size_t size = item_copy_size(item);
+    char *from = malloc(size), *to = malloc(size);
+    CHECK(from != NULL && to != NULL);
+    item_copy(&kept, item, from);
+    item_copy_moved(&moved, to, &kept, from, size);
+    memset(from, 'x', size);
+    free(from);
+    CHECK(item_same(&moved, item));
+    CHECK(moved.texts[1].summary == NULL && moved.texts[1].body == NULL);
+    CHECK(moved.texts[0].body >= to && moved.texts[0].body < to + size);
+    CHECK(moved.tags[0] >= to && moved.tags[0] < to + size);
+    CHECK_STR(moved.links[0].href, "http://example.org/r");
+    free(to);
+
+    /* nothing but the item itself: no arrays, no strings */
+    struct neptun_item bare = {.id = 3};
+    char one[1];
+    CHECK(item_copy_size(&bare) == 0);
+    item_copy(&kept, &bare, one);
+    item_copy_moved(&moved, one, &kept, one, 0);
+    CHECK(item_same(&moved, &bare));
+}
+
 int main(void)
 {
     struct neptun_pool *pool = neptun_pool_new(4096);
@@ -70,6 +99,7 @@ int main(void)
     CHECK(pool != NULL);
     setup_conf();
     make_item(&item, 7, 1);
+    test_copy_moved(&item);
 
     /* Nothing is kept before the store has a budget. */
     render_fragment_put(&item, "pl", RENDER_PIECE_HUMAN, "<div/>", 6);
