@@ -364,6 +364,7 @@ static const struct conf_key conf_keys[] = {
     {"admin_token", 2, set_admin_token, 0, "NAME SHA256-OF-TOKEN"},
     {"cache_bytes", ARG_ONE, set_size, OFF(cache_bytes), "response cache size"},
     {"cache_max_age", ARG_ONE, set_int, OFF(cache_max_age), "Cache-Control max-age"},
+    {"store_cache_bytes", ARG_ONE, set_size, OFF(store_cache_bytes), "SQLite page cache per worker"},
     {"max_body", ARG_ONE, set_size, OFF(max_body), "largest request body"},
     {"max_uri", ARG_ONE, set_size, OFF(max_uri), "longest request URI"},
     {"max_connections", ARG_ONE, set_int, OFF(max_connections), "connections per worker"},
@@ -398,6 +399,7 @@ static void conf_defaults(struct conf *c)
     c->access_log = xstrdup("-");
     c->cache_bytes = 64u << 20;
     c->cache_max_age = 60;
+    c->store_cache_bytes = 8u << 20;
     c->max_body = 1u << 20;
     c->max_uri = 4096;
     c->max_connections = 20000;

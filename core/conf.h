@@ -56,6 +56,7 @@ struct conf {
     size_t nadmin_tokens;
 
     size_t cache_bytes;       /* response cache bound */
+    size_t store_cache_bytes; /* each worker's SQLite page cache */
     int cache_max_age;        /* Cache-Control max-age, seconds */
     size_t max_body;          /* bytes; larger bodies get 413 */
     size_t max_uri;           /* bytes; longer URIs get 414 */

@@ -524,6 +524,8 @@ static int worker_setup(struct worker_rt *rt, int index, const struct conf *conf
         free(err);
         goto fail;
     }
+    if (store_set_page_cache(rt->w.store, conf->store_cache_bytes) != NEPTUN_OK)
+        goto fail;
     rt->w.lua = lua_worker_new(rt->w.store, index);
     if (rt->w.lua == NULL) {
         log_error("worker %d: cannot create the Lua state", index);

@@ -419,6 +419,20 @@ out:
     return ret;
 }
 
+int store_set_page_cache(struct store *s, size_t bytes)
+{
+    char sql[64];
+    if (bytes == 0)
+        return NEPTUN_OK;
+    /* a negative cache_size is a bound in KiB rather than in pages */
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%zu", bytes / 1024 > 0 ? bytes / 1024 : 1);
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        store_log_error(s, "cache_size");
+        return NEPTUN_ERROR;
+    }
+    return NEPTUN_OK;
+}
+
 void store_close(struct store *s)
 {
     if (s == NULL)

@@ -30,6 +30,9 @@ struct store;
  * caller frees). */
 int store_open(const char *path, int flags, struct store **out, char **err);
 void store_close(struct store *s);
+/* Bound the connection's page cache to about bytes (SQLite's own default,
+ * 2 MB, when 0).  NEPTUN_OK, or NEPTUN_ERROR (logged). */
+int store_set_page_cache(struct store *s, size_t bytes);
 
 /* Number of items of every status. */
 int store_count(struct store *s, int64_t *count);
