@@ -399,7 +399,7 @@ static void conf_defaults(struct conf *c)
     c->access_log = xstrdup("-");
     c->cache_bytes = 64u << 20;
     c->cache_max_age = 60;
-    c->store_cache_bytes = 8u << 20;
+    c->store_cache_bytes = 16u << 20;
     c->max_body = 1u << 20;
     c->max_uri = 4096;
     c->max_connections = 20000;

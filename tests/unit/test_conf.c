@@ -40,7 +40,7 @@ int main(void)
     CHECK(conf_match_secret(c.admin_tokens, c.nadmin_tokens, "") == NULL);
     CHECK(conf_match_secret(c.partners, c.npartners, "dev-sopot-key") != NULL);
     CHECK(c.max_body == 1024 * 1024);
-    CHECK(c.store_cache_bytes == 8u << 20);
+    CHECK(c.store_cache_bytes == 16u << 20);
     CHECK(c.scripts_dir != NULL && c.scripts_dir[0] == '/');
     conf_free(&c);
 
@@ -48,7 +48,7 @@ int main(void)
     path = write_conf("# nothing but a comment\n\nlisten 127.0.0.1:9999\n");
     CHECK(conf_load(path, &c) == 0);
     CHECK(c.listen_port == 9999);
-    CHECK(c.store_cache_bytes == 8u << 20); /* the default */
+    CHECK(c.store_cache_bytes == 16u << 20); /* the default */
     CHECK_STR(c.base_url, "http://127.0.0.1:9999");
     CHECK_STR(c.langs[0].chain[1], "en"); /* pl -> en */
     CHECK_STR(c.langs[1].chain[1], "pl"); /* en -> pl */
