@@ -217,8 +217,8 @@ for r in $(seq "$ROUNDS"); do
     run "20-item feed, cache miss" nginx nginx "http://127.0.0.1:$NG/miss.rss" "${MISS_SCRIPT[@]}" "s$r"
 done
 
-/usr/bin/python3 - "$results" "${RESULTS_OUT:-}" <<'PY'
-import sys, statistics, collections
+PIN=${PIN:-0} /usr/bin/python3 - "$results" "${RESULTS_OUT:-}" <<'PY'
+import os, sys, statistics, collections
 runs, cpus = collections.defaultdict(list), collections.defaultdict(list)
 order = []
 for line in open(sys.argv[1]):
@@ -253,7 +253,9 @@ def label_of(name):
     return name + (" (one on_item rule; nginx: the same bytes as a static file)" if name == MISS else "")
 
 print()
-print("Requests per second (wrk and the server share the two cores):")
+print("Requests per second (%s):" % ("pinned: the servers on core 0, wrk on core 1"
+                                     if os.environ.get("PIN") == "1"
+                                     else "wrk and the server share the two cores"))
 print()
 print("| scenario | neptun req/s | nginx | lighttpd | Apache mod_lua | minimal evhttp"
       " | neptun/nginx | neptun/lighttpd | neptun/Apache | neptun/evhttp |")
