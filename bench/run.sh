@@ -257,28 +257,28 @@ print("Requests per second (%s):" % ("pinned: the servers on core 0, wrk on core
                                      if os.environ.get("PIN") == "1"
                                      else "wrk and the server share the two cores"))
 print()
-print("| scenario | neptun req/s | nginx | lighttpd | Apache mod_lua | minimal evhttp"
-      " | neptun/nginx | neptun/lighttpd | neptun/Apache | neptun/evhttp |")
-print("| --- |" + " ---: |" * (1 + 2 * len(peers)))
-for name in order:
-    n = med.get((name, me_of(name)))
-    vals = [med.get((name, p)) for p in peers]
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        label_of(name), cell(n), *map(cell, vals), *(ratio(n, v) for v in vals)))
+def table(figures, unit, fmt, higher_is_better):
+    """One row per scenario: neptun's figure, the peers', and the ratios
+    (neptun over a peer for rates, a peer over neptun for costs)."""
+    heads = ["neptun/" + p if higher_is_better else p + "/neptun"
+             for p in ("nginx", "lighttpd", "Apache", "evhttp")]
+    print("| scenario | neptun %s | nginx | lighttpd | Apache mod_lua | minimal evhttp | %s |"
+          % (unit, " | ".join(heads)))
+    print("| --- |" + " ---: |" * (1 + 2 * len(peers)))
+    for name in order:
+        n = figures.get((name, me_of(name)))
+        vals = [figures.get((name, p)) for p in peers]
+        ratios = [ratio(n, v) if higher_is_better else ratio(v, n) for v in vals]
+        print("| %s | %s | %s | %s |" % (label_of(name), cell(n, fmt),
+                                        " | ".join(cell(v, fmt) for v in vals), " | ".join(ratios)))
+
+table(med, "req/s", "%.0f", True)
 
 print()
 print("Server CPU per answer, µs (user + system of the server's processes / answers;")
 print("lower is better, and the ratio is the other peer's CPU over neptun's):")
 print()
-print("| scenario | neptun µs | nginx | lighttpd | Apache mod_lua | minimal evhttp"
-      " | nginx/neptun | lighttpd/neptun | Apache/neptun | evhttp/neptun |")
-print("| --- |" + " ---: |" * (1 + 2 * len(peers)))
-for name in order:
-    n = cpu.get((name, me_of(name)))
-    vals = [cpu.get((name, p)) for p in peers]
-    print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        label_of(name), cell(n, "%.1f"), *(cell(v, "%.1f") for v in vals),
-        *(ratio(v, n) for v in vals)))
+table(cpu, "µs", "%.1f", False)
 
 print()
 print("| Lua hook | answer | no scripts req/s | with the hook | ratio | added per request |")
