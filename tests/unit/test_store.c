@@ -637,6 +637,13 @@ int main(void)
         CHECK(put(ro, make_item("forums", "x", NEPTUN_STATUS_DRAFT, 0, NOW, "x", NULL), NULL) ==
               NEPTUN_ERROR);
         CHECK(store_delete(ro, "forums", "forum-2") == NEPTUN_ERROR);
+        /* the page cache bound, in KiB (a negative cache_size); 0 keeps SQLite's */
+        sqlite3_stmt *cs = NULL;
+        CHECK(store_set_page_cache(ro, 16u << 20) == NEPTUN_OK);
+        CHECK(store_set_page_cache(ro, 0) == NEPTUN_OK);
+        CHECK(sqlite3_prepare_v2(ro->db, "PRAGMA cache_size", -1, &cs, NULL) == SQLITE_OK);
+        CHECK(sqlite3_step(cs) == SQLITE_ROW && sqlite3_column_int64(cs, 0) == -16384);
+        sqlite3_finalize(cs);
         CHECK(store_check(ro) == NEPTUN_OK);
         test_kept_parts(s, ro);
         test_kept_pages(s, ro);
