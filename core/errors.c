@@ -11,9 +11,14 @@ void errors_init(struct neptun_errors *errs, struct neptun_pool *pool)
     errs->pool = pool;
 }
 
+int errors_full(const struct neptun_errors *errs)
+{
+    return errs == NULL || errs->n >= ERRORS_MAX;
+}
+
 void errors_vadd(struct neptun_errors *errs, const char *path, const char *fmt, va_list ap)
 {
-    if (errs == NULL || errs->n >= 1000) /* a hostile document cannot grow it without bound */
+    if (errors_full(errs))
         return;
     if (errs->n == errs->cap) {
         size_t cap = errs->cap ? errs->cap * 2 : 8;

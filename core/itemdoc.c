@@ -2,7 +2,8 @@
  * itemdoc.c - reading and writing item documents (see itemdoc.h).
  *
  * Reading happens in three layers, each refusing what the next must not see:
- *   1. bytes: valid UTF-8, no non-UTF-8 encoding declaration;
+ *   1. bytes: valid UTF-8, no non-UTF-8 encoding declaration, at most
+ *      MAX_ATTRIBUTES attributes on any element (counted in one pass);
  *   2. the parser: a private SAX table stops at any DOCTYPE (so no entity is
  *      ever declared, let alone expanded) and at excessive depth or size;
  *      errors go to this parse's own handler, never to the global one;
@@ -15,7 +16,9 @@
  * Writing goes through xmlTextWriter; bodies and fields are re-parsed with
  * the same secure reader and copied node by node, never pasted as text.
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -34,6 +37,11 @@
 
 #define MAX_DEPTH 64
 #define MAX_ELEMENTS 200000
+/* libxml2's RELAX NG check of "any attribute" content (XHTML bodies) costs
+ * the square of an element's attribute count in time and memory (4,000
+ * attributes: 1.2 s and 272 MB; 50,000 ran a server out of memory), and
+ * its parser checks duplicates as slowly; no real element needs more. */
+#define MAX_ATTRIBUTES 64
 #define MAX_DOCUMENT_BYTES (64u * 1024 * 1024)
 #define SLUG_MAX 80
 
@@ -121,6 +129,107 @@ static int check_declared_encoding(const char *buf, size_t len, struct neptun_er
         errors_add(errs, "/", "line 1: encoding \"%.*s\" is not supported; documents must be UTF-8",
                    (int)(n > 40 ? 40 : n), decl + start);
         return -1;
+    }
+    return 0;
+}
+
+/* Skip from p to just past the terminator term (counting lines), or to
+ * end when it is missing (the parser then reports the document). */
+static const char *skip_past(const char *p, const char *end, const char *term, int *line)
+{
+    size_t tl = strlen(term);
+    for (; p + tl <= end; p++) {
+        if (memcmp(p, term, tl) == 0)
+            return p + tl;
+        if (*p == '\n')
+            (*line)++;
+    }
+    return end;
+}
+
+/*
+ * Count the attributes (namespace declarations included) of every start
+ * tag in the raw bytes, before the parser sees them: one linear pass, so an
+ * element with 50,000 attributes is refused before anything quadratic
+ * runs.  The path names each element by its qualified name along the open
+ * elements (no positions: the tree does not exist yet).  Anything this
+ * scanner does not understand is left to the parser, which reports it.
+ */
+static int check_attribute_counts(const char *buf, size_t len, struct neptun_errors *errs)
+{
+    const char *p = buf, *end = buf + len;
+    struct { const char *name; size_t len; } open[MAX_DEPTH];
+    size_t depth = 0;
+    int line = 1;
+
+    while (p < end) {
+        if (*p != '<') {
+            if (*p == '\n')
+                line++;
+            p++;
+            continue;
+        }
+        if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+            p = skip_past(p + 4, end, "-->", &line);
+        } else if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+            p = skip_past(p + 9, end, "]]>", &line);
+        } else if (end - p >= 2 && p[1] == '?') {
+            p = skip_past(p + 2, end, "?>", &line);
+        } else if (end - p >= 2 && p[1] == '!') {
+            return 0; /* a DOCTYPE: the parser refuses it */
+        } else if (end - p >= 2 && p[1] == '/') {
+            if (depth > 0)
+                depth--;
+            p = skip_past(p + 2, end, ">", &line);
+        } else {
+            const char *name = ++p;
+            while (p < end && *p != '>' && *p != '/' && *p != ' ' && *p != '\t' &&
+                   *p != '\r' && *p != '\n')
+                p++;
+            size_t nlen = (size_t)(p - name);
+            int start_line = line;
+            long attrs = 0;
+            char quote = 0;
+            for (; p < end && (quote != 0 || *p != '>'); p++) {
+                if (*p == '\n')
+                    line++;
+                if (quote != 0) {
+                    if (*p == quote)
+                        quote = 0;
+                } else if (*p == '"' || *p == '\'') {
+                    quote = *p;
+                } else if (*p == '=') {
+                    attrs++;
+                } else if (*p == '<') {
+                    return 0; /* malformed: the parser says where */
+                }
+            }
+            if (attrs > MAX_ATTRIBUTES) {
+                char path[512];
+                size_t off = 0;
+                for (size_t i = 0; i <= depth && off < sizeof(path); i++) {
+                    const char *n = i < depth ? open[i].name : name;
+                    size_t l = i < depth ? open[i].len : nlen;
+                    int w = snprintf(path + off, sizeof(path) - off, "/%.*s",
+                                     (int)(l > 64 ? 64 : l), n);
+                    if (w < 0)
+                        break;
+                    off += (size_t)w;
+                }
+                errors_add(errs, path, "line %d: <%.*s> has %ld attributes; at most %d are allowed",
+                           start_line, (int)(nlen > 64 ? 64 : nlen), name, attrs, MAX_ATTRIBUTES);
+                return -1;
+            }
+            if (p < end && p[-1] != '/') {
+                if (depth == MAX_DEPTH)
+                    return 0; /* the parser refuses the depth */
+                open[depth].name = name;
+                open[depth].len = nlen;
+                depth++;
+            }
+            if (p < end)
+                p++;
+        }
     }
     return 0;
 }
@@ -219,7 +328,8 @@ xmlDocPtr itemdoc_read_secure(struct neptun_pool *pool, const char *buf, size_t 
         errors_add(errs, "/", "the document is too large");
         goto out;
     }
-    if (check_utf8(buf, len, errs) < 0 || check_declared_encoding(buf, len, errs) < 0)
+    if (check_utf8(buf, len, errs) < 0 || check_declared_encoding(buf, len, errs) < 0 ||
+        check_attribute_counts(buf, len, errs) < 0)
         goto out;
 
     ctxt = xmlCreateMemoryParserCtxt(buf, (int)len);
@@ -460,6 +570,23 @@ struct item_reader {
     size_t errors_before;
 };
 
+/* Add a problem about node (and its attribute attr, or NULL) - unless the
+ * list is full: then not even the path is built, since a path walks the
+ * node's siblings and a hostile document repeats a mistake thousands of
+ * times (2,000 duplicate texts took 17 s when every one built its path). */
+static void problem(struct item_reader *r, const xmlNode *node, const char *attr,
+                    const char *fmt, ...) NEPTUN_PRINTF(4, 5);
+static void problem(struct item_reader *r, const xmlNode *node, const char *attr,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    if (errors_full(r->errs))
+        return;
+    va_start(ap, fmt);
+    errors_vadd(r->errs, itemdoc_node_path(r->pool, node, attr), fmt, ap);
+    va_end(ap);
+}
+
 static int64_t read_time(struct item_reader *r, const xmlNode *item, const char *name)
 {
     const char *v = pool_attr(r->pool, item, name);
@@ -467,9 +594,43 @@ static int64_t read_time(struct item_reader *r, const xmlNode *item, const char 
     if (v == NULL)
         return 0;
     if (locale_parse_time(v, &t) != NEPTUN_OK)
-        errors_add(r->errs, itemdoc_node_path(r->pool, item, name),
+        problem(r, item, name,
                    "\"%s\" is not an RFC 3339 date-time with offset (2017-06-29T13:30:00+02:00)", v);
     return t;
+}
+
+/* Order of pointers to an item's tag slots: by tag, then by slot, so of
+ * equal tags the first in the document sorts first. */
+static int tag_slot_order(const void *a, const void *b)
+{
+    const char *const *x = *(const char *const *const *)a;
+    const char *const *y = *(const char *const *const *)b;
+    int c = strcmp(*x, *y);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* Keep the first of repeated tags, in document order.  Sorting pointers to
+ * the slots makes it n log n, where comparing each tag with every earlier
+ * one took seconds for a document of 100,000 tags. */
+static void drop_repeated_tags(struct neptun_pool *pool, struct neptun_item *item)
+{
+    size_t n = item->ntags, kept = 0;
+    if (n < 2)
+        return;
+    const char **tags = item->tags;
+    const char ***slots = neptun_pool_alloc(pool, n * sizeof(*slots));
+    if (slots == NULL)
+        return; /* out of memory: the repeats stay, which is harmless */
+    for (size_t i = 0; i < n; i++)
+        slots[i] = &tags[i];
+    qsort(slots, n, sizeof(*slots), tag_slot_order);
+    for (size_t i = n - 1; i > 0; i--)
+        if (strcmp(*slots[i], *slots[i - 1]) == 0)
+            *slots[i] = NULL; /* a later repeat (slots[i - 1] is earlier) */
+    for (size_t i = 0; i < n; i++)
+        if (tags[i] != NULL)
+            tags[kept++] = tags[i];
+    item->ntags = kept;
 }
 
 static void read_tags(struct item_reader *r, const xmlNode *tags, struct neptun_item *item)
@@ -486,16 +647,13 @@ static void read_tags(struct item_reader *r, const xmlNode *tags, struct neptun_
             continue;
         const char *v = pool_text(r->pool, t);
         if (!machine_name_ok(v, SLUG_MAX)) {
-            errors_add(r->errs, itemdoc_node_path(r->pool, t, NULL),
+            problem(r, t, NULL,
                        "tag \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", v ? v : "");
             continue;
         }
-        int dup = 0;
-        for (size_t i = 0; i < item->ntags; i++)
-            dup |= strcmp(item->tags[i], v) == 0;
-        if (!dup)
-            item->tags[item->ntags++] = v;
+        item->tags[item->ntags++] = v;
     }
+    drop_repeated_tags(r->pool, item);
 }
 
 static void read_text(struct item_reader *r, const xmlNode *text, struct neptun_text *out,
@@ -506,18 +664,25 @@ static void read_text(struct item_reader *r, const xmlNode *text, struct neptun_
 
     out->lang = lang ? neptun_pool_strdup(r->pool, (const char *)lang) : NULL;
     xmlFree(lang);
-    if (!language_ok(out->lang))
-        errors_add(r->errs, itemdoc_node_path(r->pool, text, "xml:lang"),
+    if (!language_ok(out->lang)) {
+        problem(r, text, "xml:lang",
                    "language \"%s\" is not configured", out->lang ? out->lang : "");
-    for (size_t i = 0; out->lang != NULL && i < item->ntexts; i++)
-        if (item->texts[i].lang != NULL && strcmp(item->texts[i].lang, out->lang) == 0)
-            errors_add(r->errs, itemdoc_node_path(r->pool, text, "xml:lang"),
-                       "a second text in \"%s\"; each language may appear once", out->lang);
+    } else if (!errors_full(r->errs)) {
+        /* One problem per duplicate, found at the first earlier text in the
+         * language: the walk passes at most one text per configured
+         * language and the unconfigured ones, each already a problem. */
+        for (size_t i = 0; i < item->ntexts; i++)
+            if (item->texts[i].lang != NULL && strcmp(item->texts[i].lang, out->lang) == 0) {
+                problem(r, text, "xml:lang",
+                        "a second text in \"%s\"; each language may appear once", out->lang);
+                break;
+            }
+    }
 
     const xmlNode *title = first_child(text, "title");
     out->title = title ? pool_text(r->pool, title) : "";
     if (title == NULL || out->title == NULL || out->title[strspn(out->title, " \t\r\n")] == '\0')
-        errors_add(r->errs, itemdoc_node_path(r->pool, title ? title : text, NULL), "the title is empty");
+        problem(r, title ? title : text, NULL, "the title is empty");
     const xmlNode *summary = first_child(text, "summary");
     out->summary = summary ? pool_text(r->pool, summary) : NULL;
 
@@ -528,13 +693,13 @@ static void read_text(struct item_reader *r, const xmlNode *text, struct neptun_
         if (is_elem(c, NEPTUN_XHTML_NS, "div"))
             div = c;
     if (div == NULL) {
-        errors_add(r->errs, itemdoc_node_path(r->pool, body, NULL),
+        problem(r, body, NULL,
                    "the body must hold one <div xmlns=\"" NEPTUN_XHTML_NS "\">");
         return;
     }
     out->body = sanitised_body(r->pool, div);
     if (out->body == NULL)
-        errors_add(r->errs, itemdoc_node_path(r->pool, div, NULL), "out of memory cleaning the body");
+        problem(r, div, NULL, "out of memory cleaning the body");
 }
 
 static void read_links(struct item_reader *r, const xmlNode *links, struct neptun_item *item)
@@ -558,7 +723,7 @@ static void read_links(struct item_reader *r, const xmlNode *links, struct neptu
         if (link->title != NULL && link->title[0] == '\0')
             link->title = NULL;
         if (link->href == NULL || link->href[0] == '\0' || !sanitize_url_ok(link->href))
-            errors_add(r->errs, itemdoc_node_path(r->pool, l, "href"),
+            problem(r, l, "href",
                        "\"%s\" is not an allowed URL (http, https, mailto, tel or relative)",
                        link->href ? link->href : "");
     }
@@ -571,19 +736,19 @@ static void read_fields(struct item_reader *r, const xmlNode *fields, const stru
     xmlDocPtr copy;
 
     if (type->element == NULL || strcmp((const char *)fields->name, type->element) != 0) {
-        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "type \"%s\" expects %s%s%s here",
+        problem(r, fields, NULL, "type \"%s\" expects %s%s%s here",
                    type->name, type->element ? "<" : "no fields element",
                    type->element ? type->element : "", type->element ? ">" : "");
         return;
     }
     if (type->validate != NULL &&
         type->validate(type->ud, fields, r->errs) != NEPTUN_OK && r->errs->n == r->errors_before)
-        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "the %s fields are not valid", type->name);
+        problem(r, fields, NULL, "the %s fields are not valid", type->name);
     if (r->errs->n != r->errors_before)
         return; /* index() may rely on what validate() checked */
     if (type->index != NULL &&
         type->index(type->ud, r->pool, fields, &doc->index) != NEPTUN_OK) {
-        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "the %s fields cannot be indexed", type->name);
+        problem(r, fields, NULL, "the %s fields cannot be indexed", type->name);
         return;
     }
     doc->item.starts_at = doc->index.starts_at;
@@ -592,7 +757,7 @@ static void read_fields(struct item_reader *r, const xmlNode *fields, const stru
     doc->item.fields_xml = copy ? serialise(r->pool, copy) : NULL;
     xmlFreeDoc(copy);
     if (doc->item.fields_xml == NULL)
-        errors_add(r->errs, itemdoc_node_path(r->pool, fields, NULL), "out of memory storing the fields");
+        problem(r, fields, NULL, "out of memory storing the fields");
 }
 
 static const struct {
@@ -630,12 +795,12 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
     item->type = pool_attr(r->pool, node, "type");
     type = item->type ? types_find(item->type) : NULL;
     if (type == NULL)
-        errors_add(r->errs, itemdoc_node_path(r->pool, node, "type"), "unknown type \"%s\"",
+        problem(r, node, "type", "unknown type \"%s\"",
                    item->type ? item->type : "");
     item->slug = pool_attr(r->pool, node, "slug");
     doc->slug_made = item->slug == NULL;
     if (item->slug != NULL && !machine_name_ok(item->slug, SLUG_MAX))
-        errors_add(r->errs, itemdoc_node_path(r->pool, node, "slug"),
+        problem(r, node, "slug",
                    "slug \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", item->slug ? item->slug : "");
     status = pool_attr(r->pool, node, "status");
     for (size_t i = 0; status != NULL && i < sizeof(statuses) / sizeof(statuses[0]); i++)
@@ -644,7 +809,7 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
             known_status = 1;
         }
     if (!known_status)
-        errors_add(r->errs, itemdoc_node_path(r->pool, node, "status"),
+        problem(r, node, "status",
                    "status \"%s\" must be draft, published or archived", status ? status : "");
     item->publish_at = read_time(r, node, "publish_at");
     item->created = read_time(r, node, "created");
@@ -655,7 +820,7 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
             ntexts++;
     item->texts = neptun_pool_calloc(r->pool, ntexts ? ntexts : 1, sizeof(*item->texts));
     if (item->texts == NULL) {
-        errors_add(r->errs, itemdoc_node_path(r->pool, node, NULL), "out of memory");
+        problem(r, node, NULL, "out of memory");
         return;
     }
     const xmlNode *fields = NULL;
@@ -672,9 +837,9 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
         }
     }
     if (item->ntexts == 0)
-        errors_add(r->errs, itemdoc_node_path(r->pool, node, NULL), "an item needs at least one <text>");
+        problem(r, node, NULL, "an item needs at least one <text>");
     else if (doc->slug_made && (item->slug = slug_from_title(r->pool, item)) == NULL)
-        errors_add(r->errs, itemdoc_node_path(r->pool, node, "slug"),
+        problem(r, node, "slug",
                    "no slug given, and the title has no letters or digits to make one from");
     if (type != NULL && fields != NULL)
         read_fields(r, fields, type, doc);
@@ -742,7 +907,7 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
         if (!is_elem(c, NEPTUN_XML_NS, "item"))
             continue;
         read_item(&r, c, &out[i]);
-        for (size_t k = 0; k < i; k++)
+        for (size_t k = 0; k < i && !errors_full(errs); k++)
             if (out[k].item.type && out[i].item.type && out[k].item.slug && out[i].item.slug &&
                 strcmp(out[k].item.type, out[i].item.type) == 0 &&
                 strcmp(out[k].item.slug, out[i].item.slug) == 0)

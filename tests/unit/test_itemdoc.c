@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <libxml/parser.h>
 #include <libxml/xmlwriter.h>
 #include "itemdoc.h"
@@ -435,6 +436,130 @@ static void test_hostile_input(void)
     neptun_pool_free(pool);
 }
 
+/* Shapes whose checking grew faster than the document: an element with tens
+ * of thousands of attributes (libxml2's RELAX NG check of XHTML's "any
+ * attribute" is quadratic: 50,000 took a server to 23.8 GB), thousands of
+ * texts in one language (each built the path of every earlier one: 2,000
+ * took 17 s), and repeated tags. */
+static char *many_attributes_doc(size_t nattrs)
+{
+    size_t cap = nattrs * 16 + 512, len;
+    char *doc = malloc(cap);
+    if (doc == NULL)
+        return NULL;
+    len = (size_t)snprintf(doc, cap, "<item " NS " type='notes' slug='a' status='draft'>"
+                           "<text xml:lang='pl'><title>T</title><body><div " XHTML "><p");
+    for (size_t i = 0; i < nattrs; i++)
+        len += (size_t)snprintf(doc + len, cap - len, " data-a%zu='x'", i);
+    snprintf(doc + len, cap - len, ">x</p></div></body></text></item>");
+    return doc;
+}
+
+static void test_hostile_shapes(void)
+{
+    struct neptun_pool *pool = neptun_pool_new(4096);
+    struct neptun_errors errs;
+    struct itemdoc *docs;
+    size_t n;
+
+    /* 64 attributes pass (data-* are allowed in bodies), 65 do not */
+    {
+        char *doc = many_attributes_doc(64);
+        CHECK(doc != NULL);
+        expect(doc, NEPTUN_OK, NULL, NULL);
+        free(doc);
+        doc = many_attributes_doc(65);
+        expect(doc, NEPTUN_ERROR, "/item/text/body/div/p",
+               "line 1: <p> has 65 attributes; at most 64 are allowed");
+        free(doc);
+    }
+    /* 50,000 attributes: refused before the parser and the grammar see
+     * them, in well under a second and within 1 GB of data (the bound
+     * keeps the old quadratic check from taking the machine down: it
+     * fails instead; sanitizer builds reserve their own shadow memory) */
+    {
+        char *doc = many_attributes_doc(50000);
+        CHECK(doc != NULL);
+#if !defined(__SANITIZE_ADDRESS__)
+        struct rlimit old, bound;
+        int limited = getrlimit(RLIMIT_DATA, &old) == 0;
+        if (limited) {
+            bound = old;
+            bound.rlim_cur = (rlim_t)1 << 30;
+            limited = setrlimit(RLIMIT_DATA, &bound) == 0;
+        }
+#endif
+        double t0 = now_seconds();
+        errors_init(&errs, pool);
+        CHECK(itemdoc_parse(pool, doc, strlen(doc), &docs, &n, &errs) == NEPTUN_ERROR);
+        CHECK(now_seconds() - t0 < 1.0);
+#if !defined(__SANITIZE_ADDRESS__)
+        if (limited)
+            CHECK(setrlimit(RLIMIT_DATA, &old) == 0);
+#endif
+        CHECK(errs.n == 1);
+        CHECK(has_error(&errs, "/item/text/body/div/p", "<p> has 50000 attributes; at most 64"));
+        free(doc);
+    }
+    /* attributes inside comments, CDATA and quoted values are not counted;
+     * namespace declarations are; a prefixed name is named as written */
+    {
+        char doc[4096];
+        size_t len = (size_t)snprintf(doc, sizeof doc, "<item " NS " type='notes' slug='a' status='draft'>"
+                                      "<!-- <p a='1' b='2' c='3'> --><text xml:lang='pl'><title a='");
+        for (int i = 0; i < 100; i++)
+            len += (size_t)snprintf(doc + len, sizeof doc - len, "x=");
+        snprintf(doc + len, sizeof doc - len, "'>T</title></text></item>");
+        errors_init(&errs, pool);
+        CHECK(itemdoc_parse(pool, doc, strlen(doc), &docs, &n, &errs) == NEPTUN_INVALID);
+        CHECK(!has_error(&errs, NULL, "attributes; at most"));
+        len = (size_t)snprintf(doc, sizeof doc, "<n:item xmlns:n='urn:neptun:1'\n");
+        for (int i = 0; i < 70; i++)
+            len += (size_t)snprintf(doc + len, sizeof doc - len, " xmlns:p%d='urn:x'", i);
+        snprintf(doc + len, sizeof doc - len, "/>");
+        expect(doc, NEPTUN_ERROR, "/n:item", "line 1: <n:item> has 71 attributes");
+    }
+    /* 2,000 texts in one language: one problem per repeat up to the cap,
+     * each with its path, in linear time */
+    {
+        size_t ntexts = 2000, cap = ntexts * 64 + 256;
+        char *doc = malloc(cap);
+        CHECK(doc != NULL);
+        size_t len = (size_t)snprintf(doc, cap, "<item " NS " type='notes' slug='a' status='draft'>");
+        for (size_t i = 0; i < ntexts; i++)
+            len += (size_t)snprintf(doc + len, cap - len,
+                                    "<text xml:lang='pl'><title>T</title></text>");
+        snprintf(doc + len, cap - len, "</item>");
+        double t0 = now_seconds();
+        errors_init(&errs, pool);
+        CHECK(itemdoc_parse(pool, doc, strlen(doc), &docs, &n, &errs) == NEPTUN_INVALID);
+        double took = now_seconds() - t0;
+        CHECK(took < 2.0);
+        if (took >= 2.0)
+            fprintf(stderr, "    2,000 repeated texts took %.1f s\n", took);
+        CHECK(errs.n == ERRORS_MAX);
+        CHECK(has_error(&errs, "/item/text[2]/@xml:lang", "a second text in \"pl\""));
+        CHECK(has_error(&errs, "/item/text[1001]/@xml:lang", "a second text in \"pl\""));
+        CHECK(!has_error(&errs, "/item/text[1002]/@xml:lang", NULL));
+        free(doc);
+    }
+    /* repeated tags: the first of each stays, in document order */
+    {
+        static const char doc[] =
+            "<item " NS " type='notes' slug='a' status='draft'><tags><tag>b</tag><tag>a</tag>"
+            "<tag>b</tag><tag>c</tag><tag>a</tag><tag>b</tag></tags>" MINIMAL_TEXT "</item>";
+        errors_init(&errs, pool);
+        CHECK(itemdoc_parse(pool, doc, strlen(doc), &docs, &n, &errs) == NEPTUN_OK);
+        CHECK(n == 1 && docs[0].item.ntags == 3);
+        if (n == 1 && docs[0].item.ntags == 3) {
+            CHECK_STR(docs[0].item.tags[0], "b");
+            CHECK_STR(docs[0].item.tags[1], "a");
+            CHECK_STR(docs[0].item.tags[2], "c");
+        }
+    }
+    neptun_pool_free(pool);
+}
+
 static void test_schema_text(void)
 {
     size_t len = 0;
@@ -461,6 +586,7 @@ int main(void)
     test_items_wrapper();
     test_errors_with_paths();
     test_hostile_input();
+    test_hostile_shapes();
     schema_cleanup();
     xmlCleanupParser();
     CHECK_DONE();
