@@ -275,8 +275,12 @@ static int host_register_messages(struct neptun_plugin_ctx *ctx, const char *lan
     }
     const char *name = ctx->rec->desc->name;
     size_t prefix = strlen(name);
-    if (strncmp(key, name, prefix) != 0 || key[prefix] != '.' || key[prefix + 1] == '\0') {
-        log_error("plugin %s: message key \"%s\" must begin with \"%s.\"", name, key, name);
+    /* "type.<name>": the name of a type this plugin registered, which
+     * titles its feeds; everything else under the plugin's own prefix. */
+    int own_type = strncmp(key, "type.", 5) == 0 && types_owner(key + 5) == ctx->rec;
+    if (!own_type && (strncmp(key, name, prefix) != 0 || key[prefix] != '.' || key[prefix + 1] == '\0')) {
+        log_error("plugin %s: message key \"%s\" must begin with \"%s.\" or name one of its types "
+                  "(\"type.NAME\")", name, key, name);
         return NEPTUN_INVALID;
     }
     size_t needed = locale_plural_forms(lang);
@@ -322,6 +326,11 @@ out:
 static int host_reply_send(struct neptun_reply *reply, int status, const char *content_type, const void *body,
                            size_t len);
 
+static struct neptun_pool *host_errors_pool(struct neptun_errors *errs)
+{
+    return errs != NULL ? errs->pool : NULL;
+}
+
 static const struct neptun_host host_table = {
     .abi_major = NEPTUN_ABI_MAJOR,
     .abi_minor = NEPTUN_ABI_MINOR,
@@ -357,6 +366,7 @@ static const struct neptun_host host_table = {
     .item_get = host_item_get,
     .item_render_ctx = host_item_render_ctx,
     .register_messages = host_register_messages,
+    .errors_pool = host_errors_pool,
 };
 
 /* Route handlers get the reply only; its request is remembered by the

@@ -84,6 +84,12 @@ const struct neptun_type *types_find(const char *name)
     return i < 0 ? NULL : &registry[i].def;
 }
 
+struct plugin_rec *types_owner(const char *name)
+{
+    int i = types_index(name);
+    return i < 0 ? NULL : registry[i].owner;
+}
+
 int types_index(const char *name)
 {
     if (name == NULL)

@@ -17,6 +17,8 @@ int types_register(const struct neptun_type *def, struct plugin_rec *owner);
 /* Remove every type owned by owner (a plugin whose init failed). */
 void types_unregister_owner(struct plugin_rec *owner);
 const struct neptun_type *types_find(const char *name);
+/* The plugin that registered the type name; NULL when none did. */
+struct plugin_rec *types_owner(const char *name);
 /* Index of a type in registration order, -1 when unknown. */
 int types_index(const char *name);
 size_t types_count(void);

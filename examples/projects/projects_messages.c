@@ -8,6 +8,7 @@
  * count): Polish one, few, many; English and German one, other.  Strings
  * for a language the server does not serve are accepted and ignored.
  */
+#include <string.h>
 #include "projects.h"
 
 struct projects_message {
@@ -18,6 +19,10 @@ struct projects_message {
 };
 
 static const struct projects_message messages[] = {
+    /* The type's name, which titles its feeds ("type.<name>", ABI 1.2). */
+    {"pl", "type.projects", {"Projekty"}, 1},
+    {"en", "type.projects", {"Projects"}, 1},
+    {"de", "type.projects", {"Projekte"}, 1},
     {"pl", "projects.coordinator", {"Koordynator"}, 1},
     {"en", "projects.coordinator", {"Coordinator"}, 1},
     {"de", "projects.coordinator", {"Koordination"}, 1},
@@ -42,6 +47,8 @@ int projects_register_messages(struct neptun_plugin_ctx *ctx, const struct neptu
 {
     for (size_t i = 0; i < sizeof(messages) / sizeof(messages[0]); i++) {
         const struct projects_message *m = &messages[i];
+        if (strncmp(m->key, "type.", 5) == 0 && host->abi_minor < 2)
+            continue; /* an older host keeps type names in its own catalogs */
         int rc = host->register_messages(ctx, m->lang, m->key, m->forms, m->nforms);
         if (rc != NEPTUN_OK)
             return rc;

@@ -352,7 +352,7 @@ def test_abi_1_1_host_members():
                       more_content=("events-miasta-integrujace-2017.xml",)) as s:
         log = s.log()
         assert "sdk_probe check" in log and "FAILED" not in log, log
-        assert "plugin sdk_probe 0.0.1 loaded" in log and "(ABI 1.1)" in log, log
+        assert "plugin sdk_probe 0.0.1 loaded" in log and "(ABI 1.2)" in log, log
         assert "init_fails" in log and "init failed" in log, log
         # register_messages: plural forms per language, the fallback chain,
         # nothing left from a plugin whose init failed.
@@ -418,6 +418,108 @@ def test_admin_put_get_delete_and_validation():
         assert [v.get("country") for v in visits] == ["DE", "SE"], r.text
         assert s.admin("DELETE", path).status == 204
         assert s.get("/en/projects/sdk-test-project").status == 404
+
+
+# ---- the guide's build lines, and the minimal plugin ------------------------
+
+HELLO = os.path.join(harness.SOURCE, "examples", "hello")
+
+
+def guide_make_lines():
+    """Every `make -C examples/...` line of docs/plugins.md's sh blocks."""
+    with open(GUIDE, encoding="utf-8") as f:
+        guide = f.read()
+    lines = []
+    for block in re.findall(r"```sh\n(.*?)```", guide, re.S):
+        lines += [l.strip() for l in block.splitlines() if l.strip().startswith("make -C examples/")]
+    return lines
+
+
+def build_by_guide(name):
+    """Run the guide's line for examples/NAME as written, with only the
+    install prefix and the output folder made this test's own, and with no
+    PKG_CONFIG_PATH in the environment: the line must carry it itself."""
+    line = [l for l in guide_make_lines() if l.startswith("make -C examples/%s " % name)]
+    assert len(line) == 1, "docs/plugins.md has %d build lines for %s" % (len(line), name)
+    out = os.path.join(state["tmp"], "guide-" + name)
+    cmd = re.sub(r"O=/tmp/\S+", "O=" + out, line[0])
+    cmd = cmd.replace("/opt/neptun/lib/pkgconfig", state["pcdir"])
+    assert cmd != line[0] and "PKG_CONFIG_PATH=" + state["pcdir"] in cmd, line[0]
+    env = {k: v for k, v in os.environ.items() if k != "PKG_CONFIG_PATH"}
+    run(cmd, env=env, cwd=harness.SOURCE, shell=True)
+    so = os.path.join(out, name + ".so")
+    assert os.path.isfile(so), so
+    return so
+
+
+def test_guide_build_lines_work_as_written():
+    assert len(guide_make_lines()) >= 2, guide_make_lines()
+    build_by_guide("projects")
+
+
+def test_hello_is_a_complete_small_plugin():
+    with open(os.path.join(HELLO, "hello.c"), encoding="utf-8") as f:
+        assert len(f.read().splitlines()) <= 150
+    so = build_by_guide("hello")
+    nm = run(["nm", "-D", "--defined-only", so]).stdout
+    assert {l.split()[-1] for l in nm.splitlines() if l.strip()} == {"neptun_plugin"}, nm
+    s = InstalledServer(conf_extra=installed_conf().replace("plugin " + state["plugin"], "plugin " + so))
+    files = sorted(glob.glob(os.path.join(HELLO, "content", "*.xml")))
+    p = subprocess.run([state["binary"], "import", "-c", s.conf, "--db", s.db] + files,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with s:
+        assert "plugin hello 1.0.0 loaded" in s.log(), s.log()
+        # The type names itself in each language: its feeds are titled so.
+        for lang, word in (("pl", "Ogłoszenia"), ("en", "Notices"), ("de", "Mitteilungen")):
+            r = s.get("/%s/notices.rss" % lang)
+            assert r.status == 200, r
+            feed = feedparser.parse(r.body)
+            assert feed.bozo == 0, feed.bozo_exception
+            assert feed.feed.title.startswith(word), (lang, feed.feed.title)
+            assert len(feed.entries) == 1
+        desc = feedparser.parse(s.get("/en/notices.rss").body).entries[0].description
+        assert "Desk: Information point" in desc, desc
+        r = s.get("/de/notices/office-hours-december")
+        assert r.status == 200, r
+        harness.validate_rng(r.body, served_schema(s))
+        desk = next(ET.fromstring(r.body).iter(NS + "desk"))
+        assert desk.text == "Information point, ground floor", r.text  # de falls back to en
+        # validate() reports with a path it formatted in the validation's pool.
+        bad = open(files[0], encoding="utf-8").read().replace(
+            "Information point, ground floor", "  ").replace("office-hours-december", "blank-desk")
+        r = s.admin("PUT", "/admin/notices/blank-desk", bad)
+        assert r.status == 422, r
+        assert "/item/notice/desk[2]" in r.text and "a desk needs a name" in r.text, r.text
+        assert s.get("/en/notices/blank-desk").status == 404
+
+
+def test_projects_names_its_type_itself():
+    """type.projects is no longer in the host's catalogs: the plugin gives it."""
+    for lang in ("pl", "en", "de"):
+        with open(os.path.join(harness.SOURCE, "locales", lang + ".po"), encoding="utf-8") as f:
+            assert "type.projects" not in f.read(), lang
+    with start_server() as s:
+        for lang, word in (("pl", "Projekty"), ("en", "Projects"), ("de", "Projekte")):
+            title = feedparser.parse(s.get("/%s/projects.rss" % lang).body).feed.title
+            assert title.startswith(word), (lang, title)
+
+
+def test_a_plugin_cannot_name_a_type_it_does_not_own():
+    with open(os.path.join(HELLO, "hello.c"), encoding="utf-8") as f:
+        src = f.read().replace('"type.notices", "Notices"', '"type.events", "Notices"')
+    d = os.path.join(state["tmp"], "hello-bad")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "hello.c"), "w", encoding="utf-8") as f:
+        f.write(src)
+    cflags = run(["pkg-config", "--cflags", "--libs", "neptun-plugin"], env=sdk_env()).stdout.split()
+    so = os.path.join(d, "hello.so")
+    run(["cc", "-std=c11", "-shared", "-fPIC", os.path.join(d, "hello.c"), "-o", so] + cflags)
+    with InstalledServer(conf_extra=installed_conf().replace("plugin " + state["plugin"], "plugin " + so)) as s:
+        log = s.log()
+        assert 'message key "type.events" must begin with "hello."' in log, log
+        assert s.get("/en/notices").status == 404  # init failed: the type is withdrawn
+        assert s.get("/en/events").status == 200
 
 
 def test_loading_projects_twice_is_refused_and_the_rest_serve():

@@ -4,7 +4,8 @@
  * A plugin is a shared object that exports one symbol, `neptun_plugin`, a
  * struct neptun_plugin filled with NEPTUN_PLUGIN_HEADER:
  *
- *   static int hello_init(struct neptun_plugin_ctx *ctx, const struct neptun_host *host);
+ *   static int hello_init(struct neptun_plugin_ctx *ctx, const struct neptun_host *host,
+ *                         void **data);
  *   NEPTUN_PLUGIN_EXPORT const struct neptun_plugin neptun_plugin = {
  *       NEPTUN_PLUGIN_HEADER,
  *       .name = "hello", .version = "1.0.0", .init = hello_init,
@@ -15,6 +16,11 @@
  * Plugins link against nothing of the host: every host service is a member
  * of struct neptun_host.  Registrations are allowed only inside init; if init
  * fails, the host undoes them and closes the library.
+ *
+ * examples/hello/hello.c is a complete minimal plugin; docs/plugins.md
+ * walks through a larger one.  Of the descriptor, init is required and
+ * fini may be NULL; of a type, name, element and schema_rng are required
+ * and every callback (validate, index, render_*) may be NULL.
  *
  * ABI policy: within one major version structs only grow at the end, and
  * each carries its size in struct_size, so a plugin can test whether the
@@ -35,7 +41,7 @@ extern "C" {
 #endif
 
 #define NEPTUN_ABI_MAJOR 1
-#define NEPTUN_ABI_MINOR 1
+#define NEPTUN_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define NEPTUN_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -247,7 +253,9 @@ struct neptun_host {
 
     /* Registration (only inside init): a catalog string that t finds, for
      * words the host's catalogs lack.  key must begin with the plugin's
-     * name and a dot ("projects.coordinator"); forms (copied) is one text,
+     * name and a dot ("projects.coordinator"), or be "type.<name>" for a
+     * type the plugin registered before (the type's name in lang, which
+     * titles its feeds; since ABI 1.2); forms (copied) is one text,
      * or for a count every plural form lang's catalog uses, in its PO
      * msgstr[i] order (pl: one, few, many; en, de: one, other), "{n}"
      * standing for the count.  NEPTUN_OK, also when lang is not configured
@@ -255,6 +263,12 @@ struct neptun_host {
      * or a wrong number of forms. */
     int (*register_messages)(struct neptun_plugin_ctx *ctx, const char *lang, const char *key,
                              const char *const *forms, size_t nforms);
+
+    /* ---- added in ABI 1.2: test with NEPTUN_HOST_HAS before calling ---- */
+
+    /* validate's pool: the one that owns errs, valid until the answer to
+     * the document is sent (element paths, texts read with xml_text). */
+    struct neptun_pool *(*errors_pool)(struct neptun_errors *errs);
 };
 
 /* True when the host table offers member (a host of a later minor). */
