@@ -2,11 +2,17 @@
  * log.c - the error log on stderr and the access log.  Each line is
  * written with one write(2) call so lines from several workers never
  * interleave; no lock is needed on the hot path.
+ *
+ * A log line is one record: whatever goes into a message (a path a client
+ * sent, a header, a Lua error) has its control bytes written as \xNN here,
+ * in the writer, so no caller can forget it and no client can start a
+ * line of its own (a forged "[info] admin: deleted ..." after a newline).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,13 +44,41 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
+size_t log_escape(char *dst, size_t cap, const char *s, size_t len, const char *also)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool ctl = c < 0x20 || c == 0x7f;
+        bool quoted = c != 0 && also != NULL && strchr(also, c) != NULL;
+        size_t need = ctl ? 4 : quoted ? 2 : 1;
+        if (o + need >= cap)
+            break;
+        if (ctl) {
+            dst[o++] = '\\';
+            dst[o++] = 'x';
+            dst[o++] = hex[c >> 4];
+            dst[o++] = hex[c & 15];
+        } else {
+            if (quoted)
+                dst[o++] = '\\';
+            dst[o++] = (char)c;
+        }
+    }
+    dst[o] = '\0';
+    return o;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
     if (level < atomic_load(&log_level))
         return;
     if (level < NEPTUN_LOG_DEBUG || level > NEPTUN_LOG_ERROR)
         level = NEPTUN_LOG_ERROR;
-    char buf[2048];
+    char msg[2048], buf[4096];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -56,13 +90,12 @@ void log_msg(int level, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+    int m = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (m < 0)
         return;
-    size_t len = (size_t)n + (size_t)m;
-    if (len > sizeof(buf) - 2)
-        len = sizeof(buf) - 2;
+    size_t mlen = (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
+    size_t len = (size_t)n + log_escape(buf + n, sizeof(buf) - (size_t)n - 1, msg, mlen, NULL);
     buf[len++] = '\n';
     write_all(STDERR_FILENO, buf, len);
 }
@@ -98,10 +131,9 @@ void log_access_line(const char *line, size_t len)
     int fd = atomic_load(&access_fd);
     if (fd < 0)
         return;
-    char buf[4096];
-    if (len > sizeof(buf) - 1)
-        len = sizeof(buf) - 1;
-    memcpy(buf, line, len);
+    char buf[8192];
+    /* The caller escaped its fields; this only makes sure of one line. */
+    len = log_escape(buf, sizeof(buf) - 1, line, len, NULL);
     buf[len++] = '\n';
     write_all(fd, buf, len);
 }

@@ -583,26 +583,13 @@ static int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t 
 
 /* ---- access log --------------------------------------------------------------- */
 
-/* Copy s into dst (at most cap-1 bytes), escaping quotes, backslashes and
- * control bytes so one request stays one parseable log line. */
-static size_t log_escape(char *dst, size_t cap, const char *s)
+/* A client's string as a quoted access-log field: quotes, backslashes
+ * and control bytes escaped, so one request stays one parseable line. */
+static void log_field(char *dst, size_t cap, const char *s)
 {
-    size_t o = 0;
     if (s == NULL)
         s = "-";
-    for (; *s != '\0' && o + 5 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
-        } else {
-            dst[o++] = (char)c;
-        }
-    }
-    dst[o] = '\0';
-    return o;
+    log_escape(dst, cap, s, strlen(s), "\"\\");
 }
 
 static void access_log(struct neptun_req *req, int status, size_t sent)
@@ -626,9 +613,9 @@ static void access_log(struct neptun_req *req, int status, size_t sent)
     struct evhttp_connection *evcon = evhttp_request_get_connection(req->ev);
     if (evcon != NULL)
         evhttp_connection_get_peer(evcon, &peer, &port);
-    log_escape(uri, sizeof(uri), req->uri);
-    log_escape(referer, sizeof(referer), req_header(req, "Referer"));
-    log_escape(agent, sizeof(agent), req_header(req, "User-Agent"));
+    log_field(uri, sizeof(uri), req->uri);
+    log_field(referer, sizeof(referer), req_header(req, "Referer"));
+    log_field(agent, sizeof(agent), req_header(req, "User-Agent"));
     int n = snprintf(line, sizeof(line), "%s - %s [%s] \"%s %s HTTP/%d.%d\" %d %zu \"%s\" \"%s\"",
                      peer != NULL ? peer : "-", req->partner != NULL ? req->partner : "-", stamp,
                      req->method_name, uri, req->ev->major, req->ev->minor, status, sent,
@@ -652,6 +639,119 @@ static enum req_method method_of(enum evhttp_cmd_type cmd, const char **name)
     }
 }
 
+/* ---- framing: what evhttp parsed, checked ------------------------------------------ */
+
+/* RFC 9110 tchar. */
+static bool is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && (c == '\0' || strchr(extra, c) == NULL))
+            return false;
+    }
+    return true;
+}
+
+static bool has_control(const char *s, bool tab_ok)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && !(tab_ok && c == '\t')) || c == 0x7f)
+            return true;
+    }
+    return false;
+}
+
+static bool all_digits(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n <= 18 && s[n] == '\0';
+}
+
+/* The request as evhttp parsed it, checked against the shapes a proxy in
+ * front could read differently (request smuggling): evhttp takes the first
+ * of two Content-Lengths and ignores a "Transfer-Encoding " with a space
+ * before the colon, so the rest of the body would be read as a request of
+ * its own.  neptun parses nothing itself; it refuses what evhttp let by.
+ * evhttp joins an obs-fold continuation line onto the previous value with
+ * one space; a value evhttp trimmed yet begins or ends in blanks can only
+ * come from such a join, which is what is refused here.
+ * 0, or the status to answer with (message set); the caller closes the
+ * connection after it. */
+static int check_framing(struct evhttp_request *ev, const char **message)
+{
+    const struct evkeyvalq *headers = evhttp_request_get_input_headers(ev);
+    const struct evkeyval *h;
+    const char *length = NULL, *coding = NULL;
+    size_t count = 0, bytes = 0;
+    int hosts = 0, lengths = 0, codings = 0;
+
+    if (ev->major != 1 || ev->minor > 1) {
+        /* evhttp would echo the version in the status line. */
+        ev->major = 1;
+        ev->minor = 1;
+        *message = "HTTP version not supported (HTTP/1.0 and HTTP/1.1 only)";
+        return 505;
+    }
+    for (h = headers->tqh_first; h != NULL; h = h->next.tqe_next) {
+        count++;
+        bytes += strlen(h->key) + strlen(h->value) + 4; /* ": " and CRLF */
+        if (!is_token(h->key)) {
+            *message = "malformed header name";
+            return 400;
+        }
+        size_t vlen = strlen(h->value);
+        if (vlen > 0 && (strchr(" \t", h->value[0]) != NULL ||
+                         strchr(" \t", h->value[vlen - 1]) != NULL)) {
+            *message = "folded header line (obs-fold)";
+            return 400;
+        }
+        if (has_control(h->value, true)) {
+            *message = "control character in a header value";
+            return 400;
+        }
+        if (strcasecmp(h->key, "Host") == 0)
+            hosts++;
+        else if (strcasecmp(h->key, "Content-Length") == 0)
+            lengths++, length = h->value;
+        else if (strcasecmp(h->key, "Transfer-Encoding") == 0)
+            codings++, coding = h->value;
+    }
+    if (count > REQ_HEADERS_MAX || bytes > REQ_HEADER_BYTES_MAX) {
+        *message = "request header fields too large";
+        return 431;
+    }
+    if (hosts > 1 || lengths > 1 || codings > 1) {
+        *message = hosts > 1 ? "more than one Host header" : "conflicting message framing headers";
+        return 400;
+    }
+    if (length != NULL && coding != NULL) {
+        *message = "both Content-Length and Transfer-Encoding";
+        return 400;
+    }
+    if (length != NULL && !all_digits(length)) {
+        *message = "malformed Content-Length";
+        return 400;
+    }
+    if (coding != NULL && strcasecmp(coding, "chunked") != 0) {
+        *message = "unsupported Transfer-Encoding (only chunked)";
+        return 400;
+    }
+    return 0;
+}
+
+/* A request body in a content coding: neptun reads only identity bodies. */
+static bool body_is_encoded(struct neptun_req *req)
+{
+    const char *ce = req_header(req, "Content-Encoding");
+    return ce != NULL && strcasecmp(ce, "identity") != 0 &&
+           (req->method == REQ_PUT || req->method == REQ_POST || req->body_len > 0);
+}
+
 /* Fill req from ev.  0, or the HTTP status to answer with (message set). */
 static int request_build(struct neptun_req *req, const char **message)
 {
@@ -671,12 +771,26 @@ static int request_build(struct neptun_req *req, const char **message)
         *message = "request URI too long";
         return 414;
     }
+    int status = check_framing(ev, message);
+    if (status != 0)
+        return status;
+    if (has_control(req->uri, false)) {
+        *message = "control character in the request target";
+        return 400;
+    }
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(ev);
     const char *raw_path = u != NULL ? evhttp_uri_get_path(u) : NULL;
     if (raw_path == NULL || raw_path[0] != '/' ||
         router_decode_path(req->pool, raw_path, strlen(raw_path), &req->path) != NEPTUN_OK) {
         req->path = "/";
         *message = "malformed path";
+        return 400;
+    }
+    /* %0d%0a decodes to a line break: no path holds one, and it would end
+     * up in a Location header or a log line. */
+    if (has_control(req->path, false)) {
+        req->path = "/";
+        *message = "control character in the path";
         return 400;
     }
     req->query_string = evhttp_uri_get_query(u);
@@ -704,6 +818,10 @@ static int request_build(struct neptun_req *req, const char **message)
         body[len] = '\0';
         req->body = body;
         req->body_len = len;
+    }
+    if (body_is_encoded(req)) {
+        *message = "request bodies are read in the identity coding only (no Content-Encoding)";
+        return 415;
     }
     return 0;
 }
@@ -734,6 +852,10 @@ void request_handle(struct evhttp_request *ev, struct worker *worker, int on_adm
     req->on_admin_listener = on_admin_listener;
 
     int status = request_build(req, &message);
+    if (status != 0 && status != 413 && status != 415)
+        /* The request may not end where evhttp thought (smuggling), or
+         * cannot be read at all: nothing more is read from this peer. */
+        evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
     if (status != 0)
         reply_error(req, reply, status, message);
     else

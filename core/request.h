@@ -27,6 +27,10 @@ struct req_kv {
 };
 
 #define REQ_MAX_PARAMS 8
+/* Request header fields: more than this many, or more than this many
+ * bytes of them (name, ": ", value, CRLF), get 431. */
+#define REQ_HEADERS_MAX 100
+#define REQ_HEADER_BYTES_MAX (64 * 1024)
 
 struct neptun_req {
     struct evhttp_request *ev;   /* NULL for internal requests */

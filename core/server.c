@@ -7,11 +7,16 @@
  * but the cache and the counters, which lock or use atomics themselves.
  *
  * The main thread only waits for signals (and script changes).  To stop, it
- * writes to each worker's wake pipe; the worker closes its listeners, keeps
- * answering requests that already arrived (with "Connection: close") until
- * none is being written or a deadline passes, and leaves its loop.  No
- * libevent object is ever touched from another thread, so libevent needs no
- * locking.
+ * writes to each worker's wake pipe; the worker closes its listeners and
+ * the connections with no request under way, lets every request that has
+ * begun to arrive (a body still uploading included) arrive and be answered
+ * (with "Connection: close") until none is left or DRAIN_DEADLINE_S
+ * passes, and leaves its loop.  No libevent object is ever touched from
+ * another thread, so libevent needs no locking.
+ *
+ * SO_REUSEPORT lets any process of the same user join the workers' port,
+ * so before binding them the address is bound once without it: a second
+ * neptun on a port in use fails to start instead of sharing it.
  *
  * Connections are tracked per worker from accept (evhttp's bufferevent
  * callback is the only hook there is in libevent 2.1): the cap counts every
@@ -59,6 +64,10 @@
 #define LISTEN_BACKLOG 1024
 #define MAX_SINGLE_WRITE (256 * 1024)
 #define HEADER_BLOCK_MAX (64 * 1024)
+/* What evhttp buffers of a request line and header fields before it gives
+ * up with its own plain 400: room enough that request.c answers long URIs
+ * (414) and large header fields (431) itself, with neptun's XML error. */
+#define HEADER_CEILING (1024 * 1024)
 #define DRAIN_TICK_MS 20
 #define DRAIN_DEADLINE_S 10
 #define RELOAD_DEBOUNCE_MS 200
@@ -79,7 +88,9 @@ struct conn {
     struct worker_rt *rt;
     unsigned pending;        /* replies handed to libevent, not yet written */
     time_t since;            /* when the request being awaited could start */
+    struct evbuffer_cb_entry *input_cb; /* marks receiving */
     bool held, cut, over_cap;
+    bool receiving;          /* bytes of a request not yet answered have arrived */
     struct conn *next;
 };
 
@@ -132,12 +143,25 @@ static struct conn *conn_find(struct worker_rt *rt, const struct bufferevent *be
 static void conn_unlink(struct conn *c)
 {
     struct worker_rt *rt = c->rt;
+    if (c->input_cb != NULL) {
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input_cb);
+        c->input_cb = NULL;
+    }
     struct conn **link = &rt->conns[conn_bucket(c->bev)];
     while (*link != NULL && *link != c)
         link = &(*link)->next;
     if (*link == c)
         *link = c->next;
     rt->nconns--;
+}
+
+/* Bytes arrived on a connection: a request has begun (or continues), and
+ * a stop waits for it. */
+static void input_arrived(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct conn *c = arg;
+    if (info->n_added > 0)
+        c->receiving = true;
 }
 
 static struct conn *conn_new(struct worker_rt *rt, struct bufferevent *bev)
@@ -148,6 +172,11 @@ static struct conn *conn_new(struct worker_rt *rt, struct bufferevent *bev)
     c->bev = bev;
     c->rt = rt;
     c->since = time(NULL);
+    c->input_cb = evbuffer_add_cb(bufferevent_get_input(bev), input_arrived, c);
+    if (c->input_cb == NULL) {
+        free(c);
+        return NULL;
+    }
     size_t b = conn_bucket(bev);
     c->next = rt->conns[b];
     rt->conns[b] = c;
@@ -218,7 +247,8 @@ static void conn_adopt(struct conn *c, struct evhttp_connection *evcon)
  * or from the end of its last reply, to deliver a complete request (head
  * and body).  libevent's own timeout restarts with every byte, so without
  * this a client sending one byte now and then would hold its connection
- * for ever.  Connections taken over the cap are cut here too. */
+ * for ever.  Connections taken over the cap are cut here too, and while
+ * stopping, those with no request under way. */
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
     struct worker_rt *rt = arg;
@@ -232,11 +262,15 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
                     conn_release(c);
                 else if (c->over_cap)
                     conn_cut(c, "too many connections");
-                else if (rt->draining || now - c->since >= rt->request_timeout)
+                else if (rt->draining && !c->receiving)
+                    conn_cut(c, "stopping");
+                else if (now - c->since >= rt->request_timeout)
                     conn_cut(c, "no complete request in time");
-            } else if (c->pending == 0 && !c->cut &&
-                       (rt->draining || now - c->since >= rt->request_timeout)) {
-                conn_cut(c, "no complete request in time");
+            } else if (c->pending == 0 && !c->cut) {
+                if (rt->draining && !c->receiving)
+                    conn_cut(c, "stopping");
+                else if (now - c->since >= rt->request_timeout)
+                    conn_cut(c, "no complete request in time");
             }
         }
     }
@@ -247,8 +281,11 @@ static void request_done(struct evhttp_request *ev, void *arg)
     struct conn *c = arg;
     c->pending--;
     c->rt->inflight--;
-    if (c->pending == 0)
+    if (c->pending == 0) {
         c->since = time(NULL); /* the deadline of the next request starts now */
+        /* Pipelined bytes already read belong to a request under way. */
+        c->receiving = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+    }
 }
 
 static void serve(struct evhttp_request *ev, struct worker_rt *rt, int admin)
@@ -344,10 +381,24 @@ static void accept_resume(evutil_socket_t fd, short what, void *arg)
 
 /* ---- stopping a worker (on its own thread) ------------------------------------ */
 
+/* Is a request still arriving (its head or its body) on a connection
+ * that is not being closed? */
+static bool requests_arriving(struct worker_rt *rt)
+{
+    for (size_t b = 0; b < CONN_BUCKETS; b++) {
+        for (struct conn *c = rt->conns[b]; c != NULL; c = c->next) {
+            if (c->receiving && !c->cut && c->pending == 0 &&
+                (c->evcon != NULL || !bev_released(c->bev)))
+                return true;
+        }
+    }
+    return false;
+}
+
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct worker_rt *rt = arg;
-    if (rt->inflight == 0 || time(NULL) >= rt->drain_deadline)
+    if ((rt->inflight == 0 && !requests_arriving(rt)) || time(NULL) >= rt->drain_deadline)
         event_base_loopexit(rt->w.base, NULL);
 }
 
@@ -387,8 +438,10 @@ static void *worker_main(void *arg)
 
 /* A non-blocking listening socket on host:*port with SO_REUSEPORT.  When
  * *port is 0 the kernel picks one and *port receives it, so the other
- * workers bind the same. */
-static evutil_socket_t listen_on(const char *host, int *port)
+ * workers bind the same.  With probe, only bound without SO_REUSEPORT and
+ * closed again (0 on success): it fails (EADDRINUSE) when anything listens
+ * there, a neptun with SO_REUSEPORT included.  -1 on failure, logged. */
+static evutil_socket_t bind_on(const char *host, int *port, bool probe)
 {
     struct addrinfo hints, *res = NULL;
     char portstr[16];
@@ -408,13 +461,23 @@ static evutil_socket_t listen_on(const char *host, int *port)
     fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, res->ai_protocol);
     if (fd < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        (!probe && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) ||
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
-        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
-        log_error("listen %s:%d: %s", host, *port, strerror(errno));
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+        (!probe && listen(fd, LISTEN_BACKLOG) != 0)) {
+        if (errno == EADDRINUSE)
+            log_error("listen %s:%d: the address is already in use (another neptun, or "
+                      "another server, listens there); not starting", host, *port);
+        else
+            log_error("listen %s:%d: %s", host, *port, strerror(errno));
         if (fd >= 0)
             close(fd);
         fd = -1;
+        goto out;
+    }
+    if (probe) {
+        close(fd);
+        fd = 0;
         goto out;
     }
     if (*port == 0) {
@@ -440,7 +503,9 @@ static struct evhttp *http_new(struct worker_rt *rt, const struct conf *conf)
      * libevent's own plain answer is left for grossly oversized ones. */
     size_t max_body = conf->max_body > 0 ? conf->max_body : 1 << 20;
     evhttp_set_max_body_size(http, (ev_ssize_t)(max_body * 2 + HEADER_BLOCK_MAX));
-    evhttp_set_max_headers_size(http, (ev_ssize_t)(conf->max_uri * 2 + HEADER_BLOCK_MAX));
+    size_t max_head = conf->max_uri + 2 * REQ_HEADER_BYTES_MAX;
+    evhttp_set_max_headers_size(http, (ev_ssize_t)(max_head > HEADER_CEILING ? max_head
+                                                                            : HEADER_CEILING));
     /* libevent's timeout restarts with every byte read or written: it ends
      * stalled writes and silent peers; sweep() bounds the whole request. */
     evhttp_set_timeout(http, conf->write_timeout > 0 ? conf->write_timeout : 30);
@@ -454,7 +519,7 @@ static struct evhttp *http_new(struct worker_rt *rt, const struct conf *conf)
 static int bind_http(struct worker_rt *rt, struct evhttp *http, const char *host, int *port,
                      struct evhttp_bound_socket **bound)
 {
-    evutil_socket_t fd = listen_on(host, port);
+    evutil_socket_t fd = bind_on(host, port, false);
     if (fd < 0)
         return NEPTUN_ERROR;
     *bound = evhttp_accept_socket_with_handle(http, fd);
@@ -551,8 +616,10 @@ static void worker_cleanup(struct worker_rt *rt)
         struct conn *c = rt->conns[b], *next;
         for (; c != NULL; c = next) {
             next = c->next;
-            if (c->held)
+            if (c->held) {
+                evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input_cb);
                 bufferevent_decref(c->bev);
+            }
             free(c);
         }
         rt->conns[b] = NULL;
@@ -740,6 +807,11 @@ int server_run(const struct conf *conf)
         goto out;
     for (int i = 0; i < srv.nworkers; i++)
         srv.workers[i].wake[0] = srv.workers[i].wake[1] = -1;
+    /* A port chosen by the kernel (0) is new by definition. */
+    if ((port != 0 && bind_on(conf->listen_host, &port, true) < 0) ||
+        (conf->admin_host != NULL && admin_port != 0 &&
+         bind_on(conf->admin_host, &admin_port, true) < 0))
+        goto out;
     for (int i = 0; i < srv.nworkers; i++) {
         if (worker_setup(&srv.workers[i], i, conf, &port, &admin_port) != NEPTUN_OK)
             goto out;
