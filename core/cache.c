@@ -6,7 +6,9 @@
  * an equal share of the byte budget.  Validity is decided by generations:
  * one atomic counter per dependency (each type, "all types", "none"); an
  * entry remembers the counter's value when it was rendered and is dropped
- * on lookup once the counter has moved on.  Entries are immutable and
+ * on lookup once the counter has moved on.  Writes by the server bump the
+ * counters of what they touch; writes by other processes are noticed by
+ * store_poll_changes() within a second and bump them all.  Entries are immutable and
  * reference-counted, so a reply can keep writing one that was evicted.
  *
  * An entry is made with its identity bytes and their strong ETag; the gzip
@@ -37,6 +39,7 @@
 #include "cache.h"
 #include "locale.h"
 #include "render.h"
+#include "store.h"
 #include "types.h"
 
 #define CACHE_SHARDS 16
@@ -557,6 +560,11 @@ struct cache_entry *cache_get(const char *key, int64_t now)
     struct cache_entry *found = NULL;
     size_t found_cost = 0;
 
+    /* Another process (`neptun import` beside the server) wrote the store:
+     * nothing says which types, so every answer goes.  At most one look a
+     * second, by whichever lookup comes first. */
+    if (store_poll_changes() == 1)
+        cache_bump_all();
     if (fs != NULL && fs->e != NULL) {
         struct cache_entry *e = fs->e;
         if (fs->hash == h && strcmp(e->key, key) == 0 &&

@@ -876,6 +876,10 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
 
     *docs = NULL;
     *n = 0;
+    /* well-formed but beyond a bound: a problem with the document (422),
+     * not a malformed one (the secure reader alone refuses it as such) */
+    if (buf != NULL && len <= MAX_DOCUMENT_BYTES && check_attribute_counts(buf, len, errs) < 0)
+        return NEPTUN_INVALID;
     doc = itemdoc_read_secure(pool, buf, len, errs);
     if (doc == NULL)
         return NEPTUN_ERROR;

@@ -17,18 +17,33 @@
  * processes (a CLI import beside a running server) by BEGIN IMMEDIATE; each
  * call is one transaction and returns only after COMMIT.
  *
+ * Files that go away: a write connection remembers the device and inode of
+ * the file it opened and, before each COMMIT, stats the path again (as
+ * SQLite's documentation on corruption advises: an open file renamed or
+ * deleted goes on taking writes that the next start never sees).  When they
+ * differ the write is rolled back as STORE_GONE.  A marker beside the file
+ * (STORE_MARKER_SUFFIX) remembers that a store was created, so a start
+ * that finds the file missing refuses rather than making an empty one.
+ * Other processes' writes: store_poll_changes() reads PRAGMA data_version on
+ * a connection of its own at most once a second, so the answer cache drops
+ * what an import beside the server made stale.
+ *
  * Alphabetical order is SQL's: ORDER BY title COLLATE neptun_pl, so LIMIT
  * and OFFSET page through the same order the reader sees.  The collations
  * are registered per connection on demand (sqlite3_collation_needed), each
  * owning an ICU UCollator that only its connection, and so only one thread
  * at a time, uses; SQLite closes it with the connection.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <unicode/ucol.h>
 #include "store_internal.h"
 #include "clock.h"
@@ -107,6 +122,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 
 void store_log_error(struct store *s, const char *what)
 {
+    s->last_rc = sqlite3_extended_errcode(s->db);
     log_error("store %s: %s: %s (%d)", s->path, what, sqlite3_errmsg(s->db),
               sqlite3_extended_errcode(s->db));
 }
@@ -344,6 +360,100 @@ out:
     return ret;
 }
 
+/* A malloc'd "path: message" (NULL when out of memory). */
+static char *path_error(const char *path, const char *msg)
+{
+    size_t len = strlen(path) + strlen(msg) + 4;
+    char *err = malloc(len);
+    if (err != NULL)
+        snprintf(err, len, "%s: %s", path, msg);
+    return err;
+}
+
+/* path + STORE_MARKER_SUFFIX, malloc'd, or NULL. */
+static char *marker_path(const char *path)
+{
+    size_t len = strlen(path) + sizeof(STORE_MARKER_SUFFIX);
+    char *m = malloc(len);
+    if (m != NULL)
+        snprintf(m, len, "%s%s", path, STORE_MARKER_SUFFIX);
+    return m;
+}
+
+/* Before creating path: NEPTUN_OK when it exists or was never created
+ * (no marker), else NEPTUN_ERROR with *err saying what happened. */
+static int creation_allowed(const char *path, int flags, char **err)
+{
+    struct stat st;
+    char *marker = NULL;
+    int ret = NEPTUN_ERROR;
+    if (!(flags & STORE_CREATE) || (flags & STORE_INIT) || stat(path, &st) == 0 ||
+        errno != ENOENT || strncmp(path, "file:", 5) == 0 || strcmp(path, ":memory:") == 0)
+        return NEPTUN_OK;
+    if ((marker = marker_path(path)) == NULL) {
+        *err = path_error(path, "out of memory");
+        goto out;
+    }
+    if (access(marker, F_OK) != 0) {
+        ret = NEPTUN_OK; /* a first start */
+        goto out;
+    }
+    size_t len = strlen(path) + strlen(marker) + 256;
+    if ((*err = malloc(len)) != NULL)
+        snprintf(*err, len,
+                 "%s: the store is missing, but %s says one was created there: it was moved "
+                 "or deleted.  Put it back (or restore a backup), or start with --init to "
+                 "create a new, empty store",
+                 path, marker);
+out:
+    free(marker);
+    return ret;
+}
+
+/* Leave the marker beside a store opened for writing, when it has none.
+ * Failing to is logged, not fatal: the store itself is fine. */
+static void marker_write(const struct store *s)
+{
+    static const char text[] =
+        "A neptun store was created beside this file.  While this file exists, neptun\n"
+        "refuses to replace a missing store with an empty one (start it with --init\n"
+        "to do that on purpose).\n";
+    char *marker = marker_path(s->path);
+    int fd = -1;
+    if (marker == NULL || access(marker, F_OK) == 0)
+        goto out;
+    fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno != EEXIST)
+            log_warn("store %s: cannot write the marker %s: %s", s->path, marker, strerror(errno));
+        goto out;
+    }
+    if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1) || fsync(fd) != 0)
+        log_warn("store %s: cannot write the marker %s: %s", s->path, marker, strerror(errno));
+out:
+    if (fd >= 0 && close(fd) != 0)
+        log_warn("store %s: closing the marker: %s", s->path, strerror(errno));
+    free(marker);
+}
+
+/* Whether the file at s->path is still the one s opened: NEPTUN_OK, or
+ * STORE_GONE (logged). */
+static int store_file_check(struct store *s)
+{
+    struct stat st;
+    if (s->ino == 0)
+        return NEPTUN_OK; /* an in-memory or URI store: nothing to compare */
+    if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+        return NEPTUN_OK;
+    log_error("store %s: the database file %s since the store was opened; refusing writes "
+              "(they would be lost at the next start): put the file back, or restart",
+              s->path, errno == ENOENT ? "was moved or deleted" : "was replaced");
+    return STORE_GONE;
+}
+
+static int watch_attach(const char *path);
+static void watch_detach(void);
+
 int store_open(const char *path, int flags, struct store **out, char **err)
 {
     struct store *s = NULL;
@@ -361,6 +471,9 @@ int store_open(const char *path, int flags, struct store **out, char **err)
         goto out;
     }
     s->readonly = (flags & STORE_READONLY) != 0;
+    s->watcher = (flags & STORE_WATCHER) != 0;
+    if (creation_allowed(path, flags, err) != NEPTUN_OK)
+        goto out;
     /* Read connections open read-write and set query_only: a read-only
      * handle cannot create the WAL index when it is the first to open. */
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
@@ -371,6 +484,18 @@ int store_open(const char *path, int flags, struct store **out, char **err)
         goto out;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    /* the file just opened (a rename between open and stat is as likely
+     * as one a moment later, and found the same way at the first write) */
+    const char *file = sqlite3_db_filename(s->db, "main");
+    struct stat st;
+    if (file != NULL && file[0] != '\0') {
+        if (stat(file, &st) != 0) {
+            *err = path_error(path, strerror(errno));
+            goto out;
+        }
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
     if (sqlite3_collation_needed(s->db, s, collation_needed) != SQLITE_OK) {
         *err = open_error(path, "collations", s->db);
         goto out;
@@ -392,6 +517,7 @@ int store_open(const char *path, int flags, struct store **out, char **err)
     if (!s->readonly) {
         if (store_migrate(s, err) != NEPTUN_OK)
             goto out;
+        marker_write(s);
     } else {
         int version = 0;
         if (store_schema_version(s, &version) != NEPTUN_OK) {
@@ -408,6 +534,10 @@ int store_open(const char *path, int flags, struct store **out, char **err)
         }
         if (exec_pragma(s, "PRAGMA query_only = ON", NULL, err) != NEPTUN_OK)
             goto out;
+        if (!s->watcher && watch_attach(path) != NEPTUN_OK)
+            log_warn("store %s: cannot watch the file for other processes' writes; "
+                     "cached answers follow them only at their max-age", path);
+        s->watched = !s->watcher;
     }
     *out = s;
     s = NULL;
@@ -437,6 +567,8 @@ void store_close(struct store *s)
 {
     if (s == NULL)
         return;
+    if (s->watched)
+        watch_detach();
     for (size_t i = 0; i < STMT__COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     for (size_t i = 0; i < STORE_DYN_MAX; i++) {
@@ -451,6 +583,87 @@ void store_close(struct store *s)
         log_error("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
     free(s->path);
     free(s);
+}
+
+/* ---- other processes' writes -------------------------------------------- */
+
+/* One connection of the process reads PRAGMA data_version for
+ * store_poll_changes(): it moves when any other connection commits, so
+ * this process's writes show too (the cache was bumped for those already;
+ * the extra drop costs one rebuild per answer, once per second of writes). */
+static struct {
+    pthread_mutex_t lock;
+    struct store *s;          /* NULL while no read connection is open */
+    int users;                /* read connections open */
+    int64_t version;          /* at the last look */
+    _Atomic int64_t next_ms;  /* no look before (clock_monotonic_ms) */
+} watch = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int watch_read(int64_t *version)
+{
+    sqlite3_stmt *st = store_stmt(watch.s, STMT_DATA_VERSION);
+    if (st == NULL)
+        return NEPTUN_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int64(st, 0);
+    else
+        store_log_error(watch.s, "data version");
+    store_stmt_done(st);
+    return rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
+}
+
+static int watch_attach(const char *path)
+{
+    int ret = NEPTUN_OK;
+    pthread_mutex_lock(&watch.lock);
+    watch.users++;
+    if (watch.s == NULL) {
+        char *err = NULL;
+        if (store_open(path, STORE_READONLY | STORE_WATCHER, &watch.s, &err) != NEPTUN_OK ||
+            watch_read(&watch.version) != NEPTUN_OK) {
+            log_error("store %s: the change watcher: %s", path, err ? err : "cannot read");
+            store_close(watch.s);
+            watch.s = NULL;
+            ret = NEPTUN_ERROR;
+        }
+        free(err);
+        atomic_store(&watch.next_ms, (int64_t)clock_monotonic_ms() + STORE_POLL_MS);
+    }
+    pthread_mutex_unlock(&watch.lock);
+    return ret;
+}
+
+static void watch_detach(void)
+{
+    pthread_mutex_lock(&watch.lock);
+    if (--watch.users == 0) {
+        store_close(watch.s);
+        watch.s = NULL;
+    }
+    pthread_mutex_unlock(&watch.lock);
+}
+
+int store_poll_changes(void)
+{
+    int64_t now = (int64_t)clock_monotonic_ms(), version = 0;
+    int changed = 0;
+    if (now < atomic_load_explicit(&watch.next_ms, memory_order_relaxed) ||
+        pthread_mutex_trylock(&watch.lock) != 0)
+        return 0;
+    /* a look in flight elsewhere moved next_ms already: checked again */
+    if (watch.s != NULL && now >= atomic_load(&watch.next_ms)) {
+        atomic_store(&watch.next_ms, now + STORE_POLL_MS);
+        if (watch_read(&version) == NEPTUN_OK && version != watch.version) {
+            watch.version = version;
+            changed = 1;
+            /* and no connection answers from the state it last saw
+             * (store_data_version_seen) while the caller rebuilds */
+            atomic_fetch_add(&commits_here, 1);
+        }
+    }
+    pthread_mutex_unlock(&watch.lock);
+    return changed;
 }
 
 /* ---- small reads ------------------------------------------------------ */
@@ -792,6 +1005,22 @@ out:
     return ret;
 }
 
+/* A failed write's code: STORE_FULL when SQLite ran out of space,
+ * STORE_GONE when it found the file moved itself, else ret. */
+static int write_error(struct store *s, int ret)
+{
+    if ((s->last_rc & 0xff) == SQLITE_FULL) {
+        log_error("store %s: out of space (disk full or the file's size limit): "
+                  "the write was refused", s->path);
+        return STORE_FULL;
+    }
+    if (s->last_rc == SQLITE_READONLY_DBMOVED) {
+        (void)store_file_check(s); /* says so, loudly */
+        return STORE_GONE;
+    }
+    return ret;
+}
+
 /* Run BEGIN IMMEDIATE under the write lock; the caller ends with
  * write_end(). */
 static int write_begin(struct store *s)
@@ -801,9 +1030,10 @@ static int write_begin(struct store *s)
         return NEPTUN_ERROR;
     }
     pthread_mutex_lock(&write_lock);
+    s->last_rc = SQLITE_OK;
     if (run_stmt(s, STMT_BEGIN_IMMEDIATE) != NEPTUN_OK) {
         pthread_mutex_unlock(&write_lock);
-        return NEPTUN_ERROR;
+        return write_error(s, NEPTUN_ERROR);
     }
     return NEPTUN_OK;
 }
@@ -811,8 +1041,13 @@ static int write_begin(struct store *s)
 /* COMMIT when ok is NEPTUN_OK, else ROLLBACK; returns the outcome. */
 static int write_end(struct store *s, int ok)
 {
+    /* not acknowledged into a file the next start will not open */
+    if (ok == NEPTUN_OK)
+        ok = store_file_check(s);
     if (ok == NEPTUN_OK && run_stmt(s, STMT_COMMIT) != NEPTUN_OK)
         ok = NEPTUN_ERROR;
+    if (ok != NEPTUN_OK && ok != STORE_GONE)
+        ok = write_error(s, ok);
     /* counted before the write is acknowledged; a rollback counts too
      * (harmless: a kept page is only read again) */
     atomic_fetch_add(&commits_here, 1);

@@ -24,7 +24,20 @@
 struct store;
 
 #define STORE_READONLY 0x1  /* a worker's read connection */
-#define STORE_CREATE 0x2    /* create the file and run migrations */
+#define STORE_CREATE 0x2    /* create the file and run migrations - unless the
+                             * marker beside it says a store was there (below) */
+#define STORE_INIT 0x4      /* with STORE_CREATE: create it even then (--init) */
+
+/*
+ * A store that went missing is never replaced by an empty one in silence.
+ * Creating a store writes a marker file beside it, PATH + STORE_MARKER_SUFFIX
+ * (opening an existing store writes one too, so stores made by earlier
+ * versions get theirs).  When PATH is missing but its marker is there, the
+ * store was moved or deleted: STORE_CREATE then fails with a message saying
+ * so, and only STORE_INIT creates a new, empty store.  A first start (no
+ * file, no marker) creates the store as before.
+ */
+#define STORE_MARKER_SUFFIX ".marker"
 
 /* Open path.  On failure returns NEPTUN_ERROR and sets *err (malloc'd,
  * caller frees). */
@@ -33,6 +46,16 @@ void store_close(struct store *s);
 /* Bound the connection's page cache to about bytes (SQLite's own default,
  * 2 MB, when 0).  NEPTUN_OK, or NEPTUN_ERROR (logged). */
 int store_set_page_cache(struct store *s, size_t bytes);
+
+/* Whether the store file changed since the last call that answered 1 -
+ * by any connection, of this process or another (`neptun import` beside
+ * the server): the caller then drops what it derived from the file (the
+ * answer cache).  Looks at most once per STORE_POLL_MS (a PRAGMA on a
+ * connection of its own, kept while a read connection is open; the file is
+ * the first read connection's); 0 in between, when another thread is
+ * looking, and when no read connection is open.  Thread-safe and cheap. */
+#define STORE_POLL_MS 1000
+int store_poll_changes(void);
 
 /* Number of items of every status. */
 int store_count(struct store *s, int64_t *count);
@@ -51,6 +74,14 @@ int store_put_many(struct store *s, const struct neptun_item *const *items,
                    const struct neptun_index *const *idx, size_t n, int *created);
 /* Returned by store_create when (type, slug) is stored already. */
 #define STORE_EXISTS (-20)
+/* Returned by every write when the file at the store's path is no longer
+ * the one this connection opened (renamed, deleted or replaced under the
+ * running server): the write is rolled back, since acknowledging it would
+ * lose it at the next start.  Logged loudly; the HTTP layer answers 503. */
+#define STORE_GONE (-21)
+/* Returned by every write that failed for want of space (SQLITE_FULL: the
+ * disk or the file's size limit): nothing was written.  HTTP 507. */
+#define STORE_FULL (-22)
 /* Like store_put, but only for a new item: STORE_EXISTS (nothing written)
  * when the type already has an item with that slug.  The check and the
  * insert are one transaction, so two creators of one slug cannot both win. */

@@ -6,6 +6,7 @@
 #ifndef NEPTUN_STORE_INTERNAL_H
 #define NEPTUN_STORE_INTERNAL_H
 
+#include <sys/types.h>
 #include <sqlite3.h>
 #include "store.h"
 
@@ -24,6 +25,10 @@
 /* The collation name for lang into buf; NEPTUN_INVALID when lang is not a
  * plausible language tag (then no collation may be named). */
 int store_collation_name(const char *lang, char *buf, size_t size);
+
+/* store_open() flag of the connection store_poll_changes() reads (a read
+ * connection that does not count as a watcher's user). */
+#define STORE_WATCHER 0x100
 
 /* Statements prepared once per connection (SQL in store.c). */
 enum store_stmt_id {
@@ -73,6 +78,11 @@ struct store {
     sqlite3 *db;
     char *path;           /* malloc'd, for messages */
     int readonly;
+    int watcher;          /* the connection store_poll_changes() reads */
+    int watched;          /* a read connection counted by watch_attach() */
+    dev_t dev;            /* the file opened at path (store_file_moved) */
+    ino_t ino;
+    int last_rc;          /* extended code of the last logged error */
     sqlite3_stmt *stmt[STMT__COUNT];
     struct store_dyn_stmt dyn[STORE_DYN_MAX];
     uint64_t tick;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check.h"
@@ -600,6 +601,99 @@ static void test_kept_pages_other_process(const char *path, struct store *s,
     CHECK(store_delete(s, "forums", "page-other") == NEPTUN_OK);
 }
 
+/* Files that go away or fill up under a running store, and the marker that
+ * keeps a missing store from being replaced by an empty one in silence. */
+static void test_file_faults(const char *dir)
+{
+    char path[300], moved[300], marker[320];
+    struct store *s = NULL, *ro = NULL;
+    char *err = NULL;
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/faults.db", dir);
+    snprintf(moved, sizeof moved, "%s/faults-moved.db", dir);
+    snprintf(marker, sizeof marker, "%s%s", path, STORE_MARKER_SUFFIX);
+
+    /* a first start creates the store and its marker */
+    CHECK(stat(marker, &st) != 0);
+    CHECK(store_open(path, STORE_CREATE, &s, &err) == NEPTUN_OK && s != NULL);
+    free(err);
+    err = NULL;
+    if (s == NULL)
+        return;
+    CHECK(stat(marker, &st) == 0 && st.st_size > 0);
+    CHECK(put(s, make_item("forums", "f1", NEPTUN_STATUS_PUBLISHED, 0, NOW, "F1", NULL), NULL) == 1);
+
+    /* other connections' commits show to store_poll_changes() within a
+     * second of a read connection's opening it, once */
+    CHECK(store_open(path, STORE_READONLY, &ro, &err) == NEPTUN_OK);
+    free(err);
+    err = NULL;
+    CHECK(store_poll_changes() == 0); /* too soon */
+    usleep((STORE_POLL_MS + 100) * 1000);
+    CHECK(store_poll_changes() == 0); /* nothing written */
+    CHECK(put(s, make_item("forums", "f2", NEPTUN_STATUS_PUBLISHED, 0, NOW, "F2", NULL), NULL) == 1);
+    CHECK(store_poll_changes() == 0); /* looked less than a second ago */
+    usleep((STORE_POLL_MS + 100) * 1000);
+    CHECK(store_poll_changes() == 1);
+    CHECK(store_poll_changes() == 0);
+    store_close(ro);
+    ro = NULL;
+
+    /* renamed under the open store: writes are refused, nothing is
+     * committed to the moved file */
+    CHECK(rename(path, moved) == 0);
+    CHECK(put(s, make_item("forums", "f3", NEPTUN_STATUS_PUBLISHED, 0, NOW, "F3", NULL), NULL) ==
+          STORE_GONE);
+    CHECK(store_delete(s, "forums", "f1") == STORE_GONE);
+    CHECK(rename(moved, path) == 0);
+    CHECK(put(s, make_item("forums", "f3", NEPTUN_STATUS_PUBLISHED, 0, NOW, "F3", NULL), NULL) == 1);
+    /* replaced by another file of the same name */
+    CHECK(rename(path, moved) == 0);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f != NULL)
+        fclose(f);
+    CHECK(put(s, make_item("forums", "f4", NEPTUN_STATUS_PUBLISHED, 0, NOW, "F4", NULL), NULL) ==
+          STORE_GONE);
+    CHECK(unlink(path) == 0 && rename(moved, path) == 0);
+
+    /* out of space: the file may not grow (as on a full disk) */
+    CHECK(sqlite3_exec(s->db, "PRAGMA max_page_count = 1", NULL, NULL, NULL) == SQLITE_OK);
+    struct neptun_item *big = make_item("forums", "f5", NEPTUN_STATUS_PUBLISHED, 0, NOW, "F5", NULL);
+    char *body = neptun_pool_alloc(pool, 200001);
+    CHECK(body != NULL);
+    if (body != NULL) {
+        memset(body, 'x', 200000);
+        body[200000] = '\0';
+        big->texts[0].body = body;
+        CHECK(put(s, big, NULL) == STORE_FULL);
+    }
+    store_close(s);
+    s = NULL;
+
+    /* deleted while the server was down: no empty store in its place */
+    CHECK(rename(path, moved) == 0);
+    CHECK(store_open(path, STORE_CREATE, &s, &err) == NEPTUN_ERROR && s == NULL);
+    CHECK(err != NULL && strstr(err, "--init") != NULL && strstr(err, "moved or deleted") != NULL);
+    CHECK(stat(path, &st) != 0);
+    free(err);
+    err = NULL;
+    /* unless asked to */
+    CHECK(store_open(path, STORE_CREATE | STORE_INIT, &s, &err) == NEPTUN_OK && s != NULL);
+    int64_t count = -1;
+    CHECK(s != NULL && store_count(s, &count) == NEPTUN_OK && count == 0);
+    store_close(s);
+    free(err);
+
+    const char *files[] = {"faults.db", "faults.db-wal", "faults.db-shm", "faults.db.marker",
+                           "faults-moved.db", "faults-moved.db-wal", "faults-moved.db-shm"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     char dir[] = "/tmp/neptun-test-store-XXXXXX";
@@ -675,8 +769,10 @@ int main(void)
     CHECK(store_open(side, 0, &s, &err) == NEPTUN_ERROR && s == NULL && err != NULL);
     free(err);
 
-    const char *suffixes[] = {"neptun.db", "neptun.db-wal", "neptun.db-shm", "junk.db",
-                              "junk.db-wal", "junk.db-shm"};
+    test_file_faults(dir);
+
+    const char *suffixes[] = {"neptun.db", "neptun.db-wal", "neptun.db-shm", "neptun.db.marker",
+                              "junk.db", "junk.db-wal", "junk.db-shm"};
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         snprintf(side, sizeof(side), "%s/%s", dir, suffixes[i]);
         unlink(side);
