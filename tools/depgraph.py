@@ -33,7 +33,9 @@ Public and private headers (the convention)
 -------------------------------------------
 A module's contract is one header named after the module:
 core/store/store.h is public, every other header in core/store/ is private.
-PUBLIC_HEADERS below adds or replaces public headers for a module.  A header
+PUBLIC_HEADERS below replaces the public headers of a module (base lists
+several).  CMake's neptun_module() calls name the same headers: keep both
+in step.  A header
 whose name ends in _internal.h is private whatever the table says.  Every
 header of the SDK (core/include/neptun) and of the flat top level core/ is
 public.
@@ -61,6 +63,10 @@ import sys
 PUBLIC_HEADERS = {
     "include": "*",
     "core": "*",
+    # base is a shelf of independent leaves (no shared state between them):
+    # each keeps its own small header rather than one umbrella header.
+    "base": ["conf.h", "log.h", "errors.h", "xmlutil.h", "metrics.h",
+             "clock.h", "lru.h", "utf8.h"],
 }
 
 # The order a request meets the modules: it breaks ties in --graph so the

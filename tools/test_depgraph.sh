@@ -114,29 +114,29 @@ fi
 # 5. A private header used by another module; then the clean modular tree.
 t=$work/leak
 put "$t" include/neptun/sdk.h 'int sdk_fn(void);'
-put "$t" base/base.h '#include <neptun/sdk.h>
-int base_fn(void);'
-put "$t" base/base_internal.h 'int base_secret(void);'
-put "$t" base/base.c '#include "base.h"
-#include "base_internal.h"
-int base_secret(void) { return 3; }
-int base_fn(void) { return base_secret(); }'
+put "$t" kit/kit.h '#include <neptun/sdk.h>
+int kit_fn(void);'
+put "$t" kit/kit_internal.h 'int kit_secret(void);'
+put "$t" kit/kit.c '#include "kit.h"
+#include "kit_internal.h"
+int kit_secret(void) { return 3; }
+int kit_fn(void) { return kit_secret(); }'
 put "$t" store/store.h 'int store_fn(void);'
 put "$t" store/store.c '#include "store.h"
-#include "base.h"
-int store_fn(void) { return base_fn(); }'
+#include "kit.h"
+int store_fn(void) { return kit_fn(); }'
 objects "$t" || { echo "FAIL cannot compile"; exit 1; }
 check "clean modules pass" 0 "depgraph: ok" "$t" --build "$t/build"
-check "--graph lists modules lowest first" 0 "base       uses include" "$t" --graph
+check "--graph lists modules lowest first" 0 "kit        uses include" "$t" --graph
 put "$t" store/store.c '#include "store.h"
-#include "base_internal.h"
-int store_fn(void) { return base_secret(); }'
-check "private header leak fails" 1 "store/store.c:2 includes base/base_internal.h, private to module base" "$t"
+#include "kit_internal.h"
+int store_fn(void) { return kit_secret(); }'
+check "private header leak fails" 1 "store/store.c:2 includes kit/kit_internal.h, private to module kit" "$t"
 put "$t" store/store.c '#include "store.h"
-#include "base/helper.h"
+#include "kit/helper.h"
 int store_fn(void) { return 0; }'
-put "$t" base/helper.h 'int helper(void);'
-check "a header not named after its module is private" 1 "private to module base" "$t"
+put "$t" kit/helper.h 'int helper(void);'
+check "a header not named after its module is private" 1 "private to module kit" "$t"
 
 # 6. Usage errors are no passes.
 check "missing build folder is an error" 2 "no build folder" "$work/clean" --build "$work/nowhere"
