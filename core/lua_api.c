@@ -12,6 +12,16 @@
  *
  * The sandbox wraps the table read-only.  Functions find the call in
  * progress (request, pool, store, script) through sandbox_ctx().
+ *
+ * Budgets: each function charges its work to the instruction budget of
+ * the call in progress (and so to its time limit, sandbox_charge), counts
+ * what it holds in C against the memory cap (sandbox_hold) and frees it
+ * before it returns, also when it fails: the work runs protected inside
+ * host_call, which then lets go of the scratch pool, the libxml2 writer
+ * and the held bytes, and only then returns or raises.  Strings read from
+ * a script's tables stay on the stack while C uses them: a table with an
+ * __index may make each value afresh, and the next read may run the
+ * collector.
  */
 #include <lauxlib.h>
 #include <libxml/xmlwriter.h>
@@ -32,49 +42,76 @@
 #define ITEMS_DEFAULT_LIMIT 20
 #define ITEMS_MAX_LIMIT 100
 #define RSS_ATOM_NS "http://www.w3.org/2005/Atom"
-#define POOL_BOX "neptun.poolbox"
-#define WRITER_BOX "neptun.writerbox"
+#define HOST_CALL_COST 1000      /* steps charged for any neptun.* call */
+#define ITEM_COST 200            /* steps per item neptun.items returns */
+#define BYTES_PER_STEP 16        /* text a step may copy or escape */
+#define LOG_MESSAGE_MAX 4096     /* bytes of a neptun.log message logged */
+#define XML_RSS_MAX_BYTES (4u << 20) /* largest document neptun.xml_rss writes */
+#define XML_EXPANSION 6          /* '"' becomes "&quot;" */
 
 static struct sandbox_call_ctx *ctx_of(lua_State *L)
 {
     return sandbox_ctx(sandbox_of(L));
 }
 
-/* ---- a pool for the call ---------------------------------------------- */
+/* ---- running a function's work ---------------------------------------- */
 
-static int pool_box_gc(lua_State *L)
+/* What a neptun.* function holds while it works; all of it is let go when
+ * the call ends. */
+struct host_call {
+    struct neptun_pool *pool;  /* scratch pool */
+    size_t held;               /* bytes counted with sandbox_hold */
+    xmlBufferPtr buf;          /* neptun.xml_rss */
+    xmlTextWriterPtr w;
+};
+
+static struct host_call *host_of(lua_State *L)
 {
-    struct neptun_pool **box = luaL_checkudata(L, 1, POOL_BOX);
-
-    if (*box != NULL) {
-        neptun_pool_free(*box);
-        *box = NULL;
-    }
-    return 0;
+    return lua_touserdata(L, lua_upvalueindex(1));
 }
 
-/* The request's pool, or a scratch pool owned by a userdata left on the
- * stack (freed when collected, also after an error).  [-0, +1] */
-static struct neptun_pool *call_pool(lua_State *L)
+/* The call's scratch pool, made on first use. */
+static struct neptun_pool *host_pool(lua_State *L, struct host_call *hc)
 {
-    struct sandbox_call_ctx *ctx = ctx_of(L);
-    struct neptun_pool **box;
-
-    if (ctx->pool != NULL) {
-        lua_pushnil(L);
-        return ctx->pool;
-    }
-    box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
-    if (luaL_newmetatable(L, POOL_BOX)) {
-        lua_pushcfunction(L, pool_box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    *box = neptun_pool_new(1024);
-    if (*box == NULL)
+    if (hc->pool == NULL && (hc->pool = neptun_pool_new(4096)) == NULL)
         luaL_error(L, "out of memory");
-    return *box;
+    return hc->pool;
+}
+
+/* Count what the scratch pool grew to against the memory cap. */
+static void host_hold_pool(lua_State *L, struct host_call *hc)
+{
+    size_t used = hc->pool != NULL ? neptun_pool_used(hc->pool) : 0;
+
+    if (used > hc->held) {
+        sandbox_hold(L, used - hc->held);
+        hc->held = used;
+    }
+}
+
+/* Run body with the arguments on the stack, protected, with hc as its
+ * upvalue; free what hc holds; then return body's results or raise its
+ * error.  Arguments keep their numbers, but check them before: an error
+ * inside body names no function. */
+static int host_call(lua_State *L, lua_CFunction body, struct host_call *hc)
+{
+    int n = lua_gettop(L), rc;
+
+    lua_pushlightuserdata(L, hc);
+    lua_pushcclosure(L, body, 1);
+    lua_insert(L, 1);
+    rc = lua_pcall(L, n, LUA_MULTRET, 0);
+    if (hc->w != NULL)
+        xmlFreeTextWriter(hc->w);
+    if (hc->buf != NULL)
+        xmlBufferFree(hc->buf);
+    if (hc->pool != NULL)
+        neptun_pool_free(hc->pool);
+    sandbox_release(L, hc->held);
+    memset(hc, 0, sizeof *hc);
+    if (rc != LUA_OK)
+        return lua_error(L);
+    return lua_gettop(L);
 }
 
 static const char *default_lang(void)
@@ -100,54 +137,74 @@ static int api_log(lua_State *L)
     struct sandbox_call_ctx *ctx = ctx_of(L);
     int level = NEPTUN_LOG_INFO;
     const char *msg;
+    size_t len;
 
+    sandbox_charge(L, HOST_CALL_COST);
     if (lua_gettop(L) >= 2) {
         level = luaL_checkoption(L, 1, NULL, levels);
-        msg = luaL_tolstring(L, 2, NULL);
+        msg = luaL_tolstring(L, 2, &len);
     } else {
-        msg = luaL_tolstring(L, 1, NULL);
+        msg = luaL_tolstring(L, 1, &len);
     }
-    log_msg(level, "script %s: %s", ctx->script ? ctx->script : "?", msg);
+    log_msg(level, "script %s: %.*s%s", ctx->script ? ctx->script : "?",
+            (int)(len < LOG_MESSAGE_MAX ? len : LOG_MESSAGE_MAX), msg,
+            len > LOG_MESSAGE_MAX ? "..." : "");
     return 0;
 }
 
 /* ---- neptun.t --------------------------------------------------------- */
 
-static int api_t(lua_State *L)
+/* [-0, +1] arguments checked by api_t */
+static int t_body(lua_State *L)
 {
     struct sandbox_call_ctx *ctx = ctx_of(L);
-    const char *key = luaL_checkstring(L, 1);
-    const char *lang = luaL_optstring(L, 2, ctx->req && ctx->req->lang ? ctx->req->lang
-                                                                       : default_lang());
+    struct host_call *hc = host_of(L);
+    const char *key = lua_tostring(L, 1);
+    const char *lang = lua_isnoneornil(L, 2) ? (ctx->req && ctx->req->lang ? ctx->req->lang
+                                                                           : default_lang())
+                                             : lua_tostring(L, 2);
     lua_Integer n = luaL_optinteger(L, 3, -1);
-    struct neptun_pool *pool = call_pool(L);
     const char *text;
 
     if (neptun_conf != NULL && conf_lang(neptun_conf, lang) == NULL)
         return luaL_error(L, "neptun.t: unknown language '%s'", lang);
-    text = locale_t(pool, key, lang, (long)n);
+    text = locale_t(host_pool(L, hc), key, lang, (long)n);
+    host_hold_pool(L, hc);
     lua_pushstring(L, text != NULL ? text : key);
     return 1;
 }
 
+static int api_t(lua_State *L)
+{
+    struct host_call hc = { 0 };
+
+    sandbox_charge(L, HOST_CALL_COST);
+    luaL_checkstring(L, 1);
+    luaL_optstring(L, 2, NULL);
+    luaL_optinteger(L, 3, -1);
+    lua_settop(L, 3);
+    return host_call(L, t_body, &hc);
+}
+
 /* ---- neptun.items ----------------------------------------------------- */
 
+/* The string query.key (or NULL for nil), left on the stack: the query may
+ * have an __index that makes it afresh, and the next read may collect it.
+ * [-0, +1] */
 static const char *opt_field(lua_State *L, int idx, const char *key)
 {
     int t = lua_getfield(L, idx, key);
-    const char *s = NULL;
 
-    if (t == LUA_TSTRING)
-        s = lua_tostring(L, -1);
-    else if (t != LUA_TNIL)
+    if (t != LUA_TSTRING && t != LUA_TNIL)
         luaL_error(L, "neptun.items: %s must be a string", key);
-    lua_pop(L, 1); /* the table still holds the string */
-    return s;
+    return t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 }
 
-static int api_items(lua_State *L)
+/* [-0, +1] the query table checked by api_items */
+static int items_body(lua_State *L)
 {
     struct sandbox_call_ctx *ctx = ctx_of(L);
+    struct host_call *hc = host_of(L);
     struct store_query q;
     struct neptun_item **items = NULL;
     struct neptun_pool *pool;
@@ -155,7 +212,7 @@ static int api_items(lua_State *L)
     lua_Integer limit;
     size_t n = 0, total = 0;
 
-    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkstack(L, 8, NULL);
     memset(&q, 0, sizeof q);
     q.type = opt_field(L, 1, "type");
     q.tag = opt_field(L, 1, "tag");
@@ -182,15 +239,27 @@ static int api_items(lua_State *L)
     q.order = q.upcoming ? STORE_ORDER_START : STORE_ORDER_UPDATED;
     q.now = ctx->req ? ctx->req->now : (int64_t)time(NULL);
     q.limit = (size_t)limit;
-    pool = call_pool(L);
+    pool = host_pool(L, hc);
     if (store_list(ctx->store, pool, &q, &items, NULL, &n, &total) != NEPTUN_OK)
         return luaL_error(L, "neptun.items: the store could not be read");
+    host_hold_pool(L, hc);
+    sandbox_charge(L, (long)n * ITEM_COST);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_item_push_table(L, pool, items[i], lang);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
+}
+
+static int api_items(lua_State *L)
+{
+    struct host_call hc = { 0 };
+
+    sandbox_charge(L, HOST_CALL_COST);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    return host_call(L, items_body, &hc);
 }
 
 /* ---- neptun.route ----------------------------------------------------- */
@@ -244,142 +313,138 @@ static int api_route(lua_State *L)
 
 /* ---- neptun.xml_rss --------------------------------------------------- */
 
-struct writer_box {
-    xmlBufferPtr buf;
-    xmlTextWriterPtr w;
-    struct neptun_pool *pool;
-};
-
-static int writer_box_gc(lua_State *L)
-{
-    struct writer_box *b = luaL_checkudata(L, 1, WRITER_BOX);
-
-    if (b->w != NULL)
-        xmlFreeTextWriter(b->w);
-    if (b->buf != NULL)
-        xmlBufferFree(b->buf);
-    if (b->pool != NULL)
-        neptun_pool_free(b->pool);
-    memset(b, 0, sizeof *b);
-    return 0;
-}
-
 static void check_write(lua_State *L, int rc)
 {
     if (rc < 0)
         luaL_error(L, "neptun.xml_rss: the document could not be written");
 }
 
+/* Before len bytes of text go into the document: keep it under
+ * XML_RSS_MAX_BYTES, charge the copying to the budget and count what
+ * libxml2 may hold for it (the escaped copy, the writer's output buffer
+ * and the document, which grows by doubling) against the memory cap. */
+static void writer_need(lua_State *L, struct host_call *hc, size_t len)
+{
+    size_t doc = (size_t)xmlBufferLength(hc->buf), want;
+
+    if (len > XML_RSS_MAX_BYTES || doc + len > XML_RSS_MAX_BYTES)
+        luaL_error(L, "neptun.xml_rss: the document would be larger than %d bytes",
+                   (int)XML_RSS_MAX_BYTES);
+    sandbox_charge(L, 10 + (long)(len / BYTES_PER_STEP));
+    want = 2 * doc + 3 * XML_EXPANSION * len + 1024;
+    if (want > hc->held) {
+        sandbox_hold(L, want - hc->held);
+        hc->held = want;
+    }
+}
+
+/* tbl.key as a string (numbers too), left on the stack until the body
+ * returns (see the top of the file); NULL for nil.  [-0, +1] */
 static const char *str_field(lua_State *L, int idx, const char *key, int required,
                              const char *what)
 {
     int t = lua_getfield(L, idx, key);
-    const char *s = NULL;
 
     if (t == LUA_TSTRING || t == LUA_TNUMBER)
-        s = lua_tostring(L, -1);
-    else if (t != LUA_TNIL || required)
+        return lua_tostring(L, -1);
+    if (t != LUA_TNIL || required)
         luaL_error(L, "neptun.xml_rss: %s.%s must be a string", what, key);
-    lua_pop(L, 1); /* the table keeps the string alive */
-    return s;
+    return NULL;
 }
 
-static void write_text(lua_State *L, xmlTextWriterPtr w, const char *name, const char *text)
+static void write_text(lua_State *L, struct host_call *hc, const char *name, const char *text)
 {
-    if (text != NULL)
-        check_write(L, xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST text));
+    if (text == NULL)
+        return;
+    writer_need(L, hc, strlen(text));
+    check_write(L, xmlTextWriterWriteElement(hc->w, BAD_CAST name, BAD_CAST text));
 }
 
-static void write_date(lua_State *L, struct writer_box *b, int idx, const char *key,
+static void write_date(lua_State *L, struct host_call *hc, int idx, const char *key,
                        const char *element, const char *what)
 {
     int t = lua_getfield(L, idx, key);
 
     if (t == LUA_TNUMBER) {
-        const char *d = locale_rfc822(b->pool, (int64_t)lua_tointeger(L, -1));
+        const char *d = locale_rfc822(host_pool(L, hc), (int64_t)lua_tointeger(L, -1));
         if (d == NULL)
             luaL_error(L, "neptun.xml_rss: %s.%s is not a valid time", what, key);
-        write_text(L, b->w, element, d);
+        write_text(L, hc, element, d);
     } else if (t != LUA_TNIL) {
         luaL_error(L, "neptun.xml_rss: %s.%s must be a Unix time", what, key);
     }
     lua_pop(L, 1);
 }
 
-static void write_rss_item(lua_State *L, struct writer_box *b, int item)
+/* [-0, +0] the item table at index item */
+static void write_rss_item(lua_State *L, struct host_call *hc, int item)
 {
-    xmlTextWriterPtr w = b->w;
+    xmlTextWriterPtr w = hc->w;
+    int top = lua_gettop(L);
     const char *link = str_field(L, item, "link", 0, "item");
     const char *guid = str_field(L, item, "guid", 0, "item");
 
     check_write(L, xmlTextWriterStartElement(w, BAD_CAST "item"));
-    write_text(L, w, "title", str_field(L, item, "title", 1, "item"));
-    write_text(L, w, "link", link);
-    write_text(L, w, "description", str_field(L, item, "description", 0, "item"));
+    write_text(L, hc, "title", str_field(L, item, "title", 1, "item"));
+    write_text(L, hc, "link", link);
+    write_text(L, hc, "description", str_field(L, item, "description", 0, "item"));
     if (lua_getfield(L, item, "categories") == LUA_TTABLE) {
         lua_Integer n = luaL_len(L, -1);
         for (lua_Integer i = 1; i <= n; i++) {
             lua_geti(L, -1, i);
             if (lua_type(L, -1) != LUA_TSTRING)
                 luaL_error(L, "neptun.xml_rss: item.categories must hold strings");
-            write_text(L, w, "category", lua_tostring(L, -1));
+            write_text(L, hc, "category", lua_tostring(L, -1));
             lua_pop(L, 1);
         }
     }
     lua_pop(L, 1);
     if (guid != NULL || link != NULL) {
+        const char *id = guid != NULL ? guid : link;
+        writer_need(L, hc, strlen(id));
         check_write(L, xmlTextWriterStartElement(w, BAD_CAST "guid"));
         check_write(L, xmlTextWriterWriteAttribute(w, BAD_CAST "isPermaLink",
                                                    BAD_CAST(guid != NULL ? "false" : "true")));
-        check_write(L, xmlTextWriterWriteString(w, BAD_CAST(guid != NULL ? guid : link)));
+        check_write(L, xmlTextWriterWriteString(w, BAD_CAST id));
         check_write(L, xmlTextWriterEndElement(w));
     }
-    write_date(L, b, item, "pubDate", "pubDate", "item");
+    write_date(L, hc, item, "pubDate", "pubDate", "item");
     check_write(L, xmlTextWriterEndElement(w));
+    lua_settop(L, top);
 }
 
-/* neptun.xml_rss(channel, items) -> string
- * channel: title, link, description, language, self (URL of the feed),
- *          lastBuildDate (Unix time), ttl (minutes)
- * items:   array of {title, link, guid, description, pubDate, categories} */
-static int api_xml_rss(lua_State *L)
+/* [-0, +1] the two tables checked by api_xml_rss */
+static int xml_rss_body(lua_State *L)
 {
-    struct writer_box *b;
+    struct host_call *hc = host_of(L);
     xmlTextWriterPtr w;
     const char *self;
     lua_Integer n;
+    size_t len;
 
-    luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 2);
-    b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
-    if (luaL_newmetatable(L, WRITER_BOX)) {
-        lua_pushcfunction(L, writer_box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    b->pool = neptun_pool_new(1024);
-    b->buf = xmlBufferCreate();
-    if (b->pool == NULL || b->buf == NULL)
+    luaL_checkstack(L, 16, NULL);
+    hc->buf = xmlBufferCreate();
+    if (hc->buf == NULL)
         return luaL_error(L, "out of memory");
-    b->w = xmlNewTextWriterMemory(b->buf, 0);
-    if (b->w == NULL)
+    hc->w = xmlNewTextWriterMemory(hc->buf, 0);
+    if (hc->w == NULL)
         return luaL_error(L, "out of memory");
-    w = b->w;
+    w = hc->w;
+    writer_need(L, hc, 0);
     check_write(L, xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL));
     check_write(L, xmlTextWriterStartElement(w, BAD_CAST "rss"));
     check_write(L, xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST "2.0"));
     check_write(L, xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:atom", BAD_CAST RSS_ATOM_NS));
     check_write(L, xmlTextWriterStartElement(w, BAD_CAST "channel"));
-    write_text(L, w, "title", str_field(L, 1, "title", 1, "channel"));
-    write_text(L, w, "link", str_field(L, 1, "link", 1, "channel"));
-    write_text(L, w, "description", str_field(L, 1, "description", 1, "channel"));
-    write_text(L, w, "language", str_field(L, 1, "language", 0, "channel"));
-    write_date(L, b, 1, "lastBuildDate", "lastBuildDate", "channel");
-    write_text(L, w, "ttl", str_field(L, 1, "ttl", 0, "channel"));
+    write_text(L, hc, "title", str_field(L, 1, "title", 1, "channel"));
+    write_text(L, hc, "link", str_field(L, 1, "link", 1, "channel"));
+    write_text(L, hc, "description", str_field(L, 1, "description", 1, "channel"));
+    write_text(L, hc, "language", str_field(L, 1, "language", 0, "channel"));
+    write_date(L, hc, 1, "lastBuildDate", "lastBuildDate", "channel");
+    write_text(L, hc, "ttl", str_field(L, 1, "ttl", 0, "channel"));
     self = str_field(L, 1, "self", 0, "channel");
     if (self != NULL) {
+        writer_need(L, hc, strlen(self));
         check_write(L, xmlTextWriterStartElementNS(w, BAD_CAST "atom", BAD_CAST "link", NULL));
         check_write(L, xmlTextWriterWriteAttribute(w, BAD_CAST "href", BAD_CAST self));
         check_write(L, xmlTextWriterWriteAttribute(w, BAD_CAST "rel", BAD_CAST "self"));
@@ -391,40 +456,90 @@ static int api_xml_rss(lua_State *L)
     for (lua_Integer i = 1; i <= n; i++) {
         if (lua_geti(L, 2, i) != LUA_TTABLE)
             return luaL_error(L, "neptun.xml_rss: items[%d] must be a table", (int)i);
-        write_rss_item(L, b, lua_gettop(L));
+        write_rss_item(L, hc, lua_gettop(L));
         lua_pop(L, 1);
     }
     check_write(L, xmlTextWriterEndDocument(w));
-    xmlFreeTextWriter(b->w); /* flushes into buf */
-    b->w = NULL;
-    lua_pushlstring(L, (const char *)xmlBufferContent(b->buf), (size_t)xmlBufferLength(b->buf));
+    xmlFreeTextWriter(hc->w); /* flushes into buf */
+    hc->w = NULL;
+    len = (size_t)xmlBufferLength(hc->buf);
+    if (len > XML_RSS_MAX_BYTES)
+        return luaL_error(L, "neptun.xml_rss: the document would be larger than %d bytes",
+                          (int)XML_RSS_MAX_BYTES);
+    /* only the document is left to count while it is copied into Lua */
+    if (hc->held > len) {
+        sandbox_release(L, hc->held - len);
+        hc->held = len;
+    }
+    lua_pushlstring(L, (const char *)xmlBufferContent(hc->buf), len);
     return 1;
+}
+
+/* neptun.xml_rss(channel, items) -> string
+ * channel: title, link, description, language, self (URL of the feed),
+ *          lastBuildDate (Unix time), ttl (minutes)
+ * items:   array of {title, link, guid, description, pubDate, categories} */
+static int api_xml_rss(lua_State *L)
+{
+    struct host_call hc = { 0 };
+
+    sandbox_charge(L, HOST_CALL_COST);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    return host_call(L, xml_rss_body, &hc);
 }
 
 /* ---- plugin functions ------------------------------------------------- */
 
-/* upvalue 1: the struct plugin_lua_fn (light userdata) */
-static int api_plugin_fn(lua_State *L)
+/* upvalue 1: the host_call; upvalue 2: the struct plugin_lua_fn */
+static int plugin_body(lua_State *L)
 {
-    const struct plugin_lua_fn *f = lua_touserdata(L, lua_upvalueindex(1));
+    struct host_call *hc = host_of(L);
+    const struct plugin_lua_fn *f = lua_touserdata(L, lua_upvalueindex(2));
     int argc = lua_gettop(L);
     const char **argv;
     const char *result = NULL;
     struct neptun_pool *pool;
 
-    if (argc > 64)
-        return luaL_error(L, "neptun.%s.%s: too many arguments", f->plugin, f->name);
     argv = lua_newuserdatauv(L, sizeof *argv * (size_t)(argc + 1), 0);
-    for (int i = 0; i < argc; i++)
-        argv[i] = luaL_tolstring(L, i + 1, NULL); /* kept on the stack */
+    for (int i = 0; i < argc; i++) {
+        size_t len;
+        argv[i] = luaL_tolstring(L, i + 1, &len); /* kept on the stack */
+        sandbox_charge(L, (long)(len / BYTES_PER_STEP));
+    }
     argv[argc] = NULL;
-    pool = call_pool(L);
+    pool = host_pool(L, hc);
     if (f->fn(f->ud, pool, argc, argv, &result) != NEPTUN_OK)
         return luaL_error(L, "neptun.%s.%s failed", f->plugin, f->name);
+    host_hold_pool(L, hc);
     if (result == NULL)
         lua_pushnil(L);
     else
         lua_pushstring(L, result);
+    return 1;
+}
+
+/* upvalue 1: the struct plugin_lua_fn (light userdata) */
+static int api_plugin_fn(lua_State *L)
+{
+    const struct plugin_lua_fn *f = lua_touserdata(L, lua_upvalueindex(1));
+    struct host_call hc = { 0 };
+    int n = lua_gettop(L), rc;
+
+    sandbox_charge(L, HOST_CALL_COST);
+    if (n > 64)
+        return luaL_error(L, "neptun.%s.%s: too many arguments", f->plugin, f->name);
+    lua_pushlightuserdata(L, &hc);
+    lua_pushlightuserdata(L, (void *)f);
+    lua_pushcclosure(L, plugin_body, 2);
+    lua_insert(L, 1);
+    rc = lua_pcall(L, n, 1, 0);
+    if (hc.pool != NULL)
+        neptun_pool_free(hc.pool);
+    sandbox_release(L, hc.held);
+    if (rc != LUA_OK)
+        return lua_error(L);
     return 1;
 }
 

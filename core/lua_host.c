@@ -288,6 +288,7 @@ int lua_rules_reload(const char *dir)
     const char *failed = NULL;
     char *err = NULL;
     uint64_t gen;
+    size_t n;
     int rc = NEPTUN_ERROR;
 
     set = read_dir(dir);
@@ -304,17 +305,21 @@ int lua_rules_reload(const char *dir)
         goto out;
     }
     set->hooks = probe.hooks;
+    /* Once published, the set belongs to rules_current: a reload running
+     * at the same time (SIGHUP, POST /admin/reload, the file watcher) may
+     * replace and free it as soon as the lock is released. */
+    n = set->n;
 
     pthread_mutex_lock(&rules_lock);
     old = rules_current;
     rules_current = set;
     gen = atomic_fetch_add(&rules_gen, 1) + 1;
     pthread_mutex_unlock(&rules_lock);
+    set = NULL; /* not ours any more: see above */
     set_unref(old);
     cache_bump_all();
-    log_info("Lua rules: %zu script%s from %s in force (generation %llu)", set->n,
-             set->n == 1 ? "" : "s", dir, (unsigned long long)gen);
-    set = NULL;
+    log_info("Lua rules: %zu script%s from %s in force (generation %llu)", n,
+             n == 1 ? "" : "s", dir, (unsigned long long)gen);
     rc = NEPTUN_OK;
 out:
     if (rc != NEPTUN_OK)
@@ -639,7 +644,10 @@ static const char *pool_copy(lua_State *L, struct neptun_pool *pool, const char 
 }
 
 /* The answer {status=, headers=, body=} (or a string body) at the top of
- * the stack into reply.  Raises an error naming what is wrong. */
+ * the stack into reply.  Raises an error naming what is wrong.  The table
+ * may have an __index that makes each value afresh (and runs the
+ * collector), so every string read stays on the stack until it is copied
+ * into the pool.  [-0, +0] */
 static void read_reply(lua_State *L, struct neptun_req *req, struct neptun_reply *reply,
                        const char *default_type)
 {
@@ -661,12 +669,11 @@ static void read_reply(lua_State *L, struct neptun_req *req, struct neptun_reply
             luaL_error(L, "answer.status must be an HTTP status (100-599)");
     }
     lua_pop(L, 1);
-    switch (lua_getfield(L, t, "body")) {
+    switch (lua_getfield(L, t, "body")) { /* stays at t + 1 */
     case LUA_TNIL: break;
     case LUA_TSTRING: body = lua_tolstring(L, -1, &len); break;
     default: luaL_error(L, "answer.body must be a string");
     }
-    lua_pop(L, 1); /* the table keeps body alive */
     if (lua_getfield(L, t, "headers") == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, -2)) {
@@ -692,12 +699,12 @@ static void read_reply(lua_State *L, struct neptun_req *req, struct neptun_reply
     } else if (lua_type(L, -1) != LUA_TNIL) {
         luaL_error(L, "answer.headers must be a table");
     }
-    lua_pop(L, 1);
 done:
     reply->status = (int)status;
     reply->body = pool_copy(L, req->pool, body, len);
     reply->len = len;
     reply->entry = NULL;
+    lua_settop(L, t);
 }
 
 /* ---- on_request ------------------------------------------------------- */

@@ -488,17 +488,15 @@ static void *pool_array(lua_State *L, struct neptun_pool *pool, size_t n, size_t
     return p;
 }
 
-/* The string (or nil) stored under key in the store at idx; the store
- * keeps it alive.  [-0, +0] */
+/* The string (or nil) stored under key in the store at idx, left on the
+ * stack: the caller drops it once it is copied.  [-0, +1] */
 static const char *stored_string(lua_State *L, int store, const char *key, int required)
 {
-    int t = lua_getfield(L, store, key);
-    const char *s = lua_tostring(L, -1);
+    int t = lua_getfield(L, store, key); /* the store has no metatable */
 
-    lua_pop(L, 1);
     if (t != LUA_TSTRING && (required || t != LUA_TNIL))
         copy_back_error(L, "item.%s must be a string", key);
-    return t == LUA_TSTRING ? s : NULL;
+    return t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 }
 
 static void apply_text(lua_State *L, int store, const struct view *v, struct neptun_pool *pool)
@@ -507,19 +505,23 @@ static void apply_text(lua_State *L, int store, const struct view *v, struct nep
     struct neptun_item *item = v->item;
     const char *title = text->title, *summary = text->summary;
     struct neptun_text *texts;
+    int top = lua_gettop(L);
 
     if (v->stored & BIT(F_TITLE))
         title = stored_string(L, store, "title", 1);
     if (v->stored & BIT(F_SUMMARY))
         summary = stored_string(L, store, "summary", 0);
-    if (same(title, text->title) && same(summary, text->summary))
+    if (same(title, text->title) && same(summary, text->summary)) {
+        lua_settop(L, top);
         return;
+    }
     /* a fresh texts array, so no other holder of the item sees it */
     texts = pool_array(L, pool, item->ntexts, sizeof *texts);
     memcpy(texts, item->texts, item->ntexts * sizeof *texts);
     texts[text - item->texts].title = keep_or_copy(L, pool, text->title, title);
     texts[text - item->texts].summary = keep_or_copy(L, pool, text->summary, summary);
     item->texts = texts;
+    lua_settop(L, top);
 }
 
 /* item.tags back into item: the old array while nothing differs (or a
@@ -555,15 +557,16 @@ static void apply_tags(lua_State *L, int store, struct neptun_item *item,
     item->ntags = n;
 }
 
+/* link.key, left on the stack: a link table may have an __index that makes
+ * each value afresh, and the next read may run the collector, so the
+ * caller keeps the five values there until they are copied.  [-0, +1] */
 static const char *link_field(lua_State *L, int link, const char *key, int required)
 {
     int t = lua_getfield(L, link, key);
-    const char *s = lua_tostring(L, -1);
 
-    lua_pop(L, 1); /* the link table keeps the string alive */
     if (t != LUA_TSTRING && (required || t != LUA_TNIL))
         copy_back_error(L, "link.%s must be a string", key);
-    return t == LUA_TSTRING ? s : NULL;
+    return t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 }
 
 static int same_link(const struct neptun_link *a, const struct neptun_link *b)
@@ -609,7 +612,7 @@ static void apply_links(lua_State *L, int store, struct neptun_item *item,
             links[i].title = keep_or_copy(L, pool, old->title, got.title);
             links[i].mime = keep_or_copy(L, pool, old->mime, got.mime);
         }
-        lua_pop(L, 1);
+        lua_settop(L, link - 1); /* the link and its five values */
     }
     lua_pop(L, 1);
     if (links != NULL)

@@ -3,11 +3,23 @@
  *
  * How the pieces fit:
  *  - memory: every state has its own capped lua_Alloc; a refused
- *    allocation becomes an ordinary "not enough memory" error;
+ *    allocation becomes an ordinary "not enough memory" error.  What the
+ *    neptun.* functions hold in C for a script (libxml2 buffers, store
+ *    results) is counted against the same cap while they run
+ *    (sandbox_hold).  The cap holds at every moment: only the traceback
+ *    handler, which runs no script code, may use a small fixed reserve
+ *    (ERROR_RESERVE) to write the message;
  *  - time: a count hook charges executed VM instructions (and the pattern
- *    matcher charges its steps, lua_strmatch.c) to a budget that each call
- *    starts afresh; a spent budget raises an error at every instruction
- *    from then on, so a script cannot swallow it with pcall and go on;
+ *    matcher and the neptun.* functions charge their work, sandbox_charge)
+ *    to a budget that each call starts afresh, and the same checks end a
+ *    call that ran longer than SANDBOX_TIME_LIMIT_MS of wall time; a spent
+ *    budget raises an error at every instruction from then on, so a script
+ *    cannot swallow it with pcall and go on;
+ *  - message handlers: an error raised by the count hook reaches its
+ *    message handler with hooks off (Lua runs handlers where the error was
+ *    raised), so no script function may ever be one: xpcall calls its
+ *    handler after the protected call has unwound, under the budget, and
+ *    the top-level traceback handler is C that calls no metamethod;
  *  - reach: only base, string, table, math and utf8 are opened, plus an
  *    os table with time, date and clock; no finalizers.  The shared
  *    globals, the libraries and `neptun` are read-only proxies; each script
@@ -30,6 +42,9 @@
 #include "log.h"
 
 #define HOOK_STEP 1000              /* instructions between count hooks */
+#define ERROR_RESERVE (64u * 1024)  /* what the traceback handler may use past the cap */
+#define ERROR_MESSAGE_MAX 2048      /* bytes of an error message kept in the traceback */
+#define GC_CHARGE 20000             /* steps charged for a full collection by sandbox_hold */
 #define SHARED_KEY "neptun.shared"   /* registry: read-only globals proxy */
 #define ENVS_KEY "neptun.envs"       /* registry: array of script _ENVs */
 #define PROXIES_KEY "neptun.proxies" /* registry: table -> its proxy (weak) */
@@ -38,9 +53,12 @@
 struct sandbox {
     lua_State *L;
     size_t used, limit;
-    int limit_lifted;         /* the error handler may always allocate */
+    size_t held;              /* bytes neptun.* functions hold in C (sandbox_hold) */
+    int reporting;            /* the traceback handler runs: ERROR_RESERVE usable */
     long budget, spent;
     int exhausted;            /* budget spent: error at every instruction */
+    int out_of_time;          /* it was the wall-time limit */
+    double deadline;          /* monotonic ms; 0: set at the first check */
     int tainted;
     char **names;             /* script file names, in load order */
     size_t nscripts;
@@ -77,7 +95,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->used -= old;
         return NULL;
     }
-    if (nsize > old && !sb->limit_lifted && sb->used - old + nsize > sb->limit) {
+    if (nsize > old &&
+        sb->used + sb->held - old + nsize > sb->limit + (sb->reporting ? ERROR_RESERVE : 0)) {
         note_oom_where(sb);
         return NULL;
     }
@@ -100,8 +119,8 @@ struct sandbox *sandbox_of(lua_State *L)
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
-/* Raise "FILE:LINE: instruction budget of N exceeded" at the innermost Lua
- * function, and from now on at every instruction. */
+/* Raise "FILE:LINE: instruction budget of N exceeded" (or "time limit")
+ * at the innermost Lua function, and from now on at every instruction. */
 static void budget_error(lua_State *L, struct sandbox *sb)
 {
     if (!sb->exhausted) {
@@ -116,9 +135,29 @@ static void budget_error(lua_State *L, struct sandbox *sb)
         if (level == 3)
             lua_pushliteral(L, "");
     }
-    lua_pushfstring(L, "instruction budget of %d exceeded", (int)sb->budget);
+    if (sb->out_of_time)
+        lua_pushfstring(L, "time limit of %d ms exceeded", SANDBOX_TIME_LIMIT_MS);
+    else
+        lua_pushfstring(L, "instruction budget of %d exceeded", (int)sb->budget);
     lua_concat(L, 2);
     lua_error(L);
+}
+
+/* Has the call run past its wall-time limit?  The clock is read here only
+ * (every HOOK_STEP instructions and at each charge), so a cheap call never
+ * reads it; its first check starts the limit. */
+static int out_of_time(struct sandbox *sb)
+{
+    double now = clock_monotonic_ms();
+
+    if (sb->deadline == 0) {
+        sb->deadline = now + SANDBOX_TIME_LIMIT_MS;
+        return 0;
+    }
+    if (now <= sb->deadline)
+        return 0;
+    sb->out_of_time = 1;
+    return 1;
 }
 
 static void count_hook(lua_State *L, lua_Debug *ar)
@@ -127,7 +166,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 
     (void)ar;
     sb->spent += sb->exhausted ? 1 : HOOK_STEP;
-    if (sb->exhausted || sb->spent >= sb->budget)
+    if (sb->exhausted || sb->spent >= sb->budget || out_of_time(sb))
         budget_error(L, sb);
 }
 
@@ -135,15 +174,41 @@ void sandbox_charge(lua_State *L, long steps)
 {
     struct sandbox *sb = sandbox_of(L);
 
-    sb->spent += steps;
-    if (sb->exhausted || sb->spent >= sb->budget)
+    sb->spent += steps > 0 ? steps : 0;
+    if (sb->exhausted || sb->spent >= sb->budget || out_of_time(sb))
         budget_error(L, sb);
+}
+
+void sandbox_hold(lua_State *L, size_t bytes)
+{
+    struct sandbox *sb = sandbox_of(L);
+
+    if (sb->used + sb->held + bytes <= sb->limit && bytes <= sb->limit)
+        goto ok;
+    /* garbage may stand in the way: collect it once, and pay for that */
+    sandbox_charge(L, GC_CHARGE);
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    if (sb->used + sb->held + bytes > sb->limit || bytes > sb->limit) {
+        note_oom_where(sb);
+        luaL_error(L, "not enough memory (limit %d bytes)", (int)sb->limit);
+    }
+ok:
+    sb->held += bytes;
+}
+
+void sandbox_release(lua_State *L, size_t bytes)
+{
+    struct sandbox *sb = sandbox_of(L);
+
+    sb->held -= bytes <= sb->held ? bytes : sb->held;
 }
 
 static void budget_reset(struct sandbox *sb)
 {
     sb->spent = 0;
     sb->exhausted = 0;
+    sb->out_of_time = 0;
+    sb->deadline = 0;
     lua_sethook(sb->L, count_hook, LUA_MASKCOUNT,
                 sb->budget < HOOK_STEP ? (int)(sb->budget > 0 ? sb->budget : 1) : HOOK_STEP);
 }
@@ -343,6 +408,33 @@ static int sandboxed_load(lua_State *L)
     return lua_gettop(L) - 4;
 }
 
+/* xpcall(f, msgh, ...): f runs protected; when it fails, msgh is called
+ * with the error after the protected call has unwound, as an ordinary
+ * call under the budget (a handler Lua runs at the error point would run
+ * with hooks off after a budget error, and nothing could stop it).  An
+ * error in msgh becomes the error value.  Scripts cannot get a traceback
+ * (no debug library), so a handler sees nothing else differently. */
+static int sandboxed_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_remove(L, 2);
+    lua_insert(L, 1); /* msgh, f, args... */
+    if (lua_pcall(L, n - 2, LUA_MULTRET, 0) == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_replace(L, 1);
+        return lua_gettop(L);
+    }
+    lua_pushvalue(L, 1);
+    lua_insert(L, -2); /* msgh, msgh, err */
+    (void)lua_pcall(L, 1, 1, 0); /* its result or its error: either is the value */
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
 /* print(...) writes to the error log at level info. */
 static int sandboxed_print(lua_State *L)
 {
@@ -367,7 +459,7 @@ static int sandboxed_print(lua_State *L)
 static const char *const base_kept[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
     "rawlen", "select", "getmetatable", "tonumber", "tostring",
-    "type", "xpcall", "_VERSION", NULL
+    "type", "_VERSION", NULL
 };
 
 static void weak_registry_table(lua_State *L, const char *key)
@@ -411,6 +503,8 @@ static int setup_state(lua_State *L)
     lua_setfield(L, shared, "setmetatable");
     lua_pushcfunction(L, sandboxed_print);
     lua_setfield(L, shared, "print");
+    lua_pushcfunction(L, sandboxed_xpcall);
+    lua_setfield(L, shared, "xpcall");
     lua_pop(L, 1);
 
     luaL_requiref(L, "string", luaopen_string, 0);
@@ -544,28 +638,52 @@ int sandbox_tainted(const struct sandbox *sb)
 
 /* ---- calls ------------------------------------------------------------ */
 
-static int traceback_handler(lua_State *L)
+/* Runs protected inside traceback_handler (so level 2 is where the error
+ * was raised): the message with the script line and a traceback.  Calls
+ * no metamethod, so no script code runs here: an error object that is not
+ * a string is named by its type only.  [-0, +1] */
+static int traceback_build(lua_State *L)
 {
-    struct sandbox *sb = sandbox_of(L);
-    const char *msg = lua_tostring(L, 1);
+    size_t len = 0;
+    const char *msg = lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER
+                          ? lua_tolstring(L, 1, &len) : NULL;
     lua_Debug ar;
 
-    sb->limit_lifted = 1; /* a few hundred bytes, even when memory ran out */
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-            msg = lua_tostring(L, -1);
-        else
-            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    }
+    if (msg == NULL)
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    else if (len > ERROR_MESSAGE_MAX) /* the traceback copies it: keep it short */
+        msg = lua_pushlstring(L, msg, ERROR_MESSAGE_MAX);
     /* errors raised by C functions carry no place: name the script line */
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    for (int level = 2; lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
             if (strncmp(msg, ar.short_src, strlen(ar.short_src)) != 0)
                 msg = lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
             break;
         }
     }
-    luaL_traceback(L, L, msg, 1);
+    luaL_traceback(L, L, msg, 2);
+    return 1;
+}
+
+/* The message handler of every sandbox_call.  It may run with hooks off
+ * (after a budget error), so it runs nothing a script controls, and it may
+ * use ERROR_RESERVE past the cap only while it runs: the `<close>`
+ * handlers that run after it are back under the cap. */
+static int traceback_handler(lua_State *L)
+{
+    struct sandbox *sb = sandbox_of(L);
+    int rc;
+
+    lua_settop(L, 1);
+    sb->reporting = 1;
+    lua_pushcfunction(L, traceback_build);
+    lua_pushvalue(L, 1);
+    rc = lua_pcall(L, 1, 1, 0);
+    sb->reporting = 0;
+    if (rc != LUA_OK && lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, 1); /* the error as it came */
+    }
     return 1;
 }
 
@@ -603,7 +721,8 @@ int sandbox_call(struct sandbox *sb, int nargs, int nresults, char **err, double
     rc = lua_pcall(L, nargs, nresults, base);
     if (elapsed_ms != NULL)
         *elapsed_ms = clock_monotonic_ms() - start;
-    sb->limit_lifted = 0;
+    sb->reporting = 0;
+    sb->held = 0; /* every holder released its bytes; never let a slip add up */
     if (rc != LUA_OK) {
         *err = describe_error(sb, rc);
         lua_pop(L, 1);

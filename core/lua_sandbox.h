@@ -21,6 +21,10 @@ struct neptun_req;
 
 #define SANDBOX_DEFAULT_MEMORY (16u * 1024 * 1024)
 #define SANDBOX_DEFAULT_INSTRUCTIONS 1000000L
+/* Wall time one budget may last (a hook call, a script's main chunk),
+ * whatever its instructions: host functions and the pattern matcher do
+ * work the count hook does not see. */
+#define SANDBOX_TIME_LIMIT_MS 1000
 
 /* Registry keys: the list of routes registered by neptun.route (each an
  * array {method, pattern, fn, script}). */
@@ -69,9 +73,16 @@ int sandbox_tainted(const struct sandbox *sb);
  * hooks inside one protected call give each its own). */
 void sandbox_budget_reset(struct sandbox *sb);
 
-/* Charge work done inside C functions (pattern matching) to the budget of
- * the call in progress; raises a Lua error when it is spent. */
+/* Charge work done inside C functions (pattern matching, neptun.*) to the
+ * budget of the call in progress; raises a Lua error when it is spent or
+ * the call ran past SANDBOX_TIME_LIMIT_MS. */
 void sandbox_charge(lua_State *L, long steps);
+/* Count bytes a C function holds outside the Lua heap on behalf of the
+ * script against the state's memory cap; raises "not enough memory" (after
+ * one full collection) when they do not fit.  Every hold is given back
+ * with sandbox_release before the function returns or raises. */
+void sandbox_hold(lua_State *L, size_t bytes);
+void sandbox_release(lua_State *L, size_t bytes);
 
 /* Push a read-only view of the table at idx: reads, pairs, ipairs and #
  * reach the table; writes (also rawset) and metatable changes raise an

@@ -5,8 +5,10 @@
  * scripts each must end with an error (never a crash) well within 2 s, and
  * the next call must work as if nothing happened.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +125,29 @@ static const char hostile_script[] =
     "  ['/pattern-match'] = function() ('a'):rep(30000):match('a-a-a-a-a-a-b') end,\n"
     "  ['/sort'] = function() local t = {} for i = 1, 1000 do t[i] = i end\n"
     "      table.sort(t, function(a, b) while true do end end) end,\n"
+    "  -- message handlers: a spent budget stays spent inside them too\n"
+    "  ['/xpcall-loop'] = function() xpcall(function() while true do end end,\n"
+    "      function() while true do end end) end,\n"
+    "  ['/xpcall-error-loop'] = function() xpcall(error, function() while true do end end, 'x') end,\n"
+    "  ['/xpcall-nest'] = function() local function h() return xpcall(h, h) end\n"
+    "      while true do xpcall(h, h) end end,\n"
+    "  ['/tostring-loop'] = function()\n"
+    "      error(setmetatable({}, {__tostring = function() while true do end end})) end,\n"
+    "  -- the memory cap holds while an error is reported\n"
+    "  ['/close-bomb'] = function() local t = {}\n"
+    "      local c <close> = setmetatable({}, {__close = function()\n"
+    "        for i = 1, 16 do t[i] = string.rep('x', 64 << 20) end end})\n"
+    "      error('boom') end,\n"
+    "  ['/tostring-bomb'] = function() error(setmetatable({}, {__tostring = function()\n"
+    "      local t = {} for i = 1, 16 do t[i] = string.rep('y', 64 << 20) end return 'x' end})) end,\n"
+    "  -- host functions: their C memory counts and is freed when they return\n"
+    "  ['/xml-bomb'] = function() for i = 1, 8 do\n"
+    "      pcall(neptun.xml_rss, {title = string.rep('<', 10 << 20), link = 'x', description = 'd'}, {})\n"
+    "      end error('done') end,\n"
+    "  ['/xml-loop'] = function() while true do\n"
+    "      pcall(neptun.xml_rss, {title = string.rep('<', 1 << 20), link = 'x', description = 'd'}, {})\n"
+    "      end end,\n"
+    "  ['/items-loop'] = function() for i = 1, 20000 do neptun.items{limit = 100} end end,\n"
     "}\n"
     "evil_global = 'from the hostile script'\n"
     "function on_request(req)\n"
@@ -164,8 +189,20 @@ static const char *const attacks[] = {
     "/shared", "/shared-rawset", "/shared-env", "/shared-neptun", "/shared-config",
     "/shared-pairs", "/gc-bomb", "/loop", "/loop-pcall", "/rep-bomb", "/rep-method",
     "/concat-bomb", "/table-bomb", "/recursion", "/format", "/format-big", "/pattern",
-    "/pattern-gsub", "/pattern-match", "/sort", NULL
+    "/pattern-gsub", "/pattern-match", "/sort", "/xpcall-loop", "/xpcall-error-loop",
+    "/xpcall-nest", "/tostring-loop", "/close-bomb", "/tostring-bomb", "/xml-bomb", "/xml-loop",
+    "/items-loop", NULL
 };
+
+/* Peak resident memory so far, in MB. */
+static long peak_mb(void)
+{
+    struct rusage ru;
+
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return ru.ru_maxrss / 1024;
+}
 
 static void test_hostile(struct lua_worker *lw)
 {
@@ -174,13 +211,19 @@ static void test_hostile(struct lua_worker *lw)
     CHECK(request(lw, "/ok", body, sizeof body, NULL) == NEPTUN_OK);
     CHECK_STR(body, "fine");
     for (size_t i = 0; attacks[i] != NULL; i++) {
+        long peak = peak_mb();
         double start = now_s();
         int rc = request(lw, attacks[i], NULL, 0, NULL);
         double took = now_s() - start;
-        if (rc != NEPTUN_ERROR || took > 1.0)
-            fprintf(stderr, "attack %s: rc %d after %.3f s\n", attacks[i], rc, took);
+        long grew = peak_mb() - peak;
+        if (rc != NEPTUN_ERROR || took > 1.0 || grew > 64)
+            fprintf(stderr, "attack %s: rc %d after %.3f s, peak +%ld MB\n", attacks[i], rc,
+                    took, grew);
         CHECK(rc == NEPTUN_ERROR);
         CHECK(took < 2.0); /* SPEC §4: a loop or bomb ends within 2 s */
+        /* the 16 MB cap (and the reserve for the error message) holds at
+         * every moment, also for what neptun.* functions keep in C */
+        CHECK(grew < 200);
         rc = request(lw, "/ok", body, sizeof body, NULL);
         CHECK(rc == NEPTUN_OK);
         if (strcmp(body, "fine") != 0)
@@ -488,6 +531,123 @@ static void test_reload(struct lua_worker *lw)
     remove_script("50-version.lua");
 }
 
+/* Tables whose fields come from __index as fresh strings, with garbage
+ * made between two reads: the C side must never keep a string it popped. */
+static const char fresh_script[] =
+    "local function churn() for i = 1, 8 do local _ = string.rep('g', 1 << 18) .. i end end\n"
+    "local none = {lastBuildDate = true, pubDate = true, categories = true}\n"
+    "local function fresh(prefix)\n"
+    "  return setmetatable({}, {__index = function(t, k)\n"
+    "    churn()\n"
+    "    if none[k] then return nil end\n"
+    "    return prefix .. k .. string.rep('-', 60)\n"
+    "  end})\n"
+    "end\n"
+    "function on_request(req)\n"
+    "  if req.path == '/fresh/reply' then\n"
+    "    return setmetatable({}, {__index = function(t, k)\n"
+    "      churn()\n"
+    "      if k == 'status' then return 201 end\n"
+    "      if k == 'body' then return 'body' .. string.rep('b', 60) end\n"
+    "      if k == 'headers' then return {['X-Fresh'] = 'v' .. string.rep('v', 60)} end\n"
+    "    end})\n"
+    "  elseif req.path == '/fresh/rss' then\n"
+    "    return {body = neptun.xml_rss(fresh('c-'), {fresh('i-')})}\n"
+    "  elseif req.path == '/fresh/items' then\n"
+    "    local q = fresh('q-')\n"
+    "    return {body = 'items ' .. #neptun.items(setmetatable({}, {__index = function(t, k)\n"
+    "      churn() if k == 'limit' or k == 'upcoming' then return nil end return q[k] end}))}\n"
+    "  end\n"
+    "end\n"
+    "function on_item(item, ctx)\n"
+    "  if ctx.path == '/fresh/links' then item.links = {fresh('l-')} end\n"
+    "end\n";
+
+static void test_fresh_strings(struct lua_worker *lw)
+{
+    struct neptun_req req;
+    struct neptun_reply reply;
+    struct view_item v;
+    char body[4096];
+    int keep = -1;
+
+    init_req(&req, "/fresh/reply");
+    memset(&reply, 0, sizeof reply);
+    CHECK(lua_on_request(lw, &req, &reply) == NEPTUN_OK);
+    CHECK(reply.status == 201);
+    CHECK(reply.len == 64 && reply.body != NULL && strncmp(reply.body, "bodybbb", 7) == 0);
+    CHECK(reply.nheaders == 1);
+    if (reply.nheaders == 1) {
+        CHECK_STR(reply.headers[0].name, "X-Fresh");
+        CHECK(strlen(reply.headers[0].value) == 61);
+    }
+    neptun_pool_free(req.pool);
+
+    CHECK(request(lw, "/fresh/rss", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK(strstr(body, "<title>c-title---") != NULL);
+    CHECK(strstr(body, "<link>i-link---") != NULL);
+    CHECK(strstr(body, "<guid isPermaLink=\"false\">i-guid---") != NULL);
+    CHECK(strstr(body, "href=\"c-self---") != NULL);
+
+    CHECK(request(lw, "/fresh/items", body, sizeof body, NULL) == NEPTUN_OK);
+    CHECK_STR(body, "items 0");
+
+    CHECK(view_call(lw, "/fresh/links", &v, &keep) == NEPTUN_OK);
+    CHECK(keep == 1 && v.item.nlinks == 1);
+    /* view_call freed the pool: compare what stayed in the item's own links */
+    CHECK(v.item.links != v.links);
+    init_req(&req, "/fresh/links");
+    init_view_item(&v);
+    CHECK(lua_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
+    CHECK(v.item.nlinks == 1);
+    if (v.item.nlinks == 1) {
+        CHECK(strncmp(v.item.links[0].rel, "l-rel---", 8) == 0);
+        CHECK(strncmp(v.item.links[0].href, "l-href---", 9) == 0);
+        CHECK(strncmp(v.item.links[0].mime, "l-type---", 9) == 0);
+    }
+    neptun_pool_free(req.pool);
+}
+
+/* Reloads from several threads at once (SIGHUP, POST /admin/reload and the
+ * file watcher do this): each must read only the set it still holds. */
+static char reload_dir[] = "/tmp/neptun-test-lua-reload-XXXXXX";
+
+static void *reload_loop(void *arg)
+{
+    int *failures = arg;
+
+    for (int i = 0; i < 150; i++)
+        if (lua_rules_reload(reload_dir) != NEPTUN_OK)
+            (*failures)++;
+    return NULL;
+}
+
+static void test_concurrent_reload(void)
+{
+    pthread_t threads[4];
+    int failures[4] = { 0 };
+    char path[512];
+    FILE *f;
+
+    CHECK(mkdtemp(reload_dir) != NULL);
+    snprintf(path, sizeof path, "%s/10-tiny.lua", reload_dir);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    fputs("function on_request(req) end\n", f);
+    fclose(f);
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&threads[i], NULL, reload_loop, &failures[i]) == 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(failures[i] == 0);
+    }
+    unlink(path);
+    rmdir(reload_dir);
+    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
+}
+
 static void test_check_scripts(void)
 {
     const char *src = getenv("NEPTUN_SOURCE_DIR");
@@ -516,6 +676,7 @@ int main(void)
     write_script("30-items.lua", item_script);
     write_script("40-view.lua", view_script);
     write_script("41-view.lua", view_after_script);
+    write_script("45-fresh.lua", fresh_script);
     CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
     lw = lua_worker_new(NULL, 0);
     CHECK(lw != NULL);
@@ -525,7 +686,9 @@ int main(void)
         test_item_feed_route(lw);
         test_item_view(lw);
         test_reload(lw);
+        test_fresh_strings(lw);
     }
+    test_concurrent_reload();
     test_check_scripts();
     lua_worker_free(lw);
     lua_rules_cleanup();
@@ -534,6 +697,7 @@ int main(void)
     remove_script("30-items.lua");
     remove_script("40-view.lua");
     remove_script("41-view.lua");
+    remove_script("45-fresh.lua");
     rmdir(scripts_dir);
     CHECK_DONE();
 }
