@@ -327,5 +327,36 @@ def test_second_server_on_the_same_port_does_not_start():
     assert server.get("/healthz").status == 200
 
 
+def test_disk_full_write_is_507():
+    # a small file system of its own for the store (needs mount: root)
+    if os.geteuid() != 0:
+        print("skipped: mounting a small file system needs root")
+        return
+    disk = harness.tempfile.mkdtemp(prefix="neptun-disk-")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", disk]).returncode != 0:
+        os.rmdir(disk)
+        print("skipped: cannot mount a tmpfs")
+        return
+    try:
+        with harness.Server(workers=1, db=os.path.join(disk, "neptun.db")) as s:
+            assert s.admin("PUT", "/admin/events/framing-a", item_doc("framing-a")).status == 201
+            with open(os.path.join(disk, "filler"), "wb") as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 65536)
+                        f.flush()
+                except OSError:
+                    pass
+            r = s.admin("PUT", "/admin/events/framing-b", item_doc("framing-b", b"z" * 200000))
+            assert r.status == 507, r
+            assert r.headers["content-type"].startswith("application/xml"), r
+            assert b"full" in r.body, r.body
+            os.unlink(os.path.join(disk, "filler"))
+            assert s.admin("PUT", "/admin/events/framing-b", item_doc("framing-b")).status == 201
+    finally:
+        subprocess.run(["umount", disk])
+        os.rmdir(disk)
+
+
 if __name__ == "__main__":
     harness.main(globals())
