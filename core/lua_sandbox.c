@@ -8,7 +8,7 @@
  *    results) is counted against the same cap while they run
  *    (sandbox_hold).  The cap holds at every moment: only the traceback
  *    handler, which runs no script code, may use a small fixed reserve
- *    (ERROR_RESERVE) to write the message;
+ *    (SANDBOX_ERROR_RESERVE) to write the message;
  *  - time: a count hook charges executed VM instructions (and the pattern
  *    matcher and the neptun.* functions charge their work, sandbox_charge)
  *    to a budget that each call starts afresh, and the same checks end a
@@ -42,7 +42,6 @@
 #include "log.h"
 
 #define HOOK_STEP 1000              /* instructions between count hooks */
-#define ERROR_RESERVE (64u * 1024)  /* what the traceback handler may use past the cap */
 #define ERROR_MESSAGE_MAX 2048      /* bytes of an error message kept in the traceback */
 #define GC_CHARGE 20000             /* steps charged for a full collection by sandbox_hold */
 #define SHARED_KEY "neptun.shared"   /* registry: read-only globals proxy */
@@ -54,7 +53,8 @@ struct sandbox {
     lua_State *L;
     size_t used, limit;
     size_t held;              /* bytes neptun.* functions hold in C (sandbox_hold) */
-    int reporting;            /* the traceback handler runs: ERROR_RESERVE usable */
+    size_t peak;              /* the most used + held ever reached */
+    int reporting;            /* the traceback handler runs: SANDBOX_ERROR_RESERVE usable */
     long budget, spent;
     int exhausted;            /* budget spent: error at every instruction */
     int out_of_time;          /* it was the wall-time limit */
@@ -88,6 +88,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     struct sandbox *sb = ud;
     size_t old = ptr != NULL ? osize : 0;
+    size_t cap = sb->limit + (sb->reporting ? SANDBOX_ERROR_RESERVE : 0);
     void *p;
 
     if (nsize == 0) {
@@ -95,8 +96,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->used -= old;
         return NULL;
     }
-    if (nsize > old &&
-        sb->used + sb->held - old + nsize > sb->limit + (sb->reporting ? ERROR_RESERVE : 0)) {
+    if (nsize > old && sb->used + sb->held - old + nsize > cap) {
         note_oom_where(sb);
         return NULL;
     }
@@ -104,6 +104,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (p == NULL)
         return NULL;
     sb->used = sb->used - old + nsize;
+    if (sb->used + sb->held > sb->peak)
+        sb->peak = sb->used + sb->held;
     return p;
 }
 
@@ -194,6 +196,8 @@ void sandbox_hold(lua_State *L, size_t bytes)
     }
 ok:
     sb->held += bytes;
+    if (sb->used + sb->held > sb->peak)
+        sb->peak = sb->used + sb->held;
 }
 
 void sandbox_release(lua_State *L, size_t bytes)
@@ -631,6 +635,11 @@ struct sandbox_call_ctx *sandbox_ctx(struct sandbox *sb)
     return &sb->ctx;
 }
 
+size_t sandbox_memory_peak(const struct sandbox *sb)
+{
+    return sb->peak;
+}
+
 int sandbox_tainted(const struct sandbox *sb)
 {
     return sb->tainted;
@@ -667,7 +676,7 @@ static int traceback_build(lua_State *L)
 
 /* The message handler of every sandbox_call.  It may run with hooks off
  * (after a budget error), so it runs nothing a script controls, and it may
- * use ERROR_RESERVE past the cap only while it runs: the `<close>`
+ * use SANDBOX_ERROR_RESERVE past the cap only while it runs: the `<close>`
  * handlers that run after it are back under the cap. */
 static int traceback_handler(lua_State *L)
 {

@@ -25,6 +25,9 @@ struct neptun_req;
  * whatever its instructions: host functions and the pattern matcher do
  * work the count hook does not see. */
 #define SANDBOX_TIME_LIMIT_MS 1000
+/* What the traceback handler (C, no script code) may use past the memory
+ * cap to write the error message of a state that ran out. */
+#define SANDBOX_ERROR_RESERVE (64u * 1024)
 
 /* Registry keys: the list of routes registered by neptun.route (each an
  * array {method, pattern, fn, script}). */
@@ -69,6 +72,9 @@ int sandbox_call(struct sandbox *sb, int nargs, int nresults, char **err, double
 /* Did a call fail since the sandbox was made?  A tainted state may hold
  * half-done work or be out of memory: build a fresh one. */
 int sandbox_tainted(const struct sandbox *sb);
+/* The most bytes the state (its Lua heap and what neptun.* functions held
+ * for it) ever used: never more than its cap + SANDBOX_ERROR_RESERVE. */
+size_t sandbox_memory_peak(const struct sandbox *sb);
 /* Start a fresh budget (sandbox_call does it; callers that run several
  * hooks inside one protected call give each its own). */
 void sandbox_budget_reset(struct sandbox *sb);

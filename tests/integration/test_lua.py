@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -263,6 +264,114 @@ def test_slow_hooks_are_logged_and_counted_per_script():
             assert s.get("/pl/events.rss?mode=slow").status == 200
             assert slow_count(s) == 1
             assert "script 10-slow.lua: on_item took" in s.log()
+    finally:
+        shutil.rmtree(d)
+
+
+BUDGETS = r"""
+local function churn() for i = 1, 8 do local _ = string.rep("g", 1 << 16) .. i end end
+-- a string made afresh (not one the script holds)
+local function fresh(s) return (s .. string.rep("-", 50)):sub(1, #s) end
+function on_request(req)
+  local a = req.query.budget
+  if a == "items" then
+    for i = 1, 20000 do neptun.items{limit = 100} end
+  elseif a == "xml" then
+    for i = 1, 8 do
+      pcall(neptun.xml_rss, {title = string.rep("<", 10 << 20), link = "x", description = "d"}, {})
+    end
+    error("done")
+  elseif a == "xpcall" then
+    xpcall(function() while true do end end, function() while true do end end)
+  elseif a == "close" then
+    local t = {}
+    local c <close> = setmetatable({}, {__close = function()
+      for i = 1, 16 do t[i] = string.rep("x", 64 << 20) end end})
+    error("boom")
+  elseif a == "tostring" then
+    error(setmetatable({}, {__tostring = function()
+      local t = {} for i = 1, 16 do t[i] = string.rep("y", 64 << 20) end return "x" end}))
+  elseif a == "fresh" then
+    local q = setmetatable({}, {__index = function(t, k)
+      churn()
+      if k == "type" then return fresh("events") end
+      if k == "lang" then return fresh("pl") end
+      if k == "limit" then return 5 end
+    end})
+    local items = neptun.items(q)
+    return {status = 200, body = "items " .. #items .. " " .. tostring(items[1] and items[1].type)}
+  end
+end
+"""
+
+
+def peak_rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def test_budgets_hold_for_handlers_error_reports_and_neptun_functions():
+    d = scripts_dir({"10-budgets.lua": BUDGETS})
+    try:
+        with harness.Server(scripts=d) as s:
+            r = s.get("/pl/events?budget=fresh")
+            assert r.status == 200 and r.text == "items 5 events", r
+            for attack in ("xpcall", "items", "xml", "close", "tostring"):
+                peak = peak_rss_mb(s.proc.pid)
+                t0 = time.time()
+                r = s.get("/pl/events?budget=" + attack, timeout=30)
+                took = time.time() - t0
+                grew = peak_rss_mb(s.proc.pid) - peak
+                assert r.status == 500, (attack, r)
+                assert took < 2.0, (attack, took)
+                # lua_memory is 32 MB per state; the C side of neptun.*
+                # counts against it and is freed when the call ends
+                assert grew < 256, (attack, grew)
+                r = s.get("/pl/events?budget=fresh")
+                assert r.status == 200 and r.text == "items 5 events", (attack, r)
+            log = s.log()
+            assert "instruction budget" in log and "not enough memory" in log, log[-3000:]
+            # the process still stops on SIGTERM: no worker is stuck
+            assert s.stop(timeout=10) == 0
+    finally:
+        shutil.rmtree(d)
+
+
+def test_reloads_from_sighup_admin_and_the_watcher_at_once():
+    d = scripts_dir({"50-version.lua": VERSION % "one",
+                     "60-items.lua": "function on_item(item, ctx) end\n"})
+    try:
+        with harness.Server(scripts=d, conf_extra="watch_scripts on") as s:
+            stop = time.time() + 4
+            failed = []
+
+            def admin_loop():
+                while time.time() < stop:
+                    r = s.admin("POST", "/admin/reload")
+                    if r.status >= 500:
+                        failed.append(r.status)
+
+            def touch_loop():
+                while time.time() < stop:
+                    os.utime(os.path.join(d, "60-items.lua"))
+                    time.sleep(0.05)
+
+            threads = [threading.Thread(target=admin_loop), threading.Thread(target=admin_loop),
+                       threading.Thread(target=touch_loop)]
+            for t in threads:
+                t.start()
+            while time.time() < stop:
+                s.signal(signal.SIGHUP)
+                time.sleep(0.02)
+            for t in threads:
+                t.join()
+            assert not failed, failed
+            assert s.get("/pl/events?version=1").text == "one"
+            assert s.stop(timeout=10) == 0, s.log()[-3000:]
+            assert "AddressSanitizer" not in s.log(), s.log()[-3000:]
     finally:
         shutil.rmtree(d)
 

@@ -1,0 +1,1 @@
+for i = 1, 20000 do neptun.items{limit = 100} end

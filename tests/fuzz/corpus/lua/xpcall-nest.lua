@@ -1,0 +1,2 @@
+local function h() return xpcall(h, h) end
+while true do xpcall(h, h) end
