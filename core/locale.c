@@ -10,7 +10,8 @@
  *    them without locks.
  *  - ICU service objects (plural rules, collators, transliterators, date
  *    formats) must not be used by two threads at once.  Each thread opens
- *    its own on first use and keeps them in a _Thread_local cache, freed by
+ *    its own on first use and keeps them in a _Thread_local cache
+ *    (locale_thread.c, which also holds locale_global), freed by
  *    locale_thread_cleanup when the thread ends.
  *
  * Plural forms.  A PO file's msgstr[i] are matched to CLDR plural
@@ -33,10 +34,6 @@
 
 #include "locale_internal.h"
 
-struct locale_global locale_global;
-
-static _Thread_local struct locale_thread *thread_cache;
-
 /* Languages and chains when there is no configuration (unit tests). */
 static const char *const default_langs[] = { "pl", "en", "de" };
 static const char *const default_chains[][4] = {
@@ -45,7 +42,8 @@ static const char *const default_chains[][4] = {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-UChar *locale_utf16_from(const char *s, int32_t *out_len)
+/* UTF-8 to UTF-16, malloc'ed (caller frees), NULL on invalid UTF-8. */
+static UChar *utf16_from(const char *s, int32_t *out_len)
 {
     UErrorCode err = U_ZERO_ERROR;
     int32_t len = 0;
@@ -70,65 +68,8 @@ UChar *locale_utf16_from(const char *s, int32_t *out_len)
     return buf;
 }
 
-char *locale_utf8_to_pool(struct neptun_pool *pool, const UChar *s, int32_t len)
-{
-    UErrorCode err = U_ZERO_ERROR;
-    int32_t need = 0;
-    char *out;
-
-    u_strToUTF8(NULL, 0, &need, s, len, &err);
-    if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err))
-        return NULL;
-    out = neptun_pool_alloc(pool, (size_t)need + 1);
-    if (out == NULL)
-        return NULL;
-    err = U_ZERO_ERROR;
-    u_strToUTF8(out, need + 1, NULL, s, len, &err);
-    return U_SUCCESS(err) ? out : NULL;
-}
-
-/* A language tag we are willing to hand to ICU: letters, digits, '_', '-'. */
-static int plausible_lang(const char *code)
-{
-    size_t n = code ? strlen(code) : 0;
-    if (n < 2 || n >= LOCALE_LANG_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = code[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-/* ---- the per-thread cache --------------------------------------------- */
-
-struct locale_thread *locale_thread_get(void)
-{
-    if (thread_cache == NULL)
-        thread_cache = calloc(1, sizeof(*thread_cache));
-    return thread_cache;
-}
-
-struct locale_thread_lang *locale_thread_lang(const char *code)
-{
-    struct locale_thread *th = locale_thread_get();
-    struct locale_thread_lang *slot;
-
-    if (th == NULL || !plausible_lang(code))
-        return NULL;
-    for (size_t i = 0; i < th->nlangs; i++)
-        if (strcmp(th->langs[i].code, code) == 0)
-            return &th->langs[i];
-    if (th->nlangs == CONF_MAX_LANGS)
-        return NULL;
-    slot = &th->langs[th->nlangs++];
-    strcpy(slot->code, code);
-    return slot;
-}
-
-UPluralRules *locale_thread_plural(const char *code)
+/* This thread's plural rules for code, opened on first use; NULL on error. */
+static UPluralRules *plural_rules(const char *code)
 {
     struct locale_thread_lang *slot = locale_thread_lang(code);
     UErrorCode err = U_ZERO_ERROR;
@@ -144,26 +85,6 @@ UPluralRules *locale_thread_plural(const char *code)
         }
     }
     return slot->plural;
-}
-
-void locale_thread_cleanup(void)
-{
-    struct locale_thread *th = thread_cache;
-    if (th == NULL)
-        return;
-    locale_time_thread_free(th);
-    for (size_t i = 0; i < th->nlangs; i++) {
-        if (th->langs[i].plural != NULL)
-            uplrules_close(th->langs[i].plural);
-        if (th->langs[i].collator != NULL)
-            ucol_close(th->langs[i].collator);
-    }
-    if (th->fold != NULL)
-        utrans_close(th->fold);
-    if (th->slug != NULL)
-        utrans_close(th->slug);
-    free(th);
-    thread_cache = NULL;
 }
 
 /* ---- start-up --------------------------------------------------------- */
@@ -205,7 +126,7 @@ static int load_language(const char *dir, const char *code)
     char path[4096];
     int rc;
 
-    if (!plausible_lang(code)) {
+    if (!locale_plausible_lang(code)) {
         fprintf(stderr, "locale: bad language code \"%s\"\n", code);
         return NEPTUN_INVALID;
     }
@@ -287,7 +208,7 @@ void locale_cleanup(void)
 
 const char *locale_plural(const char *lang, long n)
 {
-    UPluralRules *rules = locale_thread_plural(lang);
+    UPluralRules *rules = plural_rules(lang);
     UChar keyword[16];
     char name[16];
     UErrorCode err = U_ZERO_ERROR;
@@ -578,7 +499,7 @@ char *locale_fold(struct neptun_pool *pool, const char *text)
     if (th == NULL || text == NULL)
         goto out;
     trans = open_transliterator(&th->fold, "[:^ASCII:]; NFD; [:Nonspacing Mark:] Remove; NFC; Latin-ASCII");
-    src = locale_utf16_from(text, &len);
+    src = utf16_from(text, &len);
     if (trans == NULL || src == NULL)
         goto out;
     flen = u_strFoldCase(NULL, 0, src, len, U_FOLD_CASE_DEFAULT, &err);
@@ -618,7 +539,7 @@ char *locale_slugify(struct neptun_pool *pool, const char *title)
     if (th == NULL || title == NULL)
         goto out;
     trans = open_transliterator(&th->slug, "Any-Latin; Latin-ASCII; Lower");
-    text = locale_utf16_from(title, &len);
+    text = utf16_from(title, &len);
     if (trans == NULL || text == NULL)
         goto out;
     text = transliterate(trans, text, &len);

@@ -1,9 +1,11 @@
 /*
  * locale_internal.h - what the parts of the locale module share:
- * locale.c (start-up, translations, plurals, folding, slugs, collation),
- * locale_catalog.c (the PO loader) and locale_time.c (dates).
+ * locale_thread.c (the state below), locale_catalog.c (the PO loader),
+ * locale_time.c (dates) and locale.c (start-up, translations, plurals,
+ * folding, slugs, collation).  locale_thread.c uses no other part, and
+ * locale.c is the only part that uses another besides it.
  *
- * Two kinds of state:
+ * Two kinds of state, both in locale_thread.c:
  *  - locale_global: the catalogs and the time zone, written once by
  *    locale_init before any worker starts, read-only after;
  *  - struct locale_thread: ICU service objects, which must not be shared
@@ -91,22 +93,20 @@ struct locale_thread {
     UCalendar *zone;          /* strict Gregorian calendar in the configured zone */
 };
 
+/* The cache's life (locale_thread.c).  Each part opens the objects it
+ * uses into the cache, which owns them: locale_thread_cleanup (locale.h)
+ * frees them all. */
+
 /* This thread's cache (created on first use), NULL when out of memory. */
 struct locale_thread *locale_thread_get(void);
 /* This thread's slot for a language code, NULL when the code is not a
  * plausible language tag or the cache is full. */
 struct locale_thread_lang *locale_thread_lang(const char *code);
-/* The thread's plural rules for code, opened on first use; NULL on error. */
-UPluralRules *locale_thread_plural(const char *code);
-
-/* ---- helpers shared by the parts ------------------------------------- */
-
-/* UTF-8 to UTF-16, malloc'ed (caller frees), NULL on invalid UTF-8. */
-UChar *locale_utf16_from(const char *s, int32_t *out_len);
+/* A language tag we are willing to hand to ICU: 2 to LOCALE_LANG_MAX - 1
+ * letters, digits, '_' or '-'. */
+int locale_plausible_lang(const char *code);
 /* UTF-16 to UTF-8 owned by pool, NULL on error. */
 char *locale_utf8_to_pool(struct neptun_pool *pool, const UChar *s, int32_t len);
-/* Open a strict proleptic Gregorian calendar in zone (UTF-16). */
-UCalendar *locale_calendar_open(const UChar *zone, int32_t zone_len);
 
 /* ---- the PO loader (locale_catalog.c) --------------------------------- */
 
@@ -124,10 +124,5 @@ const struct locale_entry *locale_catalog_find(const struct locale_catalog *cat,
  * NEPTUN_INVALID (empty key or form, key already present) or NEPTUN_NOMEM.
  * Start-up only: the catalogs are read without a lock afterwards. */
 int locale_catalog_add(struct locale_catalog *cat, const char *key, const char *const *forms, size_t nforms);
-
-/* ---- dates (locale_time.c) -------------------------------------------- */
-
-/* Free the date objects of one thread's cache. */
-void locale_time_thread_free(struct locale_thread *th);
 
 #endif

@@ -50,7 +50,8 @@ static const UChar *zone_id(int32_t *len)
     return warsaw;
 }
 
-UCalendar *locale_calendar_open(const UChar *zone, int32_t zone_len)
+/* A strict proleptic Gregorian calendar in zone (UTF-16), NULL on error. */
+static UCalendar *calendar_open(const UChar *zone, int32_t zone_len)
 {
     UErrorCode err = U_ZERO_ERROR;
     UCalendar *cal = ucal_open(zone, zone_len, "en_US_POSIX", UCAL_GREGORIAN, &err);
@@ -72,7 +73,7 @@ static UCalendar *utc_calendar(void)
     if (th == NULL)
         return NULL;
     if (th->utc == NULL) {
-        th->utc = locale_calendar_open(gmt, 3);
+        th->utc = calendar_open(gmt, 3);
         if (th->utc != NULL)
             ucal_setAttribute(th->utc, UCAL_LENIENT, 0);
     }
@@ -89,30 +90,11 @@ static UCalendar *zone_calendar(void)
     if (th->zone == NULL) {
         int32_t len;
         const UChar *zone = zone_id(&len);
-        th->zone = locale_calendar_open(zone, len);
+        th->zone = calendar_open(zone, len);
         if (th->zone != NULL)
             ucal_setAttribute(th->zone, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
     }
     return th->zone;
-}
-
-void locale_time_thread_free(struct locale_thread *th)
-{
-    for (size_t i = 0; i < th->nlangs; i++) {
-        for (int k = 0; k < LOCALE_RANGE_KINDS; k++) {
-            if (th->langs[i].range[k] != NULL)
-                udtitvfmt_close(th->langs[i].range[k]);
-            th->langs[i].range[k] = NULL;
-        }
-    }
-    if (th->rfc822 != NULL)
-        udat_close(th->rfc822);
-    if (th->utc != NULL)
-        ucal_close(th->utc);
-    if (th->zone != NULL)
-        ucal_close(th->zone);
-    th->rfc822 = NULL;
-    th->utc = th->zone = NULL;
 }
 
 /* ---- zone offsets and digit-only forms ------------------------------- */
@@ -214,7 +196,7 @@ const char *locale_rfc822(struct neptun_pool *pool, int64_t t)
         u_uastrcpy(upattern, pattern);
         u_uastrcpy(gmt, "GMT");
         th->rfc822 = udat_open(UDAT_PATTERN, UDAT_PATTERN, "en_US_POSIX", gmt, 3, upattern, -1, &err);
-        cal = U_SUCCESS(err) ? locale_calendar_open(gmt, 3) : NULL;
+        cal = U_SUCCESS(err) ? calendar_open(gmt, 3) : NULL;
         if (cal == NULL) {
             if (th->rfc822 != NULL)
                 udat_close(th->rfc822);
