@@ -51,6 +51,7 @@
 #include <event2/util.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "conf.h"
 #include "locale.h"
 #include "log.h"
@@ -70,6 +71,9 @@
 #define HEADER_CEILING (1024 * 1024)
 #define DRAIN_TICK_MS 20
 #define DRAIN_DEADLINE_S 10
+/* While stopping, a request whose bytes stop coming for this long is
+ * given up (a slow-loris client must not hold a stop to its deadline). */
+#define DRAIN_STALL_MS 1000
 #define RELOAD_DEBOUNCE_MS 200
 #define SWEEP_INTERVAL_S 1
 #define ACCEPT_PAUSE_MS 100
@@ -91,6 +95,7 @@ struct conn {
     struct evbuffer_cb_entry *input_cb; /* marks receiving */
     bool held, cut, over_cap;
     bool receiving;          /* bytes of a request not yet answered have arrived */
+    uint64_t last_input_us;  /* when bytes last arrived (monotonic) */
     struct conn *next;
 };
 
@@ -160,8 +165,10 @@ static void conn_unlink(struct conn *c)
 static void input_arrived(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
 {
     struct conn *c = arg;
-    if (info->n_added > 0)
+    if (info->n_added > 0) {
         c->receiving = true;
+        c->last_input_us = clock_monotonic_us();
+    }
 }
 
 static struct conn *conn_new(struct worker_rt *rt, struct bufferevent *bev)
@@ -382,17 +389,23 @@ static void accept_resume(evutil_socket_t fd, short what, void *arg)
 /* ---- stopping a worker (on its own thread) ------------------------------------ */
 
 /* Is a request still arriving (its head or its body) on a connection
- * that is not being closed? */
+ * that is not being closed?  Those whose bytes stalled are cut here. */
 static bool requests_arriving(struct worker_rt *rt)
 {
+    uint64_t now = clock_monotonic_us();
+    bool arriving = false;
     for (size_t b = 0; b < CONN_BUCKETS; b++) {
         for (struct conn *c = rt->conns[b]; c != NULL; c = c->next) {
-            if (c->receiving && !c->cut && c->pending == 0 &&
-                (c->evcon != NULL || !bev_released(c->bev)))
-                return true;
+            if (!c->receiving || c->cut || c->pending > 0 ||
+                (c->evcon == NULL && bev_released(c->bev)))
+                continue;
+            if (now - c->last_input_us > (uint64_t)DRAIN_STALL_MS * 1000)
+                conn_cut(c, "stopping: the request stalled");
+            else
+                arriving = true;
         }
     }
-    return false;
+    return arriving;
 }
 
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
