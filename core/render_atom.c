@@ -52,7 +52,8 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     size_t human_len;
 
     render_pick_text(item, chain, &p);
-    const char *human = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN, &human_len);
+    const char *human = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN, &human_len,
+                                     render_human_piece);
     if (human == NULL)
         goto out;
     W(xmlTextWriterStartElement(w, BAD_CAST "entry"));
@@ -86,9 +87,17 @@ out:
     return rc;
 }
 
-int render_atom_entry_write(xmlTextWriterPtr w, const struct render_item_job *job)
+/* The whole <entry>, as kept (render_write_apart's writer). */
+static int write_kept_entry(xmlTextWriterPtr w, const void *arg)
 {
+    const struct render_item_job *job = arg;
     return write_entry_parts(job->pool, job->lang, w, job->chain, job->item);
+}
+
+/* The maker of RENDER_PIECE_ATOM_ENTRY. */
+static const char *entry_piece(const struct render_item_job *job, size_t *len)
+{
+    return render_write_apart(job->pool, write_kept_entry, job, len);
 }
 
 int render_atom(const struct render_feed *f, char **out, size_t *len)
@@ -125,8 +134,8 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     W(link_el(w, "last", f->last_url, "application/atom+xml", NULL));
     for (size_t i = 0; i < f->nitems; i++)
         /* each entry as kept whole */
-        if (render_write_piece(w, pool, f->items[i], f->lang, chain, RENDER_PIECE_ATOM_ENTRY) !=
-            NEPTUN_OK)
+        if (render_write_piece(w, pool, f->items[i], f->lang, chain, RENDER_PIECE_ATOM_ENTRY,
+                               entry_piece) != NEPTUN_OK)
             goto out;
     W(xmlTextWriterEndElement(w));
     return render_doc_end(&o, out, len);

@@ -22,6 +22,11 @@
  * Sharded like the answer cache (one mutex per shard), bounded in bytes
  * with the least recently used records going first.  Hits are copied into
  * the request's pool: nothing a request holds points into a record.
+ *
+ * The memo knows no format: a piece missing is made by the maker its
+ * caller passes (render_piece_fn), a format's own for a whole <item>,
+ * <entry> or VEVENT, one of those below for the pieces formats share (the
+ * human block, the body, the type's fields).  The kind is only the key.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -308,102 +313,84 @@ out:
     return bytes;
 }
 
+/* The context the shared pieces are made from. */
 struct piece_job {
     struct neptun_render_ctx ctx;
     struct render_pick pick;
     const struct neptun_type *type;
 };
 
+static void piece_job_init(struct piece_job *pj, const struct render_item_job *job)
+{
+    render_pick_text(job->item, job->chain, &pj->pick);
+    pj->type = types_find(job->item->type);
+    render_ctx_init(&pj->ctx, job->pool, job->item, job->lang, job->chain);
+}
+
 static int write_human(xmlTextWriterPtr w, const void *arg)
 {
-    const struct piece_job *job = arg;
-    return render_write_human(w, &job->ctx, &job->pick);
+    const struct piece_job *pj = arg;
+    return render_write_human(w, &pj->ctx, &pj->pick);
 }
 
 static int write_body(xmlTextWriterPtr w, const void *arg)
 {
-    const struct piece_job *job = arg;
-    return xmlutil_write_fragment(w, job->pick.body);
+    const struct piece_job *pj = arg;
+    return xmlutil_write_fragment(w, pj->pick.body);
 }
 
 static int write_fields(xmlTextWriterPtr w, const void *arg)
 {
-    const struct piece_job *job = arg;
-    if (job->type == NULL || job->type->render_xml == NULL || job->ctx.fields == NULL)
+    const struct piece_job *pj = arg;
+    if (pj->type == NULL || pj->type->render_xml == NULL || pj->ctx.fields == NULL)
         return NEPTUN_OK;
-    return job->type->render_xml(job->type->ud, &job->ctx, w);
+    return pj->type->render_xml(pj->type->ud, &pj->ctx, w);
 }
 
-/* The escaped form of text as an element's content, as the writer would
- * put it (libxml2's own escaping), pool-owned. */
-static const char *escaped_text(struct neptun_pool *pool, const char *text, size_t *len)
+const char *render_human_piece(const struct render_item_job *job, size_t *len)
 {
-    xmlChar *e = xmlEncodeSpecialChars(NULL, BAD_CAST text);
+    struct piece_job pj;
+    piece_job_init(&pj, job);
+    return render_write_apart(job->pool, write_human, &pj, len);
+}
+
+const char *render_human_text_piece(const struct render_item_job *job, size_t *len)
+{
+    size_t human_len;
+    const char *human = render_piece(job->pool, job->item, job->lang, job->chain,
+                                     RENDER_PIECE_HUMAN, &human_len, render_human_piece);
+    if (human == NULL)
+        return NULL;
+    /* The escaped form of the block as an element's content, as the writer
+     * would put it (libxml2's own escaping). */
+    xmlChar *e = xmlEncodeSpecialChars(NULL, BAD_CAST human);
     if (e == NULL)
         return NULL;
     *len = strlen((const char *)e);
-    const char *copy = neptun_pool_strndup(pool, (const char *)e, *len);
+    const char *copy = neptun_pool_strndup(job->pool, (const char *)e, *len);
     xmlFree(e);
     return copy;
 }
 
-/* A whole piece: a format's writer on a writer of its own. */
-struct whole_job {
-    int (*write)(xmlTextWriterPtr w, const struct render_item_job *job);
-    struct render_item_job item;
-};
-
-static int write_whole(xmlTextWriterPtr w, const void *arg)
+const char *render_body_piece(const struct render_item_job *job, size_t *len)
 {
-    const struct whole_job *job = arg;
-    return job->write(w, &job->item);
+    struct piece_job pj;
+    piece_job_init(&pj, job);
+    if (pj.pick.body == NULL) {
+        *len = 0;
+        return "";
+    }
+    return render_write_apart(job->pool, write_body, &pj, len);
 }
 
-static const char *make_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                              const char *lang, const char *const *chain, enum render_piece piece,
-                              size_t *len)
+const char *render_fields_piece(const struct render_item_job *job, size_t *len)
 {
-    struct piece_job job;
-    struct whole_job whole = { NULL, { pool, item, lang, chain } };
-    const char *human;
-    size_t human_len;
-
-    switch (piece) {
-    case RENDER_PIECE_RSS_ITEM:
-        whole.write = render_rss_item_write;
-        return render_write_apart(pool, write_whole, &whole, len);
-    case RENDER_PIECE_ATOM_ENTRY:
-        whole.write = render_atom_entry_write;
-        return render_write_apart(pool, write_whole, &whole, len);
-    case RENDER_PIECE_LIST_ENTRY:
-        whole.write = render_list_entry_write;
-        return render_write_apart(pool, write_whole, &whole, len);
-    case RENDER_PIECE_VEVENT:
-        return render_vevent_piece(pool, item, lang, chain, len);
-    case RENDER_PIECE_HUMAN_TEXT:
-        human = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN, &human_len);
-        return human != NULL ? escaped_text(pool, human, len) : NULL;
-    default:
-        break;
-    }
-    render_pick_text(item, chain, &job.pick);
-    job.type = types_find(item->type);
-    render_ctx_init(&job.ctx, pool, item, lang, chain);
-    switch (piece) {
-    case RENDER_PIECE_HUMAN:
-        return render_write_apart(pool, write_human, &job, len);
-    case RENDER_PIECE_BODY:
-        if (job.pick.body == NULL) {
-            *len = 0;
-            return "";
-        }
-        return render_write_apart(pool, write_body, &job, len);
-    case RENDER_PIECE_FIELDS:
-        return render_write_apart(pool, write_fields, &job, len);
-    default:
-        return NULL;
-    }
+    struct piece_job pj;
+    piece_job_init(&pj, job);
+    return render_write_apart(job->pool, write_fields, &pj, len);
 }
+
+/* ---- the memo --------------------------------------------------------- */
 
 /* Pieces made on the way to a whole one are not kept apart: the whole one
  * is what the next answer asks for (a search, which cannot take whole
@@ -418,14 +405,15 @@ static int is_whole(enum render_piece piece)
 
 const char *render_piece(struct neptun_pool *pool, const struct neptun_item *item,
                          const char *lang, const char *const *chain, enum render_piece piece,
-                         size_t *len)
+                         size_t *len, render_piece_fn make)
 {
     const char *bytes = NULL;
     if (render_fragment_get(pool, item, lang, piece, &bytes, len))
         return bytes;
+    const struct render_item_job job = { pool, item, lang, chain };
     int whole = is_whole(piece);
     making_whole += whole;
-    bytes = make_piece(pool, item, lang, chain, piece, len);
+    bytes = make(&job, len);
     making_whole -= whole;
     if (bytes != NULL && (whole || making_whole == 0))
         render_fragment_put(item, lang, piece, bytes, *len);
@@ -434,10 +422,10 @@ const char *render_piece(struct neptun_pool *pool, const struct neptun_item *ite
 
 int render_write_piece(xmlTextWriterPtr w, struct neptun_pool *pool,
                        const struct neptun_item *item, const char *lang,
-                       const char *const *chain, enum render_piece piece)
+                       const char *const *chain, enum render_piece piece, render_piece_fn make)
 {
     size_t len = 0;
-    const char *bytes = render_piece(pool, item, lang, chain, piece, &len);
+    const char *bytes = render_piece(pool, item, lang, chain, piece, &len, make);
     if (bytes == NULL)
         return NEPTUN_ERROR;
     if (len > 0 && xmlTextWriterWriteRawLen(w, BAD_CAST bytes, (int)len) < 0)

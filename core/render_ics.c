@@ -263,13 +263,14 @@ static int put_event_parts(struct neptun_pool *pool, const char *lang, struct ne
     return ics->failed ? NEPTUN_NOMEM : NEPTUN_OK;
 }
 
-const char *render_vevent_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                const char *lang, const char *const *chain, size_t *len)
+/* The maker of RENDER_PIECE_VEVENT. */
+static const char *vevent_piece(const struct render_item_job *job, size_t *len)
 {
     struct neptun_ics ics = { 0 };
     const char *piece = NULL;
-    if (put_event_parts(pool, lang, &ics, chain, item) == NEPTUN_OK && !ics.failed) {
-        piece = neptun_pool_strndup(pool, ics.data != NULL ? ics.data : "", ics.len);
+    if (put_event_parts(job->pool, job->lang, &ics, job->chain, job->item) == NEPTUN_OK &&
+        !ics.failed) {
+        piece = neptun_pool_strndup(job->pool, ics.data != NULL ? ics.data : "", ics.len);
         *len = ics.len;
     }
     free(ics.data);
@@ -282,7 +283,8 @@ static int put_event(const struct render_feed *f, struct neptun_ics *ics, const 
                      const struct neptun_item *item)
 {
     size_t len;
-    const char *piece = render_piece(f->pool, item, f->lang, chain, RENDER_PIECE_VEVENT, &len);
+    const char *piece = render_piece(f->pool, item, f->lang, chain, RENDER_PIECE_VEVENT, &len,
+                                     vevent_piece);
     if (piece == NULL)
         return NEPTUN_ERROR;
     put(ics, piece, len);

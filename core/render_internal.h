@@ -72,7 +72,9 @@ int render_attr_num(xmlTextWriterPtr w, const char *name, size_t n);
 /* What of an answer depends only on one stored item and the answer's
  * language.  Each piece is written by a libxml2 writer apart (no
  * indentation, as in the answers) or escaped by libxml2 exactly as it would
- * have been in place, so it goes back in with xmlTextWriterWriteRaw. */
+ * have been in place, so it goes back in with xmlTextWriterWriteRaw.  The
+ * kind is the key a piece is kept under; who makes it is the caller's
+ * maker (render_piece_fn). */
 enum render_piece {
     RENDER_PIECE_HUMAN,      /* the human XHTML block (Atom content) */
     RENDER_PIECE_HUMAN_TEXT, /* the same escaped as element text (RSS description) */
@@ -85,11 +87,25 @@ enum render_piece {
     RENDER_PIECES
 };
 
-/* piece of item in lang: the kept bytes, else made now and kept.  Pool-owned
- * and NUL-terminated (*len excludes the NUL); NULL on failure. */
+/* One item in one language, as a maker of pieces gets it. */
+struct render_item_job {
+    struct neptun_pool *pool;
+    const struct neptun_item *item;
+    const char *lang;
+    const char *const *chain;
+};
+
+/* Makes one piece of job's item: its bytes, pool-owned and NUL-terminated
+ * (*len excludes the NUL); NULL on failure.  The memo knows no format:
+ * each format passes the maker of its own pieces. */
+typedef const char *(*render_piece_fn)(const struct render_item_job *job, size_t *len);
+
+/* piece of item in lang: the kept bytes, else made now by make and kept
+ * (make must be the maker of piece: piece is the key it is kept under).
+ * Pool-owned and NUL-terminated (*len excludes the NUL); NULL on failure. */
 const char *render_piece(struct neptun_pool *pool, const struct neptun_item *item,
                          const char *lang, const char *const *chain, enum render_piece piece,
-                         size_t *len);
+                         size_t *len, render_piece_fn make);
 /* The store underneath: 1 and a pool copy when piece is kept for this very
  * content of item (every field compared), else 0. */
 int render_fragment_get(struct neptun_pool *pool, const struct neptun_item *item, const char *lang,
@@ -103,28 +119,19 @@ const char *render_write_apart(struct neptun_pool *pool,
                                int (*write)(xmlTextWriterPtr w, const void *arg),
                                const void *arg, size_t *len);
 
-/* piece of item in lang (render_piece) written raw into w, where a libxml2
- * writer would have written it.  NEPTUN_OK or NEPTUN_ERROR. */
+/* piece of item in lang (render_piece, made by make) written raw into w,
+ * where a libxml2 writer would have written it.  NEPTUN_OK or
+ * NEPTUN_ERROR. */
 int render_write_piece(xmlTextWriterPtr w, struct neptun_pool *pool,
                        const struct neptun_item *item, const char *lang,
-                       const char *const *chain, enum render_piece piece);
+                       const char *const *chain, enum render_piece piece, render_piece_fn make);
 
-/* One item in one language, as a format's writer of whole pieces gets it. */
-struct render_item_job {
-    struct neptun_pool *pool;
-    const struct neptun_item *item;
-    const char *lang;
-    const char *const *chain;
-};
-
-/* The whole pieces, written element by element by each format's writer
- * (render_fragments.c runs them on a writer of their own and keeps the
- * bytes).  NEPTUN_OK or NEPTUN_ERROR. */
-int render_rss_item_write(xmlTextWriterPtr w, const struct render_item_job *job);
-int render_atom_entry_write(xmlTextWriterPtr w, const struct render_item_job *job);
-int render_list_entry_write(xmlTextWriterPtr w, const struct render_item_job *job);
-/* The VEVENT, which is no XML: pool-owned, NULL on failure. */
-const char *render_vevent_piece(struct neptun_pool *pool, const struct neptun_item *item,
-                                const char *lang, const char *const *chain, size_t *len);
+/* The makers of the pieces every format shares (render_fragments.c), for
+ * RENDER_PIECE_HUMAN, RENDER_PIECE_HUMAN_TEXT, RENDER_PIECE_BODY and
+ * RENDER_PIECE_FIELDS.  The whole pieces' makers are in their formats. */
+const char *render_human_piece(const struct render_item_job *job, size_t *len);
+const char *render_human_text_piece(const struct render_item_job *job, size_t *len);
+const char *render_body_piece(const struct render_item_job *job, size_t *len);
+const char *render_fields_piece(const struct render_item_job *job, size_t *len);
 
 #endif

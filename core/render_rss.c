@@ -43,7 +43,7 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     render_pick_text(item, chain, &p);
     /* The human block, already escaped as the description's text. */
     const char *description = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN_TEXT,
-                                           &described);
+                                           &described, render_human_text_piece);
     const char *pub = locale_rfc822(pool, render_pub_time(item));
     const char *fell_back = render_pick_fallback(&p, lang);
     if (description == NULL || pub == NULL)
@@ -81,9 +81,17 @@ out:
     return rc;
 }
 
-int render_rss_item_write(xmlTextWriterPtr w, const struct render_item_job *job)
+/* The whole <item>, as kept (render_write_apart's writer). */
+static int write_kept_item(xmlTextWriterPtr w, const void *arg)
 {
+    const struct render_item_job *job = arg;
     return write_item_parts(job->pool, job->lang, w, job->chain, job->item, NULL);
+}
+
+/* The maker of RENDER_PIECE_RSS_ITEM. */
+static const char *item_piece(const struct render_item_job *job, size_t *len)
+{
+    return render_write_apart(job->pool, write_kept_item, job, len);
 }
 
 static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const char *const *chain,
@@ -92,7 +100,7 @@ static int write_item(const struct render_feed *f, xmlTextWriterPtr w, const cha
     /* A search names the language that matched, per answer: written out. */
     if (matched_lang != NULL)
         return write_item_parts(f->pool, f->lang, w, chain, item, matched_lang);
-    return render_write_piece(w, f->pool, item, f->lang, chain, RENDER_PIECE_RSS_ITEM);
+    return render_write_piece(w, f->pool, item, f->lang, chain, RENDER_PIECE_RSS_ITEM, item_piece);
 }
 
 int render_rss(const struct render_feed *f, char **out, size_t *len)

@@ -89,10 +89,12 @@ static int write_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const char 
 
     render_pick_text(item, chain, &p);
     if (p.body != NULL &&
-        (body = render_piece(pool, item, lang, chain, RENDER_PIECE_BODY, &body_len)) == NULL)
+        (body = render_piece(pool, item, lang, chain, RENDER_PIECE_BODY, &body_len,
+                             render_body_piece)) == NULL)
         goto out;
     if (type != NULL && type->render_xml != NULL && item->fields_xml != NULL &&
-        (fields = render_piece(pool, item, lang, chain, RENDER_PIECE_FIELDS, &fields_len)) == NULL)
+        (fields = render_piece(pool, item, lang, chain, RENDER_PIECE_FIELDS, &fields_len,
+                               render_fields_piece)) == NULL)
         goto out;
     W(root ? start_root(w, "entry") : xmlTextWriterStartElement(w, BAD_CAST "entry"));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST lang));
@@ -133,9 +135,17 @@ out:
     return rc;
 }
 
-int render_list_entry_write(xmlTextWriterPtr w, const struct render_item_job *job)
+/* The whole list <entry>, as kept (render_write_apart's writer). */
+static int write_kept_entry(xmlTextWriterPtr w, const void *arg)
 {
+    const struct render_item_job *job = arg;
     return write_entry(job->pool, w, job->lang, job->chain, job->item, NULL, 0);
+}
+
+/* The maker of RENDER_PIECE_LIST_ENTRY. */
+static const char *list_entry_piece(const struct render_item_job *job, size_t *len)
+{
+    return render_write_apart(job->pool, write_kept_entry, job, len);
 }
 
 /* An entry of a list: kept whole unless it names the language a search
@@ -146,7 +156,8 @@ static int write_list_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const 
 {
     if (matched_lang != NULL)
         return write_entry(pool, w, lang, chain, item, matched_lang, 0);
-    return render_write_piece(w, pool, item, lang, chain, RENDER_PIECE_LIST_ENTRY);
+    return render_write_piece(w, pool, item, lang, chain, RENDER_PIECE_LIST_ENTRY,
+                              list_entry_piece);
 }
 
 int render_entry_xml(struct neptun_pool *pool, const char *lang, const struct neptun_item *item,

@@ -2,8 +2,10 @@
  * test_render_fragments.c - the per-item piece store: a piece answers only
  * for the very content it was made from (an edit, a rule's reshaped copy
  * or a reused row id all miss), per language, never for unstored items;
- * a newer revision replaces a record, a reshaped copy does not; the store
- * stays within its budget and frees everything when closed.
+ * a newer revision replaces a record, a reshaped copy does not; a missing
+ * piece is made once by the caller's maker, a failed one is not kept, nor
+ * a piece made on the way to a whole one; the store stays within its
+ * budget and frees everything when closed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +94,63 @@ static void test_copy_moved(const struct neptun_item *item)
     CHECK(item_same(&moved, &bare));
 }
 
+/* Makers as the formats pass them; made counts their calls. */
+static int made;
+static const struct neptun_item *made_for;
+
+static const char *counted_maker(const struct render_item_job *job, size_t *len)
+{
+    made++;
+    made_for = job->item;
+    if (job->lang == NULL || strcmp(job->lang, "pl") != 0 || job->chain == NULL)
+        return NULL;
+    *len = 5;
+    return neptun_pool_strdup(job->pool, "<x/>!");
+}
+
+static const char *failing_maker(const struct render_item_job *job, size_t *len)
+{
+    (void)job;
+    (void)len;
+    made++;
+    return NULL;
+}
+
+/* A whole piece made of a shared one, as an <entry> holds the fields. */
+static const char *whole_maker(const struct render_item_job *job, size_t *len)
+{
+    return render_piece(job->pool, job->item, job->lang, job->chain, RENDER_PIECE_FIELDS, len,
+                        counted_maker);
+}
+
+static void test_makers(struct neptun_pool *pool, const struct neptun_item *item)
+{
+    static const char *const chain[] = { "pl", "en", NULL };
+    size_t len = 0;
+
+    render_fragments_init(1 << 20);
+    made = 0;
+    CHECK_STR(render_piece(pool, item, "pl", chain, RENDER_PIECE_HUMAN, &len, counted_maker),
+              "<x/>!");
+    CHECK(made == 1 && made_for == item && len == 5);
+    len = 0;
+    CHECK_STR(render_piece(pool, item, "pl", chain, RENDER_PIECE_HUMAN, &len, counted_maker),
+              "<x/>!");
+    CHECK(made == 1 && len == 5);   /* kept: not made again */
+
+    CHECK(render_piece(pool, item, "pl", chain, RENDER_PIECE_BODY, &len, failing_maker) == NULL);
+    CHECK(made == 2);
+    CHECK_STR(got(pool, item, "pl", RENDER_PIECE_BODY), "(none)");
+
+    CHECK_STR(render_piece(pool, item, "pl", chain, RENDER_PIECE_ATOM_ENTRY, &len, whole_maker),
+              "<x/>!");
+    CHECK(made == 3);
+    CHECK_STR(got(pool, item, "pl", RENDER_PIECE_ATOM_ENTRY), "<x/>!");
+    CHECK_STR(got(pool, item, "pl", RENDER_PIECE_FIELDS), "(none)");
+
+    render_fragments_init(0);
+}
+
 int main(void)
 {
     struct neptun_pool *pool = neptun_pool_new(4096);
@@ -100,6 +159,7 @@ int main(void)
     setup_conf();
     make_item(&item, 7, 1);
     test_copy_moved(&item);
+    test_makers(pool, &item);
 
     /* Nothing is kept before the store has a budget. */
     render_fragment_put(&item, "pl", RENDER_PIECE_HUMAN, "<div/>", 6);
