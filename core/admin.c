@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/statvfs.h>
 #include <libxml/xmlwriter.h>
 #include "cache.h"
 #include "conf.h"
@@ -156,27 +155,21 @@ static int authenticate(struct neptun_req *req, struct neptun_reply *reply)
 
 /* ---- items ------------------------------------------------------------ */
 
-/* A failed write: 507 when the disk holding the store has no room left
- * (the store reports SQLITE_FULL as a plain error, so the file system is
- * asked), else 500. */
-static void write_failed(struct neptun_req *req, struct neptun_reply *reply, const char *what)
+/* A failed write, by what the store said: 507 when it is out of space,
+ * 503 when its file was moved or deleted under the server (both wrote
+ * nothing), else 500. */
+static void write_failed(struct neptun_req *req, struct neptun_reply *reply, int rc, const char *what)
 {
-    struct statvfs fs;
-    char dir[4096];
-    const char *db = neptun_conf != NULL ? neptun_conf->db_path : NULL;
-    const char *slash = db != NULL ? strrchr(db, '/') : NULL;
-    if (db != NULL) {
-        size_t n = slash == NULL ? 0 : slash == db ? 1 : (size_t)(slash - db);
-        if (n == 0)
-            snprintf(dir, sizeof(dir), ".");
-        else
-            snprintf(dir, sizeof(dir), "%.*s", (int)n, db);
+    if (rc == STORE_FULL) {
+        log_error("admin: %s: the store is out of space", what);
+        reply_status(req, reply, 507, "insufficient storage: the disk holding the store is full; "
+                                      "nothing was written");
+        return;
     }
-    /* SQLite needs a few pages for its journal besides the data. */
-    if (db != NULL && statvfs(dir, &fs) == 0 &&
-        (unsigned long long)fs.f_bavail * fs.f_frsize < 256ull * 1024) {
-        log_error("admin: %s: the disk holding %s is full", what, db);
-        reply_status(req, reply, 507, "insufficient storage: the disk holding the store is full");
+    if (rc == STORE_GONE) {
+        reply_status(req, reply, 503, "the store's database file was moved or deleted under the "
+                                      "server; nothing was written (restore it and restart)");
+        reply_header(reply, "Retry-After", "60");
         return;
     }
     reply_status(req, reply, 500, what);
@@ -257,8 +250,9 @@ static int item_put(struct neptun_req *req, struct neptun_reply *reply, const ch
     struct neptun_item item = docs[0].item;
     item.updated = req->now; /* an admin write is a publication change now */
     struct store *s = write_store(req);
-    if (s == NULL || store_put(s, &item, &docs[0].index, &created) != NEPTUN_OK) {
-        write_failed(req, reply, "the item could not be stored");
+    int rc = s != NULL ? store_put(s, &item, &docs[0].index, &created) : NEPTUN_ERROR;
+    if (rc != NEPTUN_OK) {
+        write_failed(req, reply, rc, "the item could not be stored");
         return NEPTUN_OK;
     }
     cache_bump(types_index(type));
@@ -285,7 +279,7 @@ static int item_delete(struct neptun_req *req, struct neptun_reply *reply, const
         return NEPTUN_OK;
     }
     if (rc != NEPTUN_OK) {
-        write_failed(req, reply, "the item could not be deleted");
+        write_failed(req, reply, rc, "the item could not be deleted");
         return NEPTUN_OK;
     }
     cache_bump(types_index(type));
@@ -350,7 +344,7 @@ static int item_post(struct neptun_req *req, struct neptun_reply *reply, const c
         return reply_problems(req, reply, 409, "an item with this slug exists", &errs);
     }
     if (rc != NEPTUN_OK) {
-        write_failed(req, reply, "the item could not be stored");
+        write_failed(req, reply, rc, "the item could not be stored");
         return NEPTUN_OK;
     }
     cache_bump(types_index(type));

@@ -40,14 +40,15 @@ struct options {
     const char *workers;
     char **args;           /* positional: import files, check-scripts dir */
     int nargs;
+    int init;              /* --init: create the store even where one was */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: neptun [serve] [-c FILE] [--listen HOST:PORT] [--db PATH] [--scripts DIR]\n"
-            "              [--admin-listen HOST:PORT] [--workers N] [--plugin-dir DIR]\n"
-            "       neptun import [-c FILE] [--db PATH] FILE...\n"
+            "              [--admin-listen HOST:PORT] [--workers N] [--plugin-dir DIR] [--init]\n"
+            "       neptun import [-c FILE] [--db PATH] [--init] FILE...\n"
             "       neptun export [-c FILE] [--db PATH] [--type TYPE]\n"
             "       neptun check-scripts [-c FILE] [DIR]\n"
             "       neptun --version | --help\n"
@@ -56,6 +57,10 @@ static void usage(FILE *out)
             "import         load item documents into the store (each file all or nothing)\n"
             "export         write every item as one <items> document to standard output\n"
             "check-scripts  compile the Lua rules and run their test_* functions\n"
+            "\n"
+            "--init         create a new, empty store even though one existed at the\n"
+            "               configured path (it was moved or deleted); without it such\n"
+            "               a start is refused, so a lost store is never replaced in silence\n"
             "\n"
             "The configuration defaults to " DEFAULT_CONF "; command-line values override it.\n");
 }
@@ -91,7 +96,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             slot = &o->type;
         else if (strcmp(a, "--workers") == 0)
             slot = &o->workers;
-        else if (strcmp(a, "--") == 0) {
+        else if (strcmp(a, "--init") == 0) {
+            o->init = 1;
+            continue;
+        } else if (strcmp(a, "--") == 0) {
             while (++i < argc)
                 o->args[o->nargs++] = argv[i];
             break;
@@ -200,10 +208,12 @@ static int bootstrap(const struct conf *c)
     return 0;
 }
 
-static int open_store(const struct conf *c, struct store **s)
+/* Opens (and on a first start creates) the store; a store that existed
+ * and is gone is created anew only with init (--init). */
+static int open_store(const struct conf *c, int init, struct store **s)
 {
     char *err = NULL;
-    if (store_open(c->db_path, STORE_CREATE, s, &err) != NEPTUN_OK) {
+    if (store_open(c->db_path, STORE_CREATE | (init ? STORE_INIT : 0), s, &err) != NEPTUN_OK) {
         log_error("cannot open the store %s: %s", c->db_path, err ? err : "unknown error");
         free(err);
         return -1;
@@ -226,13 +236,13 @@ static void tune_malloc(const struct conf *c)
         log_warn("mallopt(M_ARENA_MAX) refused; using the allocator's defaults");
 }
 
-static int cmd_serve(const struct conf *c)
+static int cmd_serve(const struct conf *c, const struct options *o)
 {
     struct store *s = NULL;
     int64_t count = 0;
     if (check_dev_secrets(c) < 0)
         return 1;
-    if (open_store(c, &s) < 0)
+    if (open_store(c, o->init, &s) < 0)
         return 1;
     if (store_count(s, &count) == NEPTUN_OK && count == 0 && c->content_dir != NULL) {
         log_info("empty store: importing the sample content from %s", c->content_dir);
@@ -264,7 +274,7 @@ static int cmd_import(const struct conf *c, const struct options *o)
         fprintf(stderr, "neptun import: name at least one item document\n");
         return 2;
     }
-    if (open_store(c, &s) < 0)
+    if (open_store(c, o->init, &s) < 0)
         return 1;
     int rc = cli_import(s, o->args, (size_t)o->nargs);
     store_close(s);
@@ -278,7 +288,7 @@ static int cmd_export(const struct conf *c, const struct options *o)
         fprintf(stderr, "neptun export: unknown type \"%s\"\n", o->type);
         return 2;
     }
-    if (open_store(c, &s) < 0)
+    if (open_store(c, 0, &s) < 0)
         return 1;
     int rc = cli_export(s, o->type, stdout);
     if (fflush(stdout) != 0)
@@ -351,7 +361,7 @@ int main(int argc, char **argv)
     if (bootstrap(&conf) < 0)
         goto out;
     if (strcmp(o.command, "serve") == 0)
-        rc = cmd_serve(&conf);
+        rc = cmd_serve(&conf, &o);
     else if (strcmp(o.command, "import") == 0)
         rc = cmd_import(&conf, &o);
     else
