@@ -21,7 +21,13 @@
 #include "conf.h"
 #include "log.h"
 
-const struct conf *neptun_conf;
+/* The built-in configuration: what a file that sets nothing gives.  It is
+ * in force from the start (a constructor fills it before main) until main
+ * points neptun_conf at the loaded file, and again after, so neptun_conf
+ * is never NULL: unit tests, tools and fuzzers read the same defaults as
+ * a server whose file sets nothing, and no caller spells a default. */
+static struct conf builtin_conf;
+const struct conf *neptun_conf = &builtin_conf;
 
 #define CONF_MAX_ARGS 16
 
@@ -472,6 +478,18 @@ static int split_args(char *line, char **argv)
         argv[argc++] = tok;
     }
     return argc;
+}
+
+static void conf_builtin_init(void) __attribute__((constructor));
+static void conf_builtin_init(void)
+{
+    conf_defaults(&builtin_conf);
+    conf_finish(&builtin_conf);
+}
+
+const struct conf *conf_builtin(void)
+{
+    return &builtin_conf;
 }
 
 int conf_load(const char *path, struct conf *out)

@@ -80,8 +80,11 @@ const struct conf_lang *conf_lang(const struct conf *conf, const char *code);
 const struct conf_secret *conf_match_secret(const struct conf_secret *v, size_t n,
                                             const char *token);
 
-/* The configuration in force; set once at start-up, read-only after. */
+/* The configuration in force, never NULL: the built-in defaults until
+ * start-up points it at the loaded file; read-only once workers run. */
 extern const struct conf *neptun_conf;
+/* The built-in configuration (defaults only); lives for the process. */
+const struct conf *conf_builtin(void);
 
 
 
