@@ -16,14 +16,20 @@ fi
 mkdir -p "$OUT/obj"
 OUT=$(cd "$OUT" && pwd)   # absolute: the harnesses run from a temporary folder
 PKGS="libevent libevent_pthreads lua5.4 libxml-2.0 sqlite3 icu-uc icu-i18n zlib libcrypto"
+# Every module folder of the core is on the include path (a harness, like a
+# unit test, may reach a module's internals); header names are unique.
+INCS="-Icore/include -Icore"
+for d in core/*/; do
+    [ "$d" = core/include/ ] || INCS="$INCS -I${d%/}"
+done
 CFLAGS="-std=c11 -D_GNU_SOURCE -DNEPTUN_HOST_BUILD -DNEPTUN_VERSION=\"fuzz\" \
  -DNEPTUN_PLUGIN_INSTALL_DIR=\"/nonexistent\" -DNEPTUN_DATA_INSTALL_DIR=\"/nonexistent\" \
  -DNEPTUN_BIN_TO_PLUGINS=\"nonexistent\" -DNEPTUN_BIN_TO_DATA=\"nonexistent\" \
- -g -O1 -fno-omit-frame-pointer -Icore/include -Icore $(pkg-config --cflags $PKGS)"
+ -g -O1 -fno-omit-frame-pointer $INCS $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -ldl -lm -lpthread"
 objs=()
-for src in core/*.c; do
-    [ "$src" = core/main.c ] && continue
+for src in core/*.c core/*/*.c; do
+    case "$src" in core/main.c|core/api/main.c|core/include/*) continue ;; esac
     obj="$OUT/obj/$(basename "${src%.c}").o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
         clang $CFLAGS -fsanitize=fuzzer-no-link,address,undefined -c "$src" -o "$obj"
