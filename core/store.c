@@ -1,13 +1,17 @@
 /*
- * store.c - the SQLite store: connections, cached statements and writes.
+ * store.c - the SQLite store: connections and writes.
  *
- * How the pieces fit: store.c opens a connection (WAL, synchronous=FULL,
- * foreign keys, busy timeout), runs the migrations of store_migrate.c on
- * write connections, and writes items; store_read.c lists them (and
- * store_search.c ranks searches); store_load.c turns rows into items, a
- * page's texts, tags and links in three statements; store_text.c
- * prepares the folded text of the FTS5 index and turns what a reader typed
- * into a safe FTS5 query.
+ * How the pieces fit, lowest first: store_sql.c holds the SQL plumbing
+ * (cached statements, bind helpers, the read transaction, the file's data
+ * version, the SQL builder of lists and searches); store_migrate.c brings
+ * the schema up to date; store_text.c prepares the folded text of the FTS5
+ * index and turns what a reader typed into a safe FTS5 query;
+ * store_parts.c and store_pages.c keep recently read parts and pages;
+ * store_load.c turns rows into items, a page's texts, tags and links in
+ * three statements; store_search.c ranks searches; store_read.c reads
+ * items, lists and searches.  store.c, on top, opens a connection (WAL,
+ * synchronous=FULL, foreign keys, busy timeout), runs the migrations on
+ * write connections, and writes items.  No file calls one above it.
  *
  * Tables: items (one row per type+slug), item_texts (one per language),
  * item_tags and item_links (ordered by pos), and item_search, an FTS5 table
@@ -49,183 +53,11 @@
 #include "clock.h"
 #include "log.h"
 
-/* Commits made by this process's connections (store_data_version_seen). */
-static _Atomic uint64_t commits_here;
-
 #define STORE_BUSY_TIMEOUT_MS 10000
 
 /* One writer at a time in this process: SQLite would serialise writers
  * anyway, but waiting on a mutex is cheaper and fairer than busy retries. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static const char *const stmt_sql[STMT__COUNT] = {
-    [STMT_BEGIN] = "BEGIN",
-    [STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
-    [STMT_COMMIT] = "COMMIT",
-    [STMT_ROLLBACK] = "ROLLBACK",
-    [STMT_ITEM_FIND] = "SELECT id, created, revision FROM items WHERE type = ?1 AND slug = ?2",
-    [STMT_ITEM_INSERT] =
-        "INSERT INTO items(type, slug, status, publish_at, created, updated, starts_at,"
-        " ends_at, revision, fields_xml) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
-    [STMT_ITEM_UPDATE] =
-        "UPDATE items SET status = ?2, publish_at = ?3, created = ?4, updated = ?5,"
-        " starts_at = ?6, ends_at = ?7, revision = revision + 1, fields_xml = ?8 WHERE id = ?1",
-    [STMT_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
-    [STMT_ITEM_GET] = "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 AND i.slug = ?2",
-    [STMT_SEARCH_DELETE] =
-        "DELETE FROM item_search WHERE rowid IN (SELECT id FROM item_texts WHERE item_id = ?1)",
-    [STMT_TEXTS_DELETE] = "DELETE FROM item_texts WHERE item_id = ?1",
-    [STMT_TAGS_DELETE] = "DELETE FROM item_tags WHERE item_id = ?1",
-    [STMT_LINKS_DELETE] = "DELETE FROM item_links WHERE item_id = ?1",
-    [STMT_TEXT_INSERT] =
-        "INSERT INTO item_texts(item_id, lang, title, summary, body) VALUES(?1, ?2, ?3, ?4, ?5)",
-    [STMT_SEARCH_INSERT] =
-        "INSERT INTO item_search(rowid, title, summary, body, extra) VALUES(?1, ?2, ?3, ?4, ?5)",
-    [STMT_TAG_INSERT] = "INSERT INTO item_tags(item_id, pos, tag) VALUES(?1, ?2, ?3)",
-    [STMT_LINK_INSERT] =
-        "INSERT INTO item_links(item_id, pos, rel, href, lang, title, mime)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    /* the parts of a page of items, ?1 the JSON array of their ids: the
-     * item's position in it, the row's order within the item, then the
-     * part (store_load.c puts the rows in order) */
-    [STMT_TEXTS_LOAD] =
-        "SELECT j.key, t.id, t.lang, t.title, t.summary, t.body"
-        " FROM json_each(?1) AS j CROSS JOIN item_texts AS t ON t.item_id = j.value",
-    [STMT_TAGS_LOAD] =
-        "SELECT j.key, g.pos, g.tag"
-        " FROM json_each(?1) AS j CROSS JOIN item_tags AS g ON g.item_id = j.value",
-    [STMT_LINKS_LOAD] =
-        "SELECT j.key, l.pos, l.rel, l.href, l.lang, l.title, l.mime"
-        " FROM json_each(?1) AS j CROSS JOIN item_links AS l ON l.item_id = j.value",
-    /* kept by triggers (migration 2): no scan of the table at start-up */
-    [STMT_COUNT] = "SELECT coalesce(sum(n), 0) FROM item_counts",
-    [STMT_NEXT_PUBLISH_ALL] =
-        "SELECT min(publish_at) FROM items WHERE status IN (1, 2) AND publish_at > ?1",
-    /* "+": seek the few scheduled items by publish_at (migration 2), never
-     * walk every item of the type */
-    [STMT_NEXT_PUBLISH_TYPE] =
-        "SELECT min(publish_at) FROM items"
-        " WHERE +type = ?2 AND status IN (1, 2) AND publish_at > ?1",
-    [STMT_DATA_VERSION] = "PRAGMA data_version",
-    [STMT_FOREACH_ALL] = "SELECT " STORE_ITEM_COLS " FROM items i ORDER BY i.type, i.slug",
-    [STMT_FOREACH_TYPE] =
-        "SELECT " STORE_ITEM_COLS " FROM items i WHERE i.type = ?1 ORDER BY i.slug",
-    /* a page of items by id (a search's), in the order of the JSON array ?1 */
-    [STMT_ITEMS_BY_IDS] =
-        "SELECT j.key, " STORE_ITEM_COLS
-        " FROM json_each(?1) AS j CROSS JOIN items AS i ON i.id = j.value",
-    /* the newest text id: searches extrapolate their totals over it */
-    [STMT_TEXT_MAX_ID] = "SELECT max(id) FROM item_texts",
-};
-
-/* ---- statements ------------------------------------------------------- */
-
-void store_log_error(struct store *s, const char *what)
-{
-    s->last_rc = sqlite3_extended_errcode(s->db);
-    log_error("store %s: %s: %s (%d)", s->path, what, sqlite3_errmsg(s->db),
-              sqlite3_extended_errcode(s->db));
-}
-
-sqlite3_stmt *store_stmt(struct store *s, enum store_stmt_id id)
-{
-    if (s->stmt[id] == NULL &&
-        sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
-                           NULL) != SQLITE_OK) {
-        store_log_error(s, stmt_sql[id]);
-        s->stmt[id] = NULL;
-    }
-    return s->stmt[id];
-}
-
-sqlite3_stmt *store_stmt_sql(struct store *s, const char *sql)
-{
-    struct store_dyn_stmt *slot = &s->dyn[0];
-    for (size_t i = 0; i < STORE_DYN_MAX; i++) {
-        struct store_dyn_stmt *d = &s->dyn[i];
-        if (d->sql != NULL && strcmp(d->sql, sql) == 0) {
-            d->last_used = ++s->tick;
-            return d->stmt;
-        }
-        /* remember an empty slot, else the least recently used one */
-        if (slot->sql != NULL && (d->sql == NULL || d->last_used < slot->last_used))
-            slot = d;
-    }
-    sqlite3_stmt *st = NULL;
-    char *key = strdup(sql);
-    if (key == NULL) {
-        log_error("store %s: out of memory", s->path);
-        return NULL;
-    }
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        store_log_error(s, sql);
-        sqlite3_finalize(st);
-        free(key);
-        return NULL;
-    }
-    if (slot->sql != NULL) {
-        sqlite3_finalize(slot->stmt);
-        free(slot->sql);
-    }
-    slot->sql = key;
-    slot->stmt = st;
-    slot->last_used = ++s->tick;
-    return st;
-}
-
-void store_stmt_done(sqlite3_stmt *st)
-{
-    if (st == NULL)
-        return;
-    sqlite3_reset(st); /* its code repeats the step's, already handled */
-    sqlite3_clear_bindings(st);
-}
-
-int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        store_log_error(s, what);
-    store_stmt_done(st);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
-}
-
-int store_bind_text(sqlite3_stmt *st, int idx, const char *text)
-{
-    if (text == NULL)
-        return sqlite3_bind_null(st, idx);
-    return sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
-}
-
-int store_bind_int64(sqlite3_stmt *st, int idx, int64_t v)
-{
-    return sqlite3_bind_int64(st, idx, (sqlite3_int64)v);
-}
-
-static int run_stmt(struct store *s, enum store_stmt_id id)
-{
-    sqlite3_stmt *st = store_stmt(s, id);
-    if (st == NULL)
-        return NEPTUN_ERROR;
-    return store_step_done(s, st, stmt_sql[id]);
-}
-
-int store_read_begin(struct store *s, int *began)
-{
-    *began = 0;
-    if (!sqlite3_get_autocommit(s->db))
-        return NEPTUN_OK; /* already inside store_foreach's snapshot */
-    if (run_stmt(s, STMT_BEGIN) != NEPTUN_OK)
-        return NEPTUN_ERROR;
-    *began = 1;
-    return NEPTUN_OK;
-}
-
-void store_read_end(struct store *s, int began)
-{
-    if (began && run_stmt(s, STMT_COMMIT) != NEPTUN_OK)
-        (void)run_stmt(s, STMT_ROLLBACK);
-}
 
 /* ---- collations -------------------------------------------------------- */
 
@@ -280,19 +112,6 @@ static void collation_needed(void *ud, sqlite3 *db, int encoding, const char *na
         store_log_error(s, "register a collation");
         ucol_close(collator);
     }
-}
-
-int store_collation_name(const char *lang, char *buf, size_t size)
-{
-    size_t n = lang != NULL ? strlen(lang) : 0;
-    if (n < 2 || n >= STORE_COLLATION_MAX || strlen(STORE_COLLATION_PREFIX) + n >= size ||
-        strspn(lang, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
-        return NEPTUN_INVALID;
-    snprintf(buf, size, "%s%s", STORE_COLLATION_PREFIX, lang);
-    for (char *p = buf; *p != '\0'; p++)
-        if (*p == '-')
-            *p = '_';
-    return NEPTUN_OK;
 }
 
 /* ---- open and close --------------------------------------------------- */
@@ -659,7 +478,7 @@ int store_poll_changes(void)
             changed = 1;
             /* and no connection answers from the state it last saw
              * (store_data_version_seen) while the caller rebuilds */
-            atomic_fetch_add(&commits_here, 1);
+            store_commit_count();
         }
     }
     pthread_mutex_unlock(&watch.lock);
@@ -683,106 +502,12 @@ int store_count(struct store *s, int64_t *count)
     return rc == SQLITE_ROW ? NEPTUN_OK : NEPTUN_ERROR;
 }
 
-/* Every cache miss asks when its answer expires; the answer only changes
- * when the file does (a commit by any connection or process moves its data
- * version) or when now passes it. */
-/* The memo kept for type (NULL: every type), or NULL. */
-static struct next_publish_memo *next_publish_memo(struct store *s, const char *type)
-{
-    for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS; i++) {
-        struct next_publish_memo *m = &s->next_publish[i];
-        if (m->used && (m->type == type ||
-                        (m->type != NULL && type != NULL && strcmp(m->type, type) == 0)))
-            return m;
-    }
-    return NULL;
-}
-
-static void next_publish_remember(struct store *s, const char *type, unsigned version,
-                                  int64_t next)
-{
-    struct next_publish_memo *m = next_publish_memo(s, type);
-    if (m == NULL)
-        m = &s->next_publish[s->next_publish_turn++ % STORE_NEXT_PUBLISH_MEMOS];
-    free((char *)m->type);
-    m->type = type != NULL ? strdup(type) : NULL;
-    m->used = type == NULL || m->type != NULL;
-    m->data_version = version;
-    m->next = next;
-}
-
-int64_t store_next_publish(struct store *s, const char *type, int64_t now)
-{
-    unsigned version = 0;
-    int versioned = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) ==
-                    SQLITE_OK;
-    if (versioned) {
-        const struct next_publish_memo *m = next_publish_memo(s, type);
-        if (m != NULL && m->data_version == version && (m->next == 0 || now < m->next))
-            return m->next;
-    }
-    sqlite3_stmt *st = store_stmt(s, type ? STMT_NEXT_PUBLISH_TYPE : STMT_NEXT_PUBLISH_ALL);
-    int64_t next = 0;
-    if (st == NULL)
-        return 0;
-    if (store_bind_int64(st, 1, now) != SQLITE_OK ||
-        (type != NULL && store_bind_text(st, 2, type) != SQLITE_OK)) {
-        store_log_error(s, "next publish: bind");
-        goto out;
-    }
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        next = sqlite3_column_int64(st, 0); /* NULL (none) reads as 0 */
-        if (versioned)
-            next_publish_remember(s, type, version, next);
-    } else {
-        store_log_error(s, "next publish");
-    }
-out:
-    store_stmt_done(st);
-    return next;
-}
-
 void store_drop_kept(struct store *s)
 {
     store_parts_free(s->parts);
     store_pages_free(s->pages);
     s->parts = NULL;
     s->pages = NULL;
-}
-
-int store_data_version(struct store *s, uint64_t *version, uint64_t *changes)
-{
-    /* read before the statement starts its snapshot: a commit counted here
-     * is in that snapshot, one made later moves the count */
-    uint64_t commits = atomic_load(&commits_here);
-    sqlite3_stmt *st = store_stmt(s, STMT_DATA_VERSION);
-    if (st == NULL)
-        return NEPTUN_ERROR;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *version = (uint64_t)sqlite3_column_int64(st, 0);
-    else
-        store_log_error(s, "data version");
-    store_stmt_done(st);
-    *changes = (uint64_t)sqlite3_total_changes64(s->db);
-    if (rc != SQLITE_ROW)
-        return NEPTUN_ERROR;
-    s->seen.version = *version;
-    s->seen.changes = *changes;
-    s->seen.commits = commits;
-    s->seen.until_ms = clock_monotonic_ms() + STORE_SEEN_MS;
-    return NEPTUN_OK;
-}
-
-int store_data_version_seen(struct store *s, uint64_t *version, uint64_t *changes)
-{
-    if (s->seen.until_ms == 0 || atomic_load(&commits_here) != s->seen.commits ||
-        clock_monotonic_ms() >= s->seen.until_ms)
-        return 0;
-    *version = s->seen.version;
-    *changes = s->seen.changes;
-    return 1;
 }
 
 int store_check(struct store *s)
@@ -817,19 +542,25 @@ out:
 
 static int delete_parts(struct store *s, int64_t id)
 {
-    static const enum store_stmt_id parts[] = {
-        STMT_SEARCH_DELETE, STMT_TEXTS_DELETE, STMT_TAGS_DELETE, STMT_LINKS_DELETE
+    static const struct {
+        enum store_stmt_id id;
+        const char *what;
+    } parts[] = {
+        { STMT_SEARCH_DELETE, "delete search rows" },
+        { STMT_TEXTS_DELETE, "delete texts" },
+        { STMT_TAGS_DELETE, "delete tags" },
+        { STMT_LINKS_DELETE, "delete links" },
     };
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        sqlite3_stmt *st = store_stmt(s, parts[i]);
+        sqlite3_stmt *st = store_stmt(s, parts[i].id);
         if (st == NULL)
             return NEPTUN_ERROR;
         if (store_bind_int64(st, 1, id) != SQLITE_OK) {
-            store_log_error(s, stmt_sql[parts[i]]);
+            store_log_error(s, parts[i].what);
             store_stmt_done(st);
             return NEPTUN_ERROR;
         }
-        if (store_step_done(s, st, stmt_sql[parts[i]]) != NEPTUN_OK)
+        if (store_step_done(s, st, parts[i].what) != NEPTUN_OK)
             return NEPTUN_ERROR;
     }
     return NEPTUN_OK;
@@ -1031,7 +762,7 @@ static int write_begin(struct store *s)
     }
     pthread_mutex_lock(&write_lock);
     s->last_rc = SQLITE_OK;
-    if (run_stmt(s, STMT_BEGIN_IMMEDIATE) != NEPTUN_OK) {
+    if (store_stmt_run(s, STMT_BEGIN_IMMEDIATE) != NEPTUN_OK) {
         pthread_mutex_unlock(&write_lock);
         return write_error(s, NEPTUN_ERROR);
     }
@@ -1044,15 +775,15 @@ static int write_end(struct store *s, int ok)
     /* not acknowledged into a file the next start will not open */
     if (ok == NEPTUN_OK)
         ok = store_file_check(s);
-    if (ok == NEPTUN_OK && run_stmt(s, STMT_COMMIT) != NEPTUN_OK)
+    if (ok == NEPTUN_OK && store_stmt_run(s, STMT_COMMIT) != NEPTUN_OK)
         ok = NEPTUN_ERROR;
     if (ok != NEPTUN_OK && ok != STORE_GONE)
         ok = write_error(s, ok);
     /* counted before the write is acknowledged; a rollback counts too
      * (harmless: a kept page is only read again) */
-    atomic_fetch_add(&commits_here, 1);
+    store_commit_count();
     if (ok != NEPTUN_OK && !sqlite3_get_autocommit(s->db) &&
-        run_stmt(s, STMT_ROLLBACK) != NEPTUN_OK)
+        store_stmt_run(s, STMT_ROLLBACK) != NEPTUN_OK)
         log_error("store %s: rollback failed", s->path);
     pthread_mutex_unlock(&write_lock);
     return ok;

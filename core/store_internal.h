@@ -1,7 +1,8 @@
 /*
- * store_internal.h - what the store's files (store.c, store_migrate.c,
- * store_read.c, store_load.c, store_search.c, store_text.c) share.  Nothing outside the store includes it:
- * SQL stays behind store.h.
+ * store_internal.h - what the store's files (store_sql.c, store_migrate.c,
+ * store_text.c, store_parts.c, store_pages.c, store_load.c, store_search.c,
+ * store_read.c, store.c: each uses only those before it) share.  Nothing
+ * outside the store includes it: SQL stays behind store.h.
  */
 #ifndef NEPTUN_STORE_INTERNAL_H
 #define NEPTUN_STORE_INTERNAL_H
@@ -30,7 +31,7 @@ int store_collation_name(const char *lang, char *buf, size_t size);
  * connection that does not count as a watcher's user). */
 #define STORE_WATCHER 0x100
 
-/* Statements prepared once per connection (SQL in store.c). */
+/* Statements prepared once per connection (SQL in store_sql.c). */
 enum store_stmt_id {
     STMT_BEGIN,
     STMT_BEGIN_IMMEDIATE,
@@ -63,7 +64,7 @@ enum store_stmt_id {
     STMT__COUNT
 };
 
-/* Statements built from a query's shape (store_list), cached by SQL text. */
+/* Statements built from a query's shape (lists, searches), cached by SQL text. */
 #define STORE_DYN_MAX 48
 
 struct store_dyn_stmt {
@@ -138,7 +139,9 @@ void store_pages_put(struct store_pages *ps, const struct store_query *q, uint64
                      size_t n, size_t total);
 /* Count lookups for store_kept_stats(). */
 void store_kept_count(int pages, uint64_t hits, uint64_t misses);
-/* Inside a read transaction: the file's data version (moved by commits of
+
+/* store_sql.c: the SQL plumbing every other store file builds on.
+ * Inside a read transaction: the file's data version (moved by commits of
  * other connections) and this connection's change count. */
 int store_data_version(struct store *s, uint64_t *version, uint64_t *changes);
 /* Outside any transaction: 1 with the state the last store_data_version()
@@ -148,6 +151,9 @@ int store_data_version(struct store *s, uint64_t *version, uint64_t *changes);
  * import beside the server) within STORE_SEEN_MS. */
 #define STORE_SEEN_MS 1000
 int store_data_version_seen(struct store *s, uint64_t *version, uint64_t *changes);
+/* A connection of this process committed (or rolled back a write): the state
+ * store_data_version_seen() remembers is stale. */
+void store_commit_count(void);
 
 /* The cached statement, prepared on first use; NULL (logged) on failure. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_stmt_id id);
@@ -157,6 +163,8 @@ void store_stmt_done(sqlite3_stmt *st);
 /* Step a statement that returns no rows, then store_stmt_done().
  * NEPTUN_OK or NEPTUN_ERROR (logged with what). */
 int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+/* store_step_done() on a fixed statement: NEPTUN_OK or NEPTUN_ERROR (logged). */
+int store_stmt_run(struct store *s, enum store_stmt_id id);
 /* Log the connection's last error. */
 void store_log_error(struct store *s, const char *what);
 
@@ -197,13 +205,14 @@ int store_item_load_uncached(struct store *s, struct neptun_pool *pool, sqlite3_
 /* "[id,id,...]": the JSON array the part statements take as ?1 (pool). */
 const char *store_ids_json(struct neptun_pool *pool, const int64_t *ids, size_t n);
 
-/* SQL text of a statement built from a query's shape (store_read.c). */
+/* SQL text of a statement built from a query's shape (lists and searches). */
 struct sql_text {
     char buf[2048];
     size_t len;
     int overflow;
 };
-void sql_add(struct sql_text *t, const char *part);
+/* Append part; on overflow t->overflow is set and t keeps what fitted. */
+void store_sql_add(struct sql_text *t, const char *part);
 /* " AND ..." for the filters of q on items i (type, visibility, tag,
  * dates): the same for lists, counts and searches.  tag_walk: check the
  * tag per item read (a common tag, or a streamed search) rather than

@@ -1,6 +1,6 @@
 /*
- * store_read.c - loading items: one by slug, lists and searches, and the
- * snapshot walk used by export.
+ * store_read.c - loading items: one by slug, lists and searches, the
+ * snapshot walk used by export, and when the next scheduled item shows.
  *
  * A list is two statements on one read transaction (the count and the
  * page), so the total always agrees with the page.  Their SQL depends only
@@ -103,41 +103,6 @@ out:
 
 /* ---- lists and searches ----------------------------------------------- */
 
-void sql_add(struct sql_text *t, const char *part)
-{
-    size_t n = strlen(part);
-    if (t->len + n >= sizeof(t->buf)) {
-        t->overflow = 1;
-        return;
-    }
-    memcpy(t->buf + t->len, part, n + 1);
-    t->len += n;
-}
-
-/* Bind :name when the statement uses it. */
-static int bind_named_text(sqlite3_stmt *st, const char *name, const char *v)
-{
-    int idx = sqlite3_bind_parameter_index(st, name);
-    return idx ? store_bind_text(st, idx, v) : SQLITE_OK;
-}
-
-static int bind_named_int(sqlite3_stmt *st, const char *name, int64_t v)
-{
-    int idx = sqlite3_bind_parameter_index(st, name);
-    return idx ? store_bind_int64(st, idx, v) : SQLITE_OK;
-}
-
-int store_bind_query(sqlite3_stmt *st, const struct store_query *q, const char *match,
-                      const char *chain, int64_t limit, int64_t offset)
-{
-    return bind_named_text(st, ":chain", chain) ||
-           bind_named_int(st, ":now", q->now) || bind_named_text(st, ":type", q->type) ||
-           bind_named_text(st, ":tag", q->tag) || bind_named_text(st, ":match", match) ||
-           bind_named_text(st, ":lang", q->lang) || bind_named_int(st, ":from", q->from) ||
-           bind_named_int(st, ":to", q->to) || bind_named_int(st, ":limit", limit) ||
-           bind_named_int(st, ":offset", offset);
-}
-
 /*
  * With a search, "hits" keeps one row per item: its row in the reader's
  * language when that matched, else its best-ranked one; that language is
@@ -157,33 +122,10 @@ static void build_where(struct sql_text *t, const struct store_query *q, int sea
                         int tag_walk)
 {
     if (search)
-        sql_add(t, " FROM best b JOIN items i ON i.id = b.item_id WHERE b.rn = 1");
+        store_sql_add(t, " FROM best b JOIN items i ON i.id = b.item_id WHERE b.rn = 1");
     else
-        sql_add(t, " FROM items i WHERE 1");
+        store_sql_add(t, " FROM items i WHERE 1");
     store_list_filters(t, q, tag_walk);
-}
-
-void store_list_filters(struct sql_text *t, const struct store_query *q, int tag_walk)
-{
-    if (q->type != NULL)
-        sql_add(t, " AND i.type = :type");
-    if (!q->include_hidden)
-        sql_add(t, " AND i.status IN (1, 2) AND (i.publish_at = 0 OR i.publish_at <= :now)");
-    if (q->tag != NULL && tag_walk)
-        /* a common tag: walk the items in the list's order and check each
-         * one's few tags, stopping at the page */
-        sql_add(t, " AND EXISTS (SELECT 1 FROM item_tags g WHERE g.item_id = i.id"
-                   " AND g.tag = :tag)");
-    else if (q->tag != NULL)
-        /* a rare tag: start from its index entries */
-        sql_add(t, " AND i.id IN (SELECT g.item_id FROM item_tags g WHERE g.tag = :tag)");
-    /* dated filters: an item without a start is never in a date range */
-    if (q->from != 0)
-        sql_add(t, " AND i.starts_at <> 0 AND max(i.starts_at, i.ends_at) >= :from");
-    if (q->to != 0)
-        sql_add(t, " AND i.starts_at <> 0 AND i.starts_at <= :to");
-    if (q->upcoming)
-        sql_add(t, " AND i.starts_at <> 0 AND max(i.starts_at, i.ends_at) >= :now");
 }
 
 /* The title an item shows in the reader's language: the first language of
@@ -198,20 +140,20 @@ static void build_order(struct sql_text *t, const struct store_query *q, int sea
 {
     char collation[64];
     if (q->order == STORE_ORDER_TITLE) {
-        sql_add(t, " ORDER BY ");
-        sql_add(t, title_in_chain);
+        store_sql_add(t, " ORDER BY ");
+        store_sql_add(t, title_in_chain);
         /* the name is made of a checked language tag: safe in SQL text */
         if (store_collation_name(q->lang, collation, sizeof collation) == NEPTUN_OK) {
-            sql_add(t, " COLLATE ");
-            sql_add(t, collation);
+            store_sql_add(t, " COLLATE ");
+            store_sql_add(t, collation);
         }
-        sql_add(t, ", i.id");
+        store_sql_add(t, ", i.id");
     } else if (q->order == STORE_ORDER_START)
-        sql_add(t, " ORDER BY i.starts_at, i.id");
+        store_sql_add(t, " ORDER BY i.starts_at, i.id");
     else if (q->order == STORE_ORDER_RANK && search)
-        sql_add(t, " ORDER BY b.lang IS :lang DESC, b.score, i.updated DESC, i.id DESC");
+        store_sql_add(t, " ORDER BY b.lang IS :lang DESC, b.score, i.updated DESC, i.id DESC");
     else
-        sql_add(t, " ORDER BY i.updated DESC, i.id DESC");
+        store_sql_add(t, " ORDER BY i.updated DESC, i.id DESC");
 }
 
 /* The total of a list.  Unfiltered lists (feeds, first pages) take it from
@@ -223,28 +165,28 @@ static void count_sql(struct sql_text *t, const struct store_query *q, int searc
     if (!search && q->from == 0 && q->to == 0 && !q->upcoming) {
         /* with a tag, its own kept counts (migration 3) */
         if (q->tag != NULL)
-            sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_tag_counts c"
+            store_sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_tag_counts c"
                        " WHERE c.tag = :tag");
         else
-            sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_counts c WHERE 1");
+            store_sql_add(t, "SELECT (SELECT coalesce(sum(c.n), 0) FROM item_counts c WHERE 1");
         if (q->type != NULL)
-            sql_add(t, " AND c.type = :type");
+            store_sql_add(t, " AND c.type = :type");
         if (!q->include_hidden) {
-            sql_add(t, " AND c.status IN (1, 2))"
+            store_sql_add(t, " AND c.status IN (1, 2))"
                        " - (SELECT count(*) FROM items i WHERE i.publish_at > :now"
                        " AND +i.status IN (1, 2)");
             if (q->type != NULL)
-                sql_add(t, " AND +i.type = :type");
+                store_sql_add(t, " AND +i.type = :type");
             if (q->tag != NULL)
-                sql_add(t, " AND EXISTS (SELECT 1 FROM item_tags g WHERE g.item_id = i.id"
+                store_sql_add(t, " AND EXISTS (SELECT 1 FROM item_tags g WHERE g.item_id = i.id"
                            " AND g.tag = :tag)");
         }
-        sql_add(t, ")");
+        store_sql_add(t, ")");
         return;
     }
     if (search)
-        sql_add(t, search_cte);
-    sql_add(t, "SELECT count(*)");
+        store_sql_add(t, search_cte);
+    store_sql_add(t, "SELECT count(*)");
     build_where(t, q, search, 0);
 }
 
@@ -297,13 +239,13 @@ static void page_sql(struct sql_text *t, const struct store_query *q, int search
 {
     int tag_walk = q->tag != NULL && total >= TAG_WALK_MIN && q->order == STORE_ORDER_UPDATED;
     if (search)
-        sql_add(t, search_cte);
-    sql_add(t, "SELECT " STORE_ITEM_COLS);
+        store_sql_add(t, search_cte);
+    store_sql_add(t, "SELECT " STORE_ITEM_COLS);
     if (search)
-        sql_add(t, ", b.lang");
+        store_sql_add(t, ", b.lang");
     build_where(t, q, search, tag_walk);
     build_order(t, q, search);
-    sql_add(t, " LIMIT :limit OFFSET :offset");
+    store_sql_add(t, " LIMIT :limit OFFSET :offset");
 }
 
 static int list_page(struct store *s, struct neptun_pool *pool, const struct store_query *q,
@@ -462,6 +404,68 @@ out:
         *total = 0;
     }
     return ret;
+}
+
+/* ---- when the next scheduled item shows -------------------------------- */
+
+/* Every cache miss asks when its answer expires; the answer only changes
+ * when the file does (a commit by any connection or process moves its data
+ * version) or when now passes it. */
+/* The memo kept for type (NULL: every type), or NULL. */
+static struct next_publish_memo *next_publish_memo(struct store *s, const char *type)
+{
+    for (size_t i = 0; i < STORE_NEXT_PUBLISH_MEMOS; i++) {
+        struct next_publish_memo *m = &s->next_publish[i];
+        if (m->used && (m->type == type ||
+                        (m->type != NULL && type != NULL && strcmp(m->type, type) == 0)))
+            return m;
+    }
+    return NULL;
+}
+
+static void next_publish_remember(struct store *s, const char *type, unsigned version,
+                                  int64_t next)
+{
+    struct next_publish_memo *m = next_publish_memo(s, type);
+    if (m == NULL)
+        m = &s->next_publish[s->next_publish_turn++ % STORE_NEXT_PUBLISH_MEMOS];
+    free((char *)m->type);
+    m->type = type != NULL ? strdup(type) : NULL;
+    m->used = type == NULL || m->type != NULL;
+    m->data_version = version;
+    m->next = next;
+}
+
+int64_t store_next_publish(struct store *s, const char *type, int64_t now)
+{
+    unsigned version = 0;
+    int versioned = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) ==
+                    SQLITE_OK;
+    if (versioned) {
+        const struct next_publish_memo *m = next_publish_memo(s, type);
+        if (m != NULL && m->data_version == version && (m->next == 0 || now < m->next))
+            return m->next;
+    }
+    sqlite3_stmt *st = store_stmt(s, type ? STMT_NEXT_PUBLISH_TYPE : STMT_NEXT_PUBLISH_ALL);
+    int64_t next = 0;
+    if (st == NULL)
+        return 0;
+    if (store_bind_int64(st, 1, now) != SQLITE_OK ||
+        (type != NULL && store_bind_text(st, 2, type) != SQLITE_OK)) {
+        store_log_error(s, "next publish: bind");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        next = sqlite3_column_int64(st, 0); /* NULL (none) reads as 0 */
+        if (versioned)
+            next_publish_remember(s, type, version, next);
+    } else {
+        store_log_error(s, "next publish");
+    }
+out:
+    store_stmt_done(st);
+    return next;
 }
 
 /* ---- export snapshot -------------------------------------------------- */

@@ -208,12 +208,12 @@ static int cand_order(const void *pa, const void *pb)
  * its rowid order is the order read and nothing is sorted. */
 static void stream_sql(struct sql_text *t, const struct store_query *q)
 {
-    sql_add(t, "SELECT t.item_id, t.lang, neptun_rank(item_search), item_search.rowid"
+    store_sql_add(t, "SELECT t.item_id, t.lang, neptun_rank(item_search), item_search.rowid"
                " FROM item_search CROSS JOIN item_texts t ON t.id = item_search.rowid"
                " CROSS JOIN items i ON i.id = t.item_id"
                " WHERE item_search MATCH :match");
     store_list_filters(t, q, 1); /* only the rows read are checked */
-    sql_add(t, " ORDER BY item_search.rowid DESC");
+    store_sql_add(t, " ORDER BY item_search.rowid DESC");
 }
 
 struct tier_result {
