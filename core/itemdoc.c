@@ -34,6 +34,7 @@
 #include "sanitize.h"
 #include "schema.h"
 #include "types.h"
+#include "xmlutil.h"
 
 #define MAX_DEPTH 64
 #define MAX_ELEMENTS 200000
@@ -389,61 +390,6 @@ static const xmlNode *first_child(const xmlNode *parent, const char *name)
     return NULL;
 }
 
-/* Position of node among its siblings of the same name and namespace, or 0
- * when it has none (so the path shows "[n]" only where it tells apart). */
-static int sibling_position(const xmlNode *node)
-{
-    int pos = 0, total = 0;
-    if (node->parent == NULL || node->parent->type == XML_DOCUMENT_NODE)
-        return 0;
-    for (const xmlNode *c = node->parent->children; c != NULL; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, node->name) ||
-            (c->ns == NULL) != (node->ns == NULL) ||
-            (c->ns != NULL && !xmlStrEqual(c->ns->href, node->ns->href)))
-            continue;
-        total++;
-        if (c == node)
-            pos = total;
-    }
-    return total > 1 ? pos : 0;
-}
-
-const char *itemdoc_node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr)
-{
-    const xmlNode *chain[256];
-    size_t depth = 0;
-    char buf[1024];
-    size_t len = 0;
-    const char *leaf = attr;
-    char leafbuf[160];
-
-    if (node != NULL && node->type == XML_ATTRIBUTE_NODE) {
-        snprintf(leafbuf, sizeof(leafbuf), "%s%s%s", node->ns && node->ns->prefix ? (const char *)node->ns->prefix : "",
-                 node->ns && node->ns->prefix ? ":" : "", (const char *)node->name);
-        leaf = leafbuf;
-        node = node->parent;
-    } else if (node != NULL && node->type != XML_ELEMENT_NODE) {
-        node = node->parent; /* text, comment: the element that holds it */
-    }
-    for (; node != NULL && node->type == XML_ELEMENT_NODE && depth < 256; node = node->parent)
-        chain[depth++] = node;
-    buf[0] = '\0';
-    while (depth > 0 && len < sizeof(buf)) {
-        const xmlNode *n = chain[--depth];
-        int pos = sibling_position(n);
-        int w = pos ? snprintf(buf + len, sizeof(buf) - len, "/%s[%d]", (const char *)n->name, pos)
-                    : snprintf(buf + len, sizeof(buf) - len, "/%s", (const char *)n->name);
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-    if (leaf != NULL && len < sizeof(buf))
-        snprintf(buf + len, sizeof(buf) - len, "/@%s", leaf);
-    if (buf[0] == '\0')
-        strcpy(buf, "/");
-    return neptun_pool_strdup(pool, buf);
-}
-
 static const char *pool_text(struct neptun_pool *pool, const xmlNode *node)
 {
     xmlChar *s = xmlNodeGetContent(node);
@@ -583,7 +529,7 @@ static void problem(struct item_reader *r, const xmlNode *node, const char *attr
     if (errors_full(r->errs))
         return;
     va_start(ap, fmt);
-    errors_vadd(r->errs, itemdoc_node_path(r->pool, node, attr), fmt, ap);
+    errors_vadd(r->errs, xmlutil_node_path(r->pool, node, attr), fmt, ap);
     va_end(ap);
 }
 
@@ -859,7 +805,7 @@ static int check_required_attributes(struct neptun_pool *pool, const xmlNode *ro
             continue;
         for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
             if (!xmlHasNsProp(c, BAD_CAST required[i], NULL))
-                errors_add(errs, itemdoc_node_path(pool, c, NULL),
+                errors_add(errs, xmlutil_node_path(pool, c, NULL),
                            "<item> needs the attribute %s", required[i]);
     }
     return errs->n == before ? NEPTUN_OK : NEPTUN_INVALID;
@@ -885,7 +831,7 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
         return NEPTUN_ERROR;
     root = xmlDocGetRootElement(doc);
     if (!is_elem(root, NEPTUN_XML_NS, "item") && !is_elem(root, NEPTUN_XML_NS, "items")) {
-        errors_add(errs, itemdoc_node_path(pool, root, NULL),
+        errors_add(errs, xmlutil_node_path(pool, root, NULL),
                    "the root element must be <item> or <items> in the namespace " NEPTUN_XML_NS);
         return NEPTUN_INVALID;
     }
@@ -915,7 +861,7 @@ int itemdoc_parse(struct neptun_pool *pool, const char *buf, size_t len,
             if (out[k].item.type && out[i].item.type && out[k].item.slug && out[i].item.slug &&
                 strcmp(out[k].item.type, out[i].item.type) == 0 &&
                 strcmp(out[k].item.slug, out[i].item.slug) == 0)
-                errors_add(errs, itemdoc_node_path(pool, c, "slug"), "%s/%s appears twice in this document",
+                errors_add(errs, xmlutil_node_path(pool, c, "slug"), "%s/%s appears twice in this document",
                            out[i].item.type, out[i].item.slug);
         i++;
     }

@@ -52,9 +52,4 @@ const xmlNode *itemdoc_fields(struct neptun_pool *pool, const struct neptun_item
 xmlDocPtr itemdoc_read_secure(struct neptun_pool *pool, const char *buf, size_t len,
                               struct neptun_errors *errs);
 
-/* Element path of node for error messages: local names with a position
- * where siblings share the name ("/items/item[3]/text[2]/title"), and
- * "/@attr" appended when attr is set (or node is an attribute).  Pool-owned. */
-const char *itemdoc_node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr);
-
 #endif

@@ -22,9 +22,9 @@
 #include <libxml/tree.h>
 #include <libxml/relaxng.h>
 #include <neptun/common.h>
-#include "itemdoc.h"
 #include "schema.h"
 #include "types.h"
+#include "xmlutil.h"
 
 #define RNG_NS "http://relaxng.org/ns/structure/1.0"
 #define SCHEMA_PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA)
@@ -343,7 +343,7 @@ static void collect_validity_error(void *ctx, xmlErrorPtr e)
     v->count++;
     if (v->errs == NULL)
         return;
-    path = e->node != NULL ? itemdoc_node_path(v->errs->pool, error_element(e), NULL) : "/";
+    path = e->node != NULL ? xmlutil_node_path(v->errs->pool, error_element(e), NULL) : "/";
     msg = e->message ? e->message : "does not match the schema";
     len = strlen(msg);
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))

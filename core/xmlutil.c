@@ -1,8 +1,10 @@
 /*
  * xmlutil.c - libxml2 helpers: reading fields trees by local name in the
- * neptun namespace, choosing a child by language along a fallback chain,
- * and writers into memory.
+ * neptun namespace, naming a node's element path for error messages,
+ * choosing a child by language along a fallback chain, and writers into
+ * memory.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/xmlsave.h>
@@ -61,16 +63,59 @@ const char *xmlutil_attr(struct neptun_pool *pool, const xmlNode *node, const ch
     return d;
 }
 
-const char *xmlutil_lang(struct neptun_pool *pool, const xmlNode *node)
+/* Position of node among its siblings of the same name and namespace, or 0
+ * when it has none (so the path shows "[n]" only where it tells apart). */
+static int sibling_position(const xmlNode *node)
 {
-    if (node == NULL)
-        return NULL;
-    xmlChar *s = xmlNodeGetLang(node);
-    if (s == NULL)
-        return NULL;
-    char *d = neptun_pool_strdup(pool, (const char *)s);
-    xmlFree(s);
-    return d;
+    int pos = 0, total = 0;
+    if (node->parent == NULL || node->parent->type == XML_DOCUMENT_NODE)
+        return 0;
+    for (const xmlNode *c = node->parent->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, node->name) ||
+            (c->ns == NULL) != (node->ns == NULL) ||
+            (c->ns != NULL && !xmlStrEqual(c->ns->href, node->ns->href)))
+            continue;
+        total++;
+        if (c == node)
+            pos = total;
+    }
+    return total > 1 ? pos : 0;
+}
+
+const char *xmlutil_node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr)
+{
+    const xmlNode *chain[256];
+    size_t depth = 0;
+    char buf[1024];
+    size_t len = 0;
+    const char *leaf = attr;
+    char leafbuf[160];
+
+    if (node != NULL && node->type == XML_ATTRIBUTE_NODE) {
+        snprintf(leafbuf, sizeof(leafbuf), "%s%s%s", node->ns && node->ns->prefix ? (const char *)node->ns->prefix : "",
+                 node->ns && node->ns->prefix ? ":" : "", (const char *)node->name);
+        leaf = leafbuf;
+        node = node->parent;
+    } else if (node != NULL && node->type != XML_ELEMENT_NODE) {
+        node = node->parent; /* text, comment: the element that holds it */
+    }
+    for (; node != NULL && node->type == XML_ELEMENT_NODE && depth < 256; node = node->parent)
+        chain[depth++] = node;
+    buf[0] = '\0';
+    while (depth > 0 && len < sizeof(buf)) {
+        const xmlNode *n = chain[--depth];
+        int pos = sibling_position(n);
+        int w = pos ? snprintf(buf + len, sizeof(buf) - len, "/%s[%d]", (const char *)n->name, pos)
+                    : snprintf(buf + len, sizeof(buf) - len, "/%s", (const char *)n->name);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (leaf != NULL && len < sizeof(buf))
+        snprintf(buf + len, sizeof(buf) - len, "/@%s", leaf);
+    if (buf[0] == '\0')
+        strcpy(buf, "/");
+    return neptun_pool_strdup(pool, buf);
 }
 
 /* The xml:lang written on this very element (not inherited), borrowed. */

@@ -1,6 +1,7 @@
 /*
  * xmlutil.h - small libxml2 helpers shared by the core: reading fields
- * trees, writing to memory, and the host-table XML functions.
+ * trees, naming a node's path in error messages, writing to memory, and the
+ * host-table XML functions.
  */
 #ifndef NEPTUN_XMLUTIL_H
 #define NEPTUN_XMLUTIL_H
@@ -13,8 +14,10 @@ const xmlNode *xmlutil_child(const xmlNode *parent, const char *name);
 const xmlNode *xmlutil_next(const xmlNode *node, const char *name);
 const char *xmlutil_text(struct neptun_pool *pool, const xmlNode *node);
 const char *xmlutil_attr(struct neptun_pool *pool, const xmlNode *node, const char *name);
-/* xml:lang of node (inherited), or NULL. */
-const char *xmlutil_lang(struct neptun_pool *pool, const xmlNode *node);
+/* Element path of node for error messages: local names with a position
+ * where siblings share the name ("/items/item[3]/text[2]/title"), and
+ * "/@attr" appended when attr is set (or node is an attribute).  Pool-owned. */
+const char *xmlutil_node_path(struct neptun_pool *pool, const xmlNode *node, const char *attr);
 const xmlNode *xmlutil_child_lang(const struct neptun_render_ctx *rc, const xmlNode *parent,
                                   const char *name, const char **got_lang);
 int xmlutil_write_text(const struct neptun_render_ctx *rc, xmlTextWriterPtr w,

@@ -14,6 +14,7 @@
 #include "itemdoc.h"
 #include "schema.h"
 #include "types.h"
+#include "xmlutil.h"
 #include "check.h"
 
 static const char notes_rng[] =
@@ -44,7 +45,7 @@ static int notes_validate(void *ud, const xmlNode *fields, struct neptun_errors 
     xmlChar *level = xmlGetNoNsProp(fields, BAD_CAST "level");
     int rc = NEPTUN_OK;
     if (level != NULL && atoi((const char *)level) > 10) {
-        errors_add(errs, itemdoc_node_path(errs->pool, fields, "level"), "level %s is above 10",
+        errors_add(errs, xmlutil_node_path(errs->pool, fields, "level"), "level %s is above 10",
                    (const char *)level);
         rc = NEPTUN_INVALID;
     }
