@@ -1,7 +1,9 @@
 /*
- * handlers_system.c - the core's own routes: liveness, metrics, the schema
- * and the redirects of language-less paths (/events -> /pl/events).
+ * handlers_system.c - the core's own routes: liveness, metrics (metrics.c's
+ * counters with the cache's, the fragment memo's and the store's gauges),
+ * the schema and the redirects of language-less paths (/events -> /pl/events).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,9 +14,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "negotiate.h"
+#include "render.h"
 #include "request.h"
 #include "router.h"
 #include "schema.h"
+#include "store.h"
 #include "types.h"
 
 /* Set at start-up, read-only afterwards: the schema changes only then. */
@@ -26,12 +30,76 @@ static int healthz(void *ud, struct neptun_req *req, struct neptun_reply *reply)
     return reply_set(req, reply, 200, "text/plain; charset=utf-8", "ok\n", 3);
 }
 
+/* The answer cache (cache.c). */
+static void render_cache(FILE *f)
+{
+    uint64_t h = 0, m = 0;
+    size_t bytes = 0, entries = 0;
+    cache_stats(&h, &m, &bytes, &entries);
+    fprintf(f,
+            "# HELP neptun_cache_hits_total Answers served from the cache.\n"
+            "# TYPE neptun_cache_hits_total counter\n"
+            "neptun_cache_hits_total %llu\n"
+            "# HELP neptun_cache_misses_total Cache lookups that found nothing valid.\n"
+            "# TYPE neptun_cache_misses_total counter\n"
+            "neptun_cache_misses_total %llu\n"
+            "# HELP neptun_cache_bytes Bytes held by the answer cache.\n"
+            "# TYPE neptun_cache_bytes gauge\n"
+            "neptun_cache_bytes %zu\n"
+            "# HELP neptun_cache_entries Answers held by the cache.\n"
+            "# TYPE neptun_cache_entries gauge\n"
+            "neptun_cache_entries %zu\n",
+            (unsigned long long)h, (unsigned long long)m, bytes, entries);
+}
+
+/* The per-item pieces a cache miss assembles answers from (render_fragments.c),
+ * and the pages and parts the store's connections kept (store_parts.c). */
+static void render_fragments(FILE *f)
+{
+    uint64_t h = 0, m = 0;
+    size_t bytes = 0;
+    render_fragments_stats(&h, &m, &bytes);
+    fprintf(f,
+            "# HELP neptun_fragment_hits_total Per-item answer pieces reused, not rendered.\n"
+            "# TYPE neptun_fragment_hits_total counter\n"
+            "neptun_fragment_hits_total %llu\n"
+            "# HELP neptun_fragment_misses_total Per-item answer pieces rendered afresh.\n"
+            "# TYPE neptun_fragment_misses_total counter\n"
+            "neptun_fragment_misses_total %llu\n"
+            "# HELP neptun_fragment_bytes Bytes held by the fragment cache.\n"
+            "# TYPE neptun_fragment_bytes gauge\n"
+            "neptun_fragment_bytes %zu\n",
+            (unsigned long long)h, (unsigned long long)m, bytes);
+    struct store_kept_stats k;
+    store_kept_stats(&k);
+    fprintf(f,
+            "# HELP neptun_store_kept_total List pages and item parts a worker's connection "
+            "kept (hit) or read from the file (miss).\n"
+            "# TYPE neptun_store_kept_total counter\n"
+            "neptun_store_kept_total{kind=\"page\",result=\"hit\"} %llu\n"
+            "neptun_store_kept_total{kind=\"page\",result=\"miss\"} %llu\n"
+            "neptun_store_kept_total{kind=\"parts\",result=\"hit\"} %llu\n"
+            "neptun_store_kept_total{kind=\"parts\",result=\"miss\"} %llu\n",
+            (unsigned long long)k.page_hits, (unsigned long long)k.page_misses,
+            (unsigned long long)k.part_hits, (unsigned long long)k.part_misses);
+}
+
+/* The counters of metrics.c, then the gauges of the cache, the fragment
+ * memo and the store, gathered here so metrics.c depends on none of them. */
 static int metrics(void *ud, struct neptun_req *req, struct neptun_reply *reply)
 {
+    char *text = NULL;
     size_t len = 0;
-    char *text = metrics_render(&len);
-    if (text == NULL)
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
         return NEPTUN_NOMEM;
+    metrics_write(f);
+    render_cache(f);
+    render_fragments(f);
+    if (fclose(f) != 0) {
+        free(text);
+        return NEPTUN_NOMEM;
+    }
     int rc = reply_set(req, reply, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
     reply->no_store = 1;

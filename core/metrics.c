@@ -1,6 +1,10 @@
 /*
  * metrics.c - counters for /metrics in the Prometheus text format 0.0.4.
  *
+ * It only counts: the gauges other subsystems keep (the answer cache, the
+ * fragment memo, the store's kept pages and parts) are gathered by the
+ * /metrics handler (handlers_system.c), which writes them after these.
+ *
  * Label sets are small and bounded (route patterns, script names, worker
  * indexes), so they live in fixed arrays: a name is registered once under a
  * mutex and published by an atomic count; every later lookup and every
@@ -10,14 +14,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <neptun/common.h>
-#include "cache.h"
 #include "metrics.h"
-#include "store.h"
-#include "render.h"
 
 #define MAX_ROUTES 128
 #define MAX_SCRIPTS 64
@@ -198,58 +198,6 @@ static void render_requests(FILE *f)
     }
 }
 
-static void render_cache(FILE *f)
-{
-    uint64_t h = 0, m = 0;
-    size_t bytes = 0, entries = 0;
-    cache_stats(&h, &m, &bytes, &entries);
-    fprintf(f,
-            "# HELP neptun_cache_hits_total Answers served from the cache.\n"
-            "# TYPE neptun_cache_hits_total counter\n"
-            "neptun_cache_hits_total %llu\n"
-            "# HELP neptun_cache_misses_total Cache lookups that found nothing valid.\n"
-            "# TYPE neptun_cache_misses_total counter\n"
-            "neptun_cache_misses_total %llu\n"
-            "# HELP neptun_cache_bytes Bytes held by the answer cache.\n"
-            "# TYPE neptun_cache_bytes gauge\n"
-            "neptun_cache_bytes %zu\n"
-            "# HELP neptun_cache_entries Answers held by the cache.\n"
-            "# TYPE neptun_cache_entries gauge\n"
-            "neptun_cache_entries %zu\n",
-            (unsigned long long)h, (unsigned long long)m, bytes, entries);
-}
-
-/* The per-item pieces a cache miss assembles answers from (render_fragments.c). */
-static void render_fragments(FILE *f)
-{
-    uint64_t h = 0, m = 0;
-    size_t bytes = 0;
-    render_fragments_stats(&h, &m, &bytes);
-    fprintf(f,
-            "# HELP neptun_fragment_hits_total Per-item answer pieces reused, not rendered.\n"
-            "# TYPE neptun_fragment_hits_total counter\n"
-            "neptun_fragment_hits_total %llu\n"
-            "# HELP neptun_fragment_misses_total Per-item answer pieces rendered afresh.\n"
-            "# TYPE neptun_fragment_misses_total counter\n"
-            "neptun_fragment_misses_total %llu\n"
-            "# HELP neptun_fragment_bytes Bytes held by the fragment cache.\n"
-            "# TYPE neptun_fragment_bytes gauge\n"
-            "neptun_fragment_bytes %zu\n",
-            (unsigned long long)h, (unsigned long long)m, bytes);
-    struct store_kept_stats k;
-    store_kept_stats(&k);
-    fprintf(f,
-            "# HELP neptun_store_kept_total List pages and item parts a worker's connection "
-            "kept (hit) or read from the file (miss).\n"
-            "# TYPE neptun_store_kept_total counter\n"
-            "neptun_store_kept_total{kind=\"page\",result=\"hit\"} %llu\n"
-            "neptun_store_kept_total{kind=\"page\",result=\"miss\"} %llu\n"
-            "neptun_store_kept_total{kind=\"parts\",result=\"hit\"} %llu\n"
-            "neptun_store_kept_total{kind=\"parts\",result=\"miss\"} %llu\n",
-            (unsigned long long)k.page_hits, (unsigned long long)k.page_misses,
-            (unsigned long long)k.part_hits, (unsigned long long)k.part_misses);
-}
-
 static void render_script_counter(FILE *f, const char *name, const char *help,
                                   _Atomic uint64_t *values)
 {
@@ -265,16 +213,9 @@ static void render_script_counter(FILE *f, const char *name, const char *help,
     }
 }
 
-char *metrics_render(size_t *len)
+void metrics_write(FILE *f)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (f == NULL)
-        return NULL;
     render_requests(f);
-    render_cache(f);
-    render_fragments(f);
     render_script_counter(f, "neptun_lua_errors_total",
                           "Lua hook calls that failed or ran out of budget.", lua_errors);
     render_script_counter(f, "neptun_lua_slow_total",
@@ -283,11 +224,4 @@ char *metrics_render(size_t *len)
                "# TYPE neptun_auth_failures_total counter\n"
                "neptun_auth_failures_total %llu\n",
             (unsigned long long)atomic_load(&auth_failures));
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    if (len != NULL)
-        *len = size;
-    return buf;
 }
