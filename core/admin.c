@@ -389,19 +389,19 @@ static int admin_reload(void *ud, struct neptun_req *req, struct neptun_reply *r
         reply_header(reply, "Allow", "POST");
         return NEPTUN_OK;
     }
-    if (neptun_conf == NULL || lua_rules_reload(neptun_conf->scripts_dir) != NEPTUN_OK) {
+    if (neptun_conf == NULL || rules_reload(neptun_conf->scripts_dir) != NEPTUN_OK) {
         log_warn("admin: rules reload refused; the previous rules stay in force");
         reply_status(req, reply, 500,
                      "the rules failed to load; the previous rules stay in force (see the log)");
         return NEPTUN_OK;
     }
-    /* lua_rules_reload() itself invalidates answers shaped by the old rules */
+    /* rules_reload() itself invalidates answers shaped by the old rules */
     log_info("admin: rules reloaded");
 
     struct xmlutil_out o;
     char generation[24];
     snprintf(generation, sizeof(generation), "%llu",
-             (unsigned long long)lua_rules_generation());
+             (unsigned long long)rules_generation());
     if (xmlutil_writer_new(&o, 1) != NEPTUN_OK) {
         reply_status(req, reply, 500, "out of memory");
         return NEPTUN_OK;

@@ -266,9 +266,9 @@ static int finish(struct neptun_req *req, struct neptun_reply *reply, const char
     return NEPTUN_OK;
 }
 
-static struct lua_worker *rules(struct neptun_req *req)
+static struct rules_worker *rules(struct neptun_req *req)
 {
-    return req->worker != NULL ? req->worker->lua : NULL;
+    return req->worker != NULL ? req->worker->rules : NULL;
 }
 
 /* Let on_item drop or reshape each item; keeps matched_lang aligned.
@@ -276,14 +276,14 @@ static struct lua_worker *rules(struct neptun_req *req)
 static int apply_rules(struct neptun_req *req, const char *lang, struct neptun_item **items,
                        const char **matched, size_t *n)
 {
-    struct lua_worker *lw = rules(req);
+    struct rules_worker *lw = rules(req);
     size_t kept = 0;
     if (lw == NULL || *n == 0)
         return NEPTUN_OK;
     unsigned char *keep = neptun_pool_alloc(req->pool, *n);
     if (keep == NULL)
         return NEPTUN_NOMEM;
-    if (lua_on_items(lw, req, items, *n, lang, keep) == NEPTUN_ERROR)
+    if (rules_on_items(lw, req, items, *n, lang, keep) == NEPTUN_ERROR)
         return NEPTUN_ERROR;
     for (size_t i = 0; i < *n; i++) {
         if (!keep[i])
@@ -521,7 +521,7 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
         f.description = neptun_pool_printf(req->pool, "%s — %s", f.description, f.count_text);
     f.html_url = mirror_url(req, &f, fmt);
     if (fmt != FMT_LIST && rules(req) != NULL &&
-        lua_on_feed(rules(req), req, &f) == NEPTUN_ERROR)
+        rules_on_feed(rules(req), req, &f) == NEPTUN_ERROR)
         return NEPTUN_ERROR;
 
     if (render_as(fmt, &f, &body, &len) != NEPTUN_OK) {
@@ -606,7 +606,7 @@ static int item_handler(void *ud, struct neptun_req *req, struct neptun_reply *r
                        : NEPTUN_NOT_FOUND;
     if (rc == NEPTUN_OK && rules(req) != NULL) {
         int keep = 1;
-        if (lua_on_item(rules(req), req, item, req->lang, &keep) == NEPTUN_ERROR)
+        if (rules_on_item(rules(req), req, item, req->lang, &keep) == NEPTUN_ERROR)
             return NEPTUN_ERROR;
         if (!keep)
             rc = NEPTUN_NOT_FOUND;

@@ -246,7 +246,7 @@ static int items_body(lua_State *L)
     sandbox_charge(L, (long)n * ITEM_COST);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
-        lua_item_push_table(L, pool, items[i], lang);
+        rules_item_push_table(L, pool, items[i], lang);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     return 1;
@@ -612,7 +612,7 @@ static void push_config(lua_State *L)
     lua_setfield(L, -2, "partners");
 }
 
-void lua_api_push(lua_State *L)
+void rules_api_push(lua_State *L)
 {
     static const luaL_Reg functions[] = {
         { "log", api_log },

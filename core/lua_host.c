@@ -72,7 +72,7 @@ struct rule_set {
     unsigned hooks;  /* HOOK_* defined by any script */
 };
 
-struct lua_worker {
+struct rules_worker {
     struct store *store;
     int index;
     struct sandbox *sb;
@@ -280,7 +280,7 @@ static int run_probe(lua_State *L)
     return 0;
 }
 
-int lua_rules_reload(const char *dir)
+int rules_reload(const char *dir)
 {
     struct rule_set *set = NULL, *old;
     struct sandbox *sb = NULL;
@@ -331,12 +331,12 @@ out:
     return rc;
 }
 
-uint64_t lua_rules_generation(void)
+uint64_t rules_generation(void)
 {
     return atomic_load(&rules_gen);
 }
 
-void lua_rules_cleanup(void)
+void rules_cleanup(void)
 {
     struct rule_set *old;
 
@@ -347,7 +347,7 @@ void lua_rules_cleanup(void)
     set_unref(old);
 }
 
-int lua_rules_has(const char *hook)
+int rules_has(const char *hook)
 {
     unsigned bits = 0;
     int has = 0;
@@ -364,9 +364,9 @@ int lua_rules_has(const char *hook)
 
 /* ---- workers ---------------------------------------------------------- */
 
-struct lua_worker *lua_worker_new(struct store *store, int worker_index)
+struct rules_worker *rules_worker_new(struct store *store, int worker_index)
 {
-    struct lua_worker *lw = calloc(1, sizeof *lw);
+    struct rules_worker *lw = calloc(1, sizeof *lw);
 
     if (lw == NULL)
         return NULL;
@@ -375,7 +375,7 @@ struct lua_worker *lua_worker_new(struct store *store, int worker_index)
     return lw;
 }
 
-void lua_worker_free(struct lua_worker *lw)
+void rules_worker_free(struct rules_worker *lw)
 {
     if (lw == NULL)
         return;
@@ -386,14 +386,14 @@ void lua_worker_free(struct lua_worker *lw)
 
 static void unpin(void *data)
 {
-    struct lua_worker *lw = data;
+    struct rules_worker *lw = data;
 
     lw->pinned = NULL;
 }
 
 /* Make lw->sb current for req.  NEPTUN_DECLINED when no rule defines the
  * hook bit, NEPTUN_ERROR when the state cannot be built. */
-static int prepare(struct lua_worker *lw, struct neptun_req *req, unsigned hook)
+static int prepare(struct rules_worker *lw, struct neptun_req *req, unsigned hook)
 {
     int pinned = req != NULL && lw->pinned == req;
     struct rule_set *set;
@@ -456,7 +456,7 @@ ready:
 
 /* Set up the call context, run fn protected, log and count what failed
  * or was slow. */
-static int call_protected(struct lua_worker *lw, struct neptun_req *req, lua_CFunction fn,
+static int call_protected(struct rules_worker *lw, struct neptun_req *req, lua_CFunction fn,
                           void *args, const char *what)
 {
     struct sandbox_call_ctx *ctx = sandbox_ctx(lw->sb);
@@ -756,7 +756,7 @@ static int run_on_request(lua_State *L)
     return 0;
 }
 
-int lua_on_request(struct lua_worker *lw, struct neptun_req *req, struct neptun_reply *reply)
+int rules_on_request(struct rules_worker *lw, struct neptun_req *req, struct neptun_reply *reply)
 {
     struct request_call c = { req, reply, 0 };
     int rc;
@@ -800,14 +800,14 @@ static void item_through_rules(lua_State *L, struct sandbox *sb, struct item_cal
 
     /* views, not tables: fields are read when asked for, and only what
      * the rules changed is copied back (lua_item.c) */
-    lua_item_push_view(L, c->req->pool, c->item, c->lang);
+    rules_item_push_view(L, c->req->pool, c->item, c->lang);
     item = lua_gettop(L);
     lua_pushvalue(L, item);
     lua_pushvalue(L, ctx);
     call_each_timed(L, sb, "on_item", 2, each_item, c, mark);
     if (c->keep)
-        lua_item_apply_view(L, item, c->req->pool);
-    lua_item_close_view(L, item);
+        rules_item_apply_view(L, item, c->req->pool);
+    rules_item_close_view(L, item);
     lua_settop(L, top);
 }
 
@@ -815,15 +815,15 @@ static int run_on_item(lua_State *L)
 {
     struct item_call *c = lua_touserdata(L, 1);
 
-    lua_item_push_ctx(L, c->req, c->lang);
+    rules_item_push_ctx(L, c->req, c->lang);
     int ctx = lua_gettop(L);
     double mark = 0;
     item_through_rules(L, sandbox_of(L), c, ctx, &mark);
-    lua_item_close_view(L, ctx);
+    rules_item_close_view(L, ctx);
     return 0;
 }
 
-int lua_on_item(struct lua_worker *lw, struct neptun_req *req, struct neptun_item *item,
+int rules_on_item(struct rules_worker *lw, struct neptun_req *req, struct neptun_item *item,
                 const char *lang, int *keep)
 {
     struct item_call c = { req, item, lang, 1 };
@@ -860,7 +860,7 @@ static int run_on_items(lua_State *L)
     /* One ctx for the whole answer: it is the same for every item, and a
      * view per item was a third of the rule's cost.  What a rule stores in
      * it is seen by the calls for the later items of this answer only. */
-    lua_item_push_ctx(L, lc->req, lc->lang);
+    rules_item_push_ctx(L, lc->req, lc->lang);
     int ctx = lua_gettop(L);
     double mark = 0;
     for (size_t i = 0; i < lc->n; i++) {
@@ -868,11 +868,11 @@ static int run_on_items(lua_State *L)
         item_through_rules(L, sb, &c, ctx, &mark);
         lc->keep[i] = (unsigned char)c.keep;
     }
-    lua_item_close_view(L, ctx);
+    rules_item_close_view(L, ctx);
     return 0;
 }
 
-int lua_on_items(struct lua_worker *lw, struct neptun_req *req, struct neptun_item **items,
+int rules_on_items(struct rules_worker *lw, struct neptun_req *req, struct neptun_item **items,
                  size_t n, const char *lang, unsigned char *keep)
 {
     struct list_call lc = { req, items, n, lang, keep };
@@ -962,7 +962,7 @@ static int run_on_feed(lua_State *L)
     return 0;
 }
 
-int lua_on_feed(struct lua_worker *lw, struct neptun_req *req, struct render_feed *feed)
+int rules_on_feed(struct rules_worker *lw, struct neptun_req *req, struct render_feed *feed)
 {
     struct feed_call c = { req, feed };
     int rc;
@@ -1081,7 +1081,7 @@ static int run_route(lua_State *L)
     return 0;
 }
 
-int lua_route(struct lua_worker *lw, struct neptun_req *req, struct neptun_reply *reply)
+int rules_route(struct rules_worker *lw, struct neptun_req *req, struct neptun_reply *reply)
 {
     struct route_call c = { req, reply, 0 };
     int rc;
@@ -1227,7 +1227,7 @@ static int check_script(const struct rule_script *s)
     return failures;
 }
 
-int lua_rules_check(const char *dir)
+int rules_check(const char *dir)
 {
     struct rule_set *set = read_dir(dir);
     int failures = 0;

@@ -13,43 +13,43 @@
 #include "request.h"
 #include "render.h"
 
-struct lua_worker;
+struct rules_worker;
 struct store;
 
 /* Compile and check every script in dir, then make it the set in force.
  * On error the old set stays, the error is logged (script and line) and
  * NEPTUN_ERROR is returned.  Safe from any thread (SIGHUP handler thread,
  * POST /admin/reload, the file watcher). */
-int lua_rules_reload(const char *dir);
+int rules_reload(const char *dir);
 /* The generation of the set in force (bumped by each successful reload). */
-uint64_t lua_rules_generation(void);
-void lua_rules_cleanup(void);
+uint64_t rules_generation(void);
+void rules_cleanup(void);
 /* Does the set in force define a hook?  name: "on_request", "on_item", ... */
-int lua_rules_has(const char *hook);
+int rules_has(const char *hook);
 
 /* Offline check: compile every script in dir, run test_* functions,
  * print a line each; returns the number of failures (0 = all good), or -1
  * when the dir cannot be read. */
-int lua_rules_check(const char *dir);
+int rules_check(const char *dir);
 
 /* Per-worker state; store is the worker's read connection (for
  * neptun.items).  NULL on failure. */
-struct lua_worker *lua_worker_new(struct store *store, int worker_index);
-void lua_worker_free(struct lua_worker *lw);
+struct rules_worker *rules_worker_new(struct store *store, int worker_index);
+void rules_worker_free(struct rules_worker *lw);
 
 /* Each returns NEPTUN_DECLINED to go on, NEPTUN_OK when Lua answered
  * (reply filled), or NEPTUN_ERROR when the hook failed (the caller answers
  * 500; the error was logged and counted). */
-int lua_on_request(struct lua_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
-int lua_route(struct lua_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
+int rules_on_request(struct rules_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
+int rules_route(struct rules_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
 /* *keep is set to 0 when the rule drops the item; item (a pool copy) may be
  * changed in title, summary, tags and links for this answer only. */
-int lua_on_item(struct lua_worker *lw, struct neptun_req *req, struct neptun_item *item,
+int rules_on_item(struct rules_worker *lw, struct neptun_req *req, struct neptun_item *item,
                 const char *lang, int *keep);
 /* The same for a list's n items in one protected call (a call per item
  * was a third of the rules' cost): keep[i] set to 0 for each item dropped. */
-int lua_on_items(struct lua_worker *lw, struct neptun_req *req, struct neptun_item **items,
+int rules_on_items(struct rules_worker *lw, struct neptun_req *req, struct neptun_item **items,
                  size_t n, const char *lang, unsigned char *keep);
-int lua_on_feed(struct lua_worker *lw, struct neptun_req *req, struct render_feed *feed);
+int rules_on_feed(struct rules_worker *lw, struct neptun_req *req, struct render_feed *feed);
 
 #endif

@@ -80,7 +80,9 @@ static char view_meta_key;  /* registry: the views' metatable, by address */
 
 /* ---- the item's text and plain values ---------------------------------- */
 
-const struct neptun_text *lua_item_text(const struct neptun_item *item, const char *lang)
+/* The text of item shown in lang (fallback chain, then the first), or NULL
+ * when it has none. */
+static const struct neptun_text *item_text(const struct neptun_item *item, const char *lang)
 {
     const struct conf_lang *cl = neptun_conf ? conf_lang(neptun_conf, lang) : NULL;
 
@@ -188,11 +190,11 @@ static void push_ctx_field(lua_State *L, const struct view *v, int f)
     }
 }
 
-void lua_item_push_table(lua_State *L, struct neptun_pool *pool, const struct neptun_item *item,
+void rules_item_push_table(lua_State *L, struct neptun_pool *pool, const struct neptun_item *item,
                          const char *lang)
 {
     struct view v = { .kind = VIEW_ITEM, .live = 1, .item = (struct neptun_item *)item,
-                      .text = lua_item_text(item, lang), .lang = lang, .pool = pool };
+                      .text = item_text(item, lang), .lang = lang, .pool = pool };
 
     lua_createtable(L, 0, 16);
     for (int f = 0; f < NFIELDS(item_fields); f++) {
@@ -409,18 +411,18 @@ static struct view *new_view(lua_State *L, enum view_kind kind)
     return v;
 }
 
-void lua_item_push_view(lua_State *L, struct neptun_pool *pool, struct neptun_item *item,
+void rules_item_push_view(lua_State *L, struct neptun_pool *pool, struct neptun_item *item,
                         const char *lang)
 {
     struct view *v = new_view(L, VIEW_ITEM);
 
     v->item = item;
-    v->text = lua_item_text(item, lang);
+    v->text = item_text(item, lang);
     v->lang = lang;
     v->pool = pool;
 }
 
-void lua_item_push_ctx(lua_State *L, struct neptun_req *req, const char *lang)
+void rules_item_push_ctx(lua_State *L, struct neptun_req *req, const char *lang)
 {
     struct view *v = new_view(L, VIEW_CTX);
 
@@ -428,7 +430,7 @@ void lua_item_push_ctx(lua_State *L, struct neptun_req *req, const char *lang)
     v->lang = lang;
 }
 
-void lua_item_close_view(lua_State *L, int idx)
+void rules_item_close_view(lua_State *L, int idx)
 {
     struct view *v = lua_touserdata(L, idx);
 
@@ -620,7 +622,7 @@ static void apply_links(lua_State *L, int store, struct neptun_item *item,
     item->nlinks = n;
 }
 
-void lua_item_apply_view(lua_State *L, int idx, struct neptun_pool *pool)
+void rules_item_apply_view(lua_State *L, int idx, struct neptun_pool *pool)
 {
     struct view *v = lua_touserdata(L, idx);
     int store;

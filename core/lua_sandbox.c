@@ -514,7 +514,7 @@ static int setup_state(lua_State *L)
     luaL_requiref(L, "string", luaopen_string, 0);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
-    lua_strmatch_install(L, -1);
+    rules_strmatch_install(L, -1);
     /* string methods reach the real table; nobody reaches the metatable */
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
@@ -550,7 +550,7 @@ static int setup_state(lua_State *L)
     lua_setfield(L, -2, "os");
     lua_pop(L, 1);
 
-    lua_api_push(L);
+    rules_api_push(L);
     lua_setfield(L, shared, "neptun");
 
     sandbox_push_readonly(L, shared);

@@ -96,32 +96,29 @@ void sandbox_release(lua_State *L, size_t bytes);
 void sandbox_push_readonly(lua_State *L, int idx);
 
 /* lua_api.c: push the `neptun` table (plain; the sandbox wraps it).  [-0, +1] */
-void lua_api_push(lua_State *L);
+void rules_api_push(lua_State *L);
 /* lua_item.c: an item shown in lang as a plain table (neptun.items): its
  * text in lang or along lang's fallback chain.  [-0, +1] */
-void lua_item_push_table(lua_State *L, struct neptun_pool *pool, const struct neptun_item *item,
+void rules_item_push_table(lua_State *L, struct neptun_pool *pool, const struct neptun_item *item,
                          const char *lang);
 /* lua_item.c: the same fields as a view for on_item, read from item when
  * a script asks; what scripts assign is kept in the view.  item must stay
- * valid until lua_item_close_view.  [-0, +1] */
-void lua_item_push_view(lua_State *L, struct neptun_pool *pool, struct neptun_item *item,
+ * valid until rules_item_close_view.  [-0, +1] */
+void rules_item_push_view(lua_State *L, struct neptun_pool *pool, struct neptun_item *item,
                         const char *lang);
 /* lua_item.c: ctx for on_item (lang, partner, variant, path) as a view of
  * req, which may be NULL.  [-0, +1] */
-void lua_item_push_ctx(lua_State *L, struct neptun_req *req, const char *lang);
+void rules_item_push_ctx(lua_State *L, struct neptun_req *req, const char *lang);
 /* lua_item.c: copy what scripts changed of title, summary, tags and links
  * of the item view at idx into its item (a pool copy), allocating from
  * pool only what differs.  Raises a Lua error on a malformed value.  [-0, +0] */
-void lua_item_apply_view(lua_State *L, int idx, struct neptun_pool *pool);
+void rules_item_apply_view(lua_State *L, int idx, struct neptun_pool *pool);
 /* lua_item.c: end the view (item or ctx) at idx: its pointers are dropped
  * and any later use by a script that kept it raises an error.  [-0, +0] */
-void lua_item_close_view(lua_State *L, int idx);
-/* lua_item.c: the text of item shown in lang (fallback chain, then the
- * first), or NULL when it has none. */
-const struct neptun_text *lua_item_text(const struct neptun_item *item, const char *lang);
+void rules_item_close_view(lua_State *L, int idx);
 /* lua_strmatch.c: replace find, match, gmatch and gsub in the string
  * library table at idx by versions that charge their work to the budget, so
  * that backtracking blow-ups end.  [-0, +0] */
-void lua_strmatch_install(lua_State *L, int idx);
+void rules_strmatch_install(lua_State *L, int idx);
 
 #endif

@@ -594,7 +594,7 @@ static int safe_gsub(lua_State *L)
     return 2;
 }
 
-void lua_strmatch_install(lua_State *L, int idx)
+void rules_strmatch_install(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
     lua_pushcfunction(L, safe_find);

@@ -252,7 +252,7 @@ static int cmd_serve(const struct conf *c, const struct options *o)
     store_close(s);
     if (cache_init(c->cache_bytes) < 0)
         return 1;
-    if (c->scripts_dir != NULL && lua_rules_reload(c->scripts_dir) != NEPTUN_OK)
+    if (c->scripts_dir != NULL && rules_reload(c->scripts_dir) != NEPTUN_OK)
         log_warn("the Lua rules in %s did not load; serving without rules", c->scripts_dir);
     if (log_access_open(c->access_log) < 0)
         return 1;
@@ -262,7 +262,7 @@ static int cmd_serve(const struct conf *c, const struct options *o)
     handlers_read_init();
     int rc = server_run(c);
     log_access_close();
-    lua_rules_cleanup();
+    rules_cleanup();
     cache_cleanup();
     return rc;
 }
@@ -304,7 +304,7 @@ static int cmd_check_scripts(const struct conf *c, const struct options *o)
         fprintf(stderr, "neptun check-scripts: no scripts folder given or configured\n");
         return 2;
     }
-    int failures = lua_rules_check(dir);
+    int failures = rules_check(dir);
     if (failures < 0)
         return 2;
     return failures == 0 ? 0 : 1;

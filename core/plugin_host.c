@@ -227,7 +227,7 @@ static int host_item_get(struct neptun_req *req, const char *type, const char *s
         return rc == NEPTUN_NOT_FOUND ? NEPTUN_NOT_FOUND : NEPTUN_ERROR;
     /* The rules see it as they would on /{lang}/{type}/{slug}: an item they
      * hide there is not found here either. */
-    if (req->worker->lua != NULL && lua_on_item(req->worker->lua, req, item, req->lang, &keep) == NEPTUN_ERROR)
+    if (req->worker->rules != NULL && rules_on_item(req->worker->rules, req, item, req->lang, &keep) == NEPTUN_ERROR)
         return NEPTUN_ERROR;
     if (!keep)
         return NEPTUN_NOT_FOUND;

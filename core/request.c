@@ -256,7 +256,7 @@ static int rule_answered(struct neptun_req *req, struct neptun_reply *reply, int
 void dispatch(struct neptun_req *req, struct neptun_reply *reply)
 {
     const char *allow = NULL;
-    struct lua_worker *lua = req->worker != NULL ? req->worker->lua : NULL;
+    struct rules_worker *rules = req->worker != NULL ? req->worker->rules : NULL;
     bool separate_admin = neptun_conf != NULL && neptun_conf->admin_host != NULL;
     bool read = req->method == REQ_GET || req->method == REQ_HEAD;
     int rc;
@@ -282,7 +282,7 @@ void dispatch(struct neptun_req *req, struct neptun_reply *reply)
         answer_options(req, reply);
         return;
     }
-    if (lua != NULL && rule_answered(req, reply, lua_on_request(lua, req, reply),
+    if (rules != NULL && rule_answered(req, reply, rules_on_request(rules, req, reply),
                                      "lua:on_request"))
         return;
 
@@ -296,7 +296,7 @@ void dispatch(struct neptun_req *req, struct neptun_reply *reply)
         }
     }
 
-    if (lua != NULL && rule_answered(req, reply, lua_route(lua, req, reply), "lua:route"))
+    if (rules != NULL && rule_answered(req, reply, rules_route(rules, req, reply), "lua:route"))
         return;
 
     rc = router_dispatch(req, reply, &allow);

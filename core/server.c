@@ -604,8 +604,8 @@ static int worker_setup(struct worker_rt *rt, int index, const struct conf *conf
     }
     if (store_set_page_cache(rt->w.store, conf->store_cache_bytes) != NEPTUN_OK)
         goto fail;
-    rt->w.lua = lua_worker_new(rt->w.store, index);
-    if (rt->w.lua == NULL) {
+    rt->w.rules = rules_worker_new(rt->w.store, index);
+    if (rt->w.rules == NULL) {
         log_error("worker %d: cannot create the Lua state", index);
         goto fail;
     }
@@ -646,8 +646,8 @@ static void worker_cleanup(struct worker_rt *rt)
     if (rt->wake_ev != NULL)
         event_free(rt->wake_ev);
     neptun_pool_free(rt->w.spare_pool); /* before the Lua state its cleanups may unpin */
-    if (rt->w.lua != NULL)
-        lua_worker_free(rt->w.lua);
+    if (rt->w.rules != NULL)
+        rules_worker_free(rt->w.rules);
     if (rt->w.wstore != NULL)
         store_close(rt->w.wstore);
     if (rt->w.store != NULL)
@@ -667,7 +667,7 @@ static void reload_rules(const struct conf *conf, const char *why)
     if (conf->scripts_dir == NULL)
         return;
     log_info("reloading rules from %s (%s)", conf->scripts_dir, why);
-    if (lua_rules_reload(conf->scripts_dir) == NEPTUN_OK)
+    if (rules_reload(conf->scripts_dir) == NEPTUN_OK)
         cache_bump_all(); /* answers shaped by the old rules are stale */
 }
 

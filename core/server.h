@@ -16,7 +16,7 @@ struct worker {
     struct evhttp *admin_http;  /* when the admin API has its own address */
     struct store *store;        /* read connection */
     struct store *wstore;       /* write connection (opened lazily) */
-    struct lua_worker *lua;
+    struct rules_worker *rules;
     struct neptun_pool *spare_pool; /* the last request's pool, reset for the next */
 };
 

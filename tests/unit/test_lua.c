@@ -62,7 +62,7 @@ static void init_req(struct neptun_req *req, const char *path)
 }
 
 /* One request through on_request; returns the hook's result. */
-static int request(struct lua_worker *lw, const char *path, char *body, size_t size,
+static int request(struct rules_worker *lw, const char *path, char *body, size_t size,
                    const char **variant)
 {
     struct neptun_req req;
@@ -71,7 +71,7 @@ static int request(struct lua_worker *lw, const char *path, char *body, size_t s
 
     init_req(&req, path);
     memset(&reply, 0, sizeof reply);
-    rc = lua_on_request(lw, &req, &reply);
+    rc = rules_on_request(lw, &req, &reply);
     if (body != NULL) {
         body[0] = '\0';
         if (rc == NEPTUN_OK && reply.body != NULL)
@@ -204,7 +204,7 @@ static long peak_mb(void)
     return ru.ru_maxrss / 1024;
 }
 
-static void test_hostile(struct lua_worker *lw)
+static void test_hostile(struct rules_worker *lw)
 {
     char body[256];
 
@@ -233,7 +233,7 @@ static void test_hostile(struct lua_worker *lw)
     CHECK(access("/tmp/neptun-pwned", F_OK) != 0);
 }
 
-static void test_variant(struct lua_worker *lw)
+static void test_variant(struct rules_worker *lw)
 {
     const char *variant = NULL;
 
@@ -268,7 +268,7 @@ static const char item_script[] =
     "                          categories = {'x'}}})\n"
     "end)\n";
 
-static void test_item_feed_route(struct lua_worker *lw)
+static void test_item_feed_route(struct rules_worker *lw)
 {
     struct neptun_req req;
     struct neptun_reply reply;
@@ -288,7 +288,7 @@ static void test_item_feed_route(struct lua_worker *lw)
     item.ntexts = 1;
     item.tags = tags;
     item.ntags = 1;
-    CHECK(lua_on_item(lw, &req, &item, "pl", &keep) == NEPTUN_OK);
+    CHECK(rules_on_item(lw, &req, &item, "pl", &keep) == NEPTUN_OK);
     CHECK(keep == 1);
     CHECK_STR(item.texts[0].title, "[Sopot] Forum");
     CHECK_STR(texts[0].title, "Forum"); /* the original array is untouched */
@@ -296,7 +296,7 @@ static void test_item_feed_route(struct lua_worker *lw)
     CHECK(item.nlinks == 1 && strcmp(item.links[0].href, "https://sopot.pl/") == 0);
 
     item.status = NEPTUN_STATUS_DRAFT;
-    CHECK(lua_on_item(lw, &req, &item, "pl", &keep) == NEPTUN_OK);
+    CHECK(rules_on_item(lw, &req, &item, "pl", &keep) == NEPTUN_OK);
     CHECK(keep == 0);
 
     memset(&feed, 0, sizeof feed);
@@ -304,7 +304,7 @@ static void test_item_feed_route(struct lua_worker *lw)
     feed.lang = "pl";
     feed.title = "Wydarzenia";
     feed.description = "opis";
-    CHECK(lua_on_feed(lw, &req, &feed) == NEPTUN_OK);
+    CHECK(rules_on_feed(lw, &req, &feed) == NEPTUN_OK);
     CHECK_STR(feed.title, "Wydarzenia (pl)");
     CHECK(feed.ttl == 60);
     neptun_pool_free(req.pool);
@@ -312,7 +312,7 @@ static void test_item_feed_route(struct lua_worker *lw)
     init_req(&req, "/en/hello/world.txt");
     req.lang = NULL;
     memset(&reply, 0, sizeof reply);
-    CHECK(lua_route(lw, &req, &reply) == NEPTUN_OK);
+    CHECK(rules_route(lw, &req, &reply) == NEPTUN_OK);
     CHECK(reply.status == 200);
     CHECK_STR(reply.content_type, "text/plain; charset=utf-8");
     CHECK_STR(reply.body, "en:world:0");
@@ -321,7 +321,7 @@ static void test_item_feed_route(struct lua_worker *lw)
 
     init_req(&req, "/en/rss");
     memset(&reply, 0, sizeof reply);
-    CHECK(lua_route(lw, &req, &reply) == NEPTUN_OK);
+    CHECK(rules_route(lw, &req, &reply) == NEPTUN_OK);
     CHECK(reply.body != NULL && strstr(reply.body, "<title>T &amp; &lt;co&gt;</title>") != NULL);
     CHECK(reply.body != NULL && strstr(reply.body, "<rss version=\"2.0\"") != NULL);
     CHECK(reply.body != NULL && strstr(reply.body, "<category>x</category>") != NULL);
@@ -330,7 +330,7 @@ static void test_item_feed_route(struct lua_worker *lw)
 
     init_req(&req, "/en/nothing.txt");
     memset(&reply, 0, sizeof reply);
-    CHECK(lua_route(lw, &req, &reply) == NEPTUN_DECLINED);
+    CHECK(rules_route(lw, &req, &reply) == NEPTUN_DECLINED);
     neptun_pool_free(req.pool);
 }
 
@@ -417,19 +417,19 @@ static void init_view_item(struct view_item *v)
     v->item.nlinks = 1;
 }
 
-static int view_call(struct lua_worker *lw, const char *path, struct view_item *v, int *keep)
+static int view_call(struct rules_worker *lw, const char *path, struct view_item *v, int *keep)
 {
     struct neptun_req req;
     int rc;
 
     init_req(&req, path);
     init_view_item(v);
-    rc = lua_on_item(lw, &req, &v->item, "pl", keep);
+    rc = rules_on_item(lw, &req, &v->item, "pl", keep);
     neptun_pool_free(req.pool); /* nothing below reads pool strings */
     return rc;
 }
 
-static void test_item_view(struct lua_worker *lw)
+static void test_item_view(struct rules_worker *lw)
 {
     struct neptun_req req;
     struct view_item v, w;
@@ -445,7 +445,7 @@ static void test_item_view(struct lua_worker *lw)
     /* changed fields copied back into fresh arrays, the rest shared */
     init_req(&req, "/view/change");
     init_view_item(&v);
-    CHECK(lua_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
+    CHECK(rules_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
     CHECK(v.item.texts != v.texts && v.item.texts[0].summary == NULL);
     CHECK(v.item.texts[0].title == v.texts[0].title);
     CHECK_STR(v.texts[0].summary, "Streszczenie");
@@ -464,8 +464,8 @@ static void test_item_view(struct lua_worker *lw)
     init_req(&req, "/view/keep");
     init_view_item(&v);
     init_view_item(&w);
-    CHECK(lua_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
-    CHECK(lua_on_item(lw, &req, &w.item, "pl", &keep) == NEPTUN_OK);
+    CHECK(rules_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
+    CHECK(rules_on_item(lw, &req, &w.item, "pl", &keep) == NEPTUN_OK);
     neptun_pool_free(req.pool);
     memset(&v, 0xa5, sizeof v);
     memset(&w, 0xa5, sizeof w);
@@ -484,7 +484,7 @@ static void test_item_view(struct lua_worker *lw)
     CHECK(v.item.texts == v.texts && v.item.tags == v.tags && v.item.links == v.links);
 }
 
-static void test_reload(struct lua_worker *lw)
+static void test_reload(struct rules_worker *lw)
 {
     struct neptun_req pinned;
     struct neptun_reply reply;
@@ -494,19 +494,19 @@ static void test_reload(struct lua_worker *lw)
     write_script("50-version.lua",
                  "function on_request(req) if req.path == '/version' then\n"
                  "  return {body = 'one'} end end\n");
-    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
+    CHECK(rules_reload(scripts_dir) == NEPTUN_OK);
     CHECK(request(lw, "/version", body, sizeof body, NULL) == NEPTUN_OK);
     CHECK_STR(body, "one");
 
     /* a broken script keeps the old set */
-    gen = lua_rules_generation();
+    gen = rules_generation();
     write_script("60-broken.lua", "function on_request(req)\n  return {\nend\n");
-    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_ERROR);
-    CHECK(lua_rules_generation() == gen);
-    CHECK(lua_rules_check(scripts_dir) > 0);
+    CHECK(rules_reload(scripts_dir) == NEPTUN_ERROR);
+    CHECK(rules_generation() == gen);
+    CHECK(rules_check(scripts_dir) > 0);
     remove_script("60-broken.lua");
     write_script("60-broken.lua", "while true do end\n");
-    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_ERROR);
+    CHECK(rules_reload(scripts_dir) == NEPTUN_ERROR);
     remove_script("60-broken.lua");
     CHECK(request(lw, "/version", body, sizeof body, NULL) == NEPTUN_OK);
     CHECK_STR(body, "one");
@@ -514,20 +514,20 @@ static void test_reload(struct lua_worker *lw)
     /* a request in progress keeps its rules; the next one sees the new */
     init_req(&pinned, "/version");
     memset(&reply, 0, sizeof reply);
-    CHECK(lua_on_request(lw, &pinned, &reply) == NEPTUN_OK);
+    CHECK(rules_on_request(lw, &pinned, &reply) == NEPTUN_OK);
     write_script("50-version.lua",
                  "function on_request(req) if req.path == '/version' then\n"
                  "  return {body = 'two'} end end\n");
-    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
-    CHECK(lua_rules_generation() == gen + 1);
+    CHECK(rules_reload(scripts_dir) == NEPTUN_OK);
+    CHECK(rules_generation() == gen + 1);
     memset(&reply, 0, sizeof reply);
-    CHECK(lua_on_request(lw, &pinned, &reply) == NEPTUN_OK);
+    CHECK(rules_on_request(lw, &pinned, &reply) == NEPTUN_OK);
     CHECK(reply.body != NULL && strcmp(reply.body, "one") == 0);
     neptun_pool_free(pinned.pool);
     CHECK(request(lw, "/version", body, sizeof body, NULL) == NEPTUN_OK);
     CHECK_STR(body, "two");
-    CHECK(lua_rules_has("on_request"));
-    CHECK(lua_rules_has("on_item"));
+    CHECK(rules_has("on_request"));
+    CHECK(rules_has("on_item"));
     remove_script("50-version.lua");
 }
 
@@ -563,7 +563,7 @@ static const char fresh_script[] =
     "  if ctx.path == '/fresh/links' then item.links = {fresh('l-')} end\n"
     "end\n";
 
-static void test_fresh_strings(struct lua_worker *lw)
+static void test_fresh_strings(struct rules_worker *lw)
 {
     struct neptun_req req;
     struct neptun_reply reply;
@@ -573,7 +573,7 @@ static void test_fresh_strings(struct lua_worker *lw)
 
     init_req(&req, "/fresh/reply");
     memset(&reply, 0, sizeof reply);
-    CHECK(lua_on_request(lw, &req, &reply) == NEPTUN_OK);
+    CHECK(rules_on_request(lw, &req, &reply) == NEPTUN_OK);
     CHECK(reply.status == 201);
     CHECK(reply.len == 64 && reply.body != NULL && strncmp(reply.body, "bodybbb", 7) == 0);
     CHECK(reply.nheaders == 1);
@@ -598,7 +598,7 @@ static void test_fresh_strings(struct lua_worker *lw)
     CHECK(v.item.links != v.links);
     init_req(&req, "/fresh/links");
     init_view_item(&v);
-    CHECK(lua_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
+    CHECK(rules_on_item(lw, &req, &v.item, "pl", &keep) == NEPTUN_OK);
     CHECK(v.item.nlinks == 1);
     if (v.item.nlinks == 1) {
         CHECK(strncmp(v.item.links[0].rel, "l-rel---", 8) == 0);
@@ -618,7 +618,7 @@ static void *reload_loop(void *arg)
     int *failures = arg;
 
     for (int i = 0; i < 1500; i++)
-        if (lua_rules_reload(reload_dir) != NEPTUN_OK)
+        if (rules_reload(reload_dir) != NEPTUN_OK)
             (*failures)++;
     return NULL;
 }
@@ -636,7 +636,7 @@ static void test_concurrent_reload(void)
         CHECK(failures[i] == 0);
     }
     rmdir(reload_dir);
-    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
+    CHECK(rules_reload(scripts_dir) == NEPTUN_OK);
 }
 
 static void test_check_scripts(void)
@@ -645,18 +645,18 @@ static void test_check_scripts(void)
     char shipped[1024];
 
     snprintf(shipped, sizeof shipped, "%s/scripts", src != NULL ? src : ".");
-    CHECK(lua_rules_check(shipped) == 0);
+    CHECK(rules_check(shipped) == 0);
     write_script("70-test.lua", "function test_good() assert(1 + 1 == 2) end\n"
                                 "function test_bad() assert(false, 'expected') end\n"
                                 "function test_loop() while true do end end\n");
-    CHECK(lua_rules_check(scripts_dir) == 2);
+    CHECK(rules_check(scripts_dir) == 2);
     remove_script("70-test.lua");
-    CHECK(lua_rules_check("/nonexistent/neptun") == -1);
+    CHECK(rules_check("/nonexistent/neptun") == -1);
 }
 
 int main(void)
 {
-    struct lua_worker *lw;
+    struct rules_worker *lw;
 
     if (mkdtemp(scripts_dir) == NULL) {
         perror("mkdtemp");
@@ -668,8 +668,8 @@ int main(void)
     write_script("40-view.lua", view_script);
     write_script("41-view.lua", view_after_script);
     write_script("45-fresh.lua", fresh_script);
-    CHECK(lua_rules_reload(scripts_dir) == NEPTUN_OK);
-    lw = lua_worker_new(NULL, 0);
+    CHECK(rules_reload(scripts_dir) == NEPTUN_OK);
+    lw = rules_worker_new(NULL, 0);
     CHECK(lw != NULL);
     if (lw != NULL) {
         test_hostile(lw);
@@ -681,8 +681,8 @@ int main(void)
     }
     test_concurrent_reload();
     test_check_scripts();
-    lua_worker_free(lw);
-    lua_rules_cleanup();
+    rules_worker_free(lw);
+    rules_cleanup();
     remove_script("10-hostile.lua");
     remove_script("20-good.lua");
     remove_script("30-items.lua");
