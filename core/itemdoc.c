@@ -2,7 +2,7 @@
  * itemdoc.c - reading and writing item documents (see itemdoc.h).
  *
  * Reading happens in three layers, each refusing what the next must not see:
- *   1. bytes: valid UTF-8, no non-UTF-8 encoding declaration, at most
+ *   1. bytes: valid UTF-8 (utf8.c), no non-UTF-8 encoding declaration, at most
  *      MAX_ATTRIBUTES attributes on any element (counted in one pass);
  *   2. the parser: a private SAX table stops at any DOCTYPE (so no entity is
  *      ever declared, let alone expanded) and at excessive depth or size;
@@ -34,6 +34,7 @@
 #include "sanitize.h"
 #include "schema.h"
 #include "types.h"
+#include "utf8.h"
 #include "xmlutil.h"
 
 #define MAX_DEPTH 64
@@ -50,33 +51,6 @@
 
 /* ---- layer 1: bytes ------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at p (shortest form, no surrogates,
- * at most U+10FFFF), or 0. */
-static size_t utf8_sequence(const unsigned char *p, size_t left)
-{
-    unsigned c = p[0];
-    size_t n;
-    unsigned cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07; }
-    else return 0;
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static int check_utf8(const char *buf, size_t len, struct neptun_errors *errs)
 {
     const unsigned char *p = (const unsigned char *)buf;
@@ -84,13 +58,16 @@ static int check_utf8(const char *buf, size_t len, struct neptun_errors *errs)
     int line = 1;
 
     while (i < len) {
+        if (p[i] < 0x80) { /* most of a document: no call per byte */
+            line += p[i] == '\n';
+            i++;
+            continue;
+        }
         size_t n = utf8_sequence(p + i, len - i);
         if (n == 0) {
             errors_add(errs, "/", "line %d: invalid UTF-8 (byte 0x%02x at offset %zu)", line, p[i], i);
             return -1;
         }
-        if (p[i] == '\n')
-            line++;
         i += n;
     }
     return 0;

@@ -7,9 +7,10 @@
  * msgid_plural, then msgstr or msgstr[0], msgstr[1]... in order.  Each
  * keyword is followed by one or more quoted strings; lines holding only
  * quoted strings continue the previous one.  C escapes: \n \t \r \a \b \f \v \\
- * \" \' \? \ooo \xhh.  Text must be UTF-8.  The header entry (msgid "")
- * is read only for "Plural-Forms: nplurals=N;" (the plural expression is
- * ignored: ICU's CLDR rules choose the form, see locale_catalog_map_plurals).
+ * \" \' \? \ooo \xhh.  Text must be well-formed UTF-8 (utf8_valid, the
+ * core's one check).  The header entry (msgid "") is read only for
+ * "Plural-Forms: nplurals=N;" (the plural expression is ignored: ICU's CLDR
+ * rules choose the form, see locale_catalog_map_plurals).
  *
  * Everything a catalog holds lives in its own pool, so freeing the catalog
  * is one call; the entry array is sorted by key for binary search.
@@ -19,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicode/ustring.h>
-
 #include "locale_internal.h"
+#include "utf8.h"
 
 #define PO_MAX_BYTES (4u << 20)  /* a catalog is small; refuse anything huge */
 #define PO_MAX_FORMS 6           /* CLDR has at most six categories */
@@ -72,14 +72,6 @@ static int po_error(struct po_parser *p, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return NEPTUN_INVALID;
-}
-
-static int is_valid_utf8(const char *s)
-{
-    UErrorCode err = U_ZERO_ERROR;
-    int32_t len = 0;
-    u_strFromUTF8(NULL, 0, &len, s, -1, &err);
-    return err == U_BUFFER_OVERFLOW_ERROR || U_SUCCESS(err);
 }
 
 static int hex_value(char c)
@@ -163,7 +155,7 @@ static int po_read_string(struct po_parser *p, const char *s, char **out)
     if (*s != '\0' && *s != '#')
         return po_error(p, "unexpected text after the string");
     buf[o] = '\0';
-    if (!is_valid_utf8(buf))
+    if (!utf8_valid(buf, o))
         return po_error(p, "string is not valid UTF-8");
     *out = buf;
     return NEPTUN_OK;
