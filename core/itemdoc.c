@@ -45,7 +45,6 @@
  * its parser checks duplicates as slowly; no real element needs more. */
 #define MAX_ATTRIBUTES 64
 #define MAX_DOCUMENT_BYTES (64u * 1024 * 1024)
-#define SLUG_MAX 80
 
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC)
 
@@ -383,16 +382,26 @@ static const char *pool_attr(struct neptun_pool *pool, const xmlNode *node, cons
     return out;
 }
 
-/* [a-z0-9-], 1..max bytes. */
+/* [a-z0-9-], 1..max bytes; never reads past the (max + 1)th byte. */
 static int machine_name_ok(const char *s, size_t max)
 {
     size_t n = 0;
     if (s == NULL)
         return 0;
     for (; s[n] != '\0'; n++)
-        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-'))
+        if (n == max || !((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-'))
             return 0;
-    return n >= 1 && n <= max;
+    return n >= 1;
+}
+
+int content_slug_ok(const char *s)
+{
+    return machine_name_ok(s, CONTENT_SLUG_MAX);
+}
+
+int content_tag_ok(const char *s)
+{
+    return machine_name_ok(s, CONTENT_TAG_MAX);
 }
 
 static int language_ok(const char *code)
@@ -569,7 +578,7 @@ static void read_tags(struct item_reader *r, const xmlNode *tags, struct neptun_
         if (!is_elem(t, NEPTUN_XML_NS, "tag"))
             continue;
         const char *v = pool_text(r->pool, t);
-        if (!machine_name_ok(v, SLUG_MAX)) {
+        if (!content_tag_ok(v)) {
             problem(r, t, NULL,
                        "tag \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", v ? v : "");
             continue;
@@ -722,7 +731,7 @@ static void read_item(struct item_reader *r, const xmlNode *node, struct itemdoc
                    item->type ? item->type : "");
     item->slug = pool_attr(r->pool, node, "slug");
     doc->slug_made = item->slug == NULL;
-    if (item->slug != NULL && !machine_name_ok(item->slug, SLUG_MAX))
+    if (item->slug != NULL && !content_slug_ok(item->slug))
         problem(r, node, "slug",
                    "slug \"%s\" must be 1 to 80 characters of a-z, 0-9 and -", item->slug ? item->slug : "");
     status = pool_attr(r->pool, node, "status");

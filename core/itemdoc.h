@@ -15,6 +15,7 @@
  * language (else the first text) by transliteration (locale_slugify).
  * Parsing is hostile-input safe: no network, no DTD loading, no external
  * entities, any DOCTYPE rejected, depth and size bounded, UTF-8 checked.
+ * The slug and tag rule of the whole core (content_slug_ok) is here too.
  */
 #ifndef NEPTUN_ITEMDOC_H
 #define NEPTUN_ITEMDOC_H
@@ -30,6 +31,14 @@ struct itemdoc {
     int slug_made;    /* the document had no slug: item.slug was made from
                        * the title (locale_slugify) */
 };
+
+/* The one check of slugs and tags, wherever one arrives (a document, a
+ * request path, a query, a plugin): 1 when s is 1..CONTENT_SLUG_MAX (tags:
+ * CONTENT_TAG_MAX) bytes of [a-z0-9-], else 0 (NULL too). */
+#define CONTENT_SLUG_MAX 80
+#define CONTENT_TAG_MAX 80
+int content_slug_ok(const char *s);
+int content_tag_ok(const char *s);
 
 /* Parse buf: well-formedness, the composed RELAX NG schema, the type's
  * validate(), slugs, configured languages; bodies are sanitised.

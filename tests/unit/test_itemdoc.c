@@ -1,8 +1,8 @@
 /*
  * test_itemdoc.c - item documents: parse, validate, write back; every kind
  * of error with its path; hostile input (XXE, entity bombs, bad UTF-8,
- * deep nesting) refused quickly.  A small test type "notes" with its own
- * schema fragment stands in for the real plugins.
+ * deep nesting) refused quickly; the slug and tag check.  A small test type
+ * "notes" with its own schema fragment stands in for the real plugins.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -575,6 +575,30 @@ static void test_schema_text(void)
     CHECK(text != NULL && strstr(text, "render.memos") != NULL);
 }
 
+/* The one slug and tag check: 1..80 of [a-z0-9-]. */
+static void test_slug_and_tag_check(void)
+{
+    char longest[CONTENT_SLUG_MAX + 2];
+    memset(longest, 'a', CONTENT_SLUG_MAX);
+    longest[CONTENT_SLUG_MAX] = '\0';
+    CHECK(content_slug_ok("a") == 1);
+    CHECK(content_slug_ok("spring-2025-concert") == 1);
+    CHECK(content_slug_ok(longest) == 1);
+    CHECK(content_tag_ok(longest) == 1);
+    longest[CONTENT_SLUG_MAX] = 'a';
+    longest[CONTENT_SLUG_MAX + 1] = '\0';
+    CHECK(content_slug_ok(longest) == 0);
+    CHECK(content_tag_ok(longest) == 0);
+    CHECK(content_slug_ok(NULL) == 0);
+    CHECK(content_slug_ok("") == 0);
+    CHECK(content_slug_ok("Upper") == 0);
+    CHECK(content_slug_ok("a_b") == 0);
+    CHECK(content_slug_ok("a/b") == 0);
+    CHECK(content_slug_ok("..") == 0);
+    CHECK(content_tag_ok("za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87") == 0);
+    CHECK(content_tag_ok("conference") == 1);
+}
+
 int main(void)
 {
     const char *src = getenv("NEPTUN_SOURCE_DIR");
@@ -592,6 +616,7 @@ int main(void)
     test_errors_with_paths();
     test_hostile_input();
     test_hostile_shapes();
+    test_slug_and_tag_check();
     schema_cleanup();
     xmlCleanupParser();
     CHECK_DONE();
