@@ -9,6 +9,7 @@
  *   neptun.route(method, pattern, fn)          a Lua endpoint (at load only)
  *   neptun.xml_rss(channel, items)  an RSS 2.0 document written by libxml2
  *   neptun.<plugin>.<name>(...)     functions registered by C plugins
+ *                                   (rules_lua_fn_add, at start-up)
  *
  * The sandbox wraps the table read-only.  Functions find the call in
  * progress (request, pool, store, script) through sandbox_ctx().
@@ -32,8 +33,9 @@
 #include "conf.h"
 #include "locale.h"
 #include "log.h"
+#include "lua_api.h"
+#include "lua_item.h"
 #include "lua_sandbox.h"
-#include "plugin_host.h"
 #include "render.h"
 #include "request.h"
 #include "store.h"
@@ -48,6 +50,17 @@
 #define LOG_MESSAGE_MAX 4096     /* bytes of a neptun.log message logged */
 #define XML_RSS_MAX_BYTES (4u << 20) /* largest document neptun.xml_rss writes */
 #define XML_EXPANSION 6          /* '"' becomes "&quot;" */
+
+/* A function a plugin registered: neptun.<plugin>.<name>. */
+struct plugin_fn {
+    const char *plugin;  /* borrowed from the plugin's descriptor */
+    char *name;
+    neptun_lua_fn fn;
+    void *ud;
+};
+
+static struct plugin_fn lua_fns[RULES_LUA_FNS_MAX];
+static size_t nlua_fns;
 
 static struct sandbox_call_ctx *ctx_of(lua_State *L)
 {
@@ -492,11 +505,31 @@ static int api_xml_rss(lua_State *L)
 
 /* ---- plugin functions ------------------------------------------------- */
 
-/* upvalue 1: the host_call; upvalue 2: the struct plugin_lua_fn */
+int rules_lua_fn_add(const char *plugin, const char *name, neptun_lua_fn fn, void *ud)
+{
+    char *copy;
+
+    if (nlua_fns == RULES_LUA_FNS_MAX)
+        return NEPTUN_ERROR;
+    copy = strdup(name);
+    if (copy == NULL)
+        return NEPTUN_NOMEM;
+    lua_fns[nlua_fns++] = (struct plugin_fn){ plugin, copy, fn, ud };
+    return NEPTUN_OK;
+}
+
+void rules_lua_fn_clear(void)
+{
+    for (size_t i = 0; i < nlua_fns; i++)
+        free(lua_fns[i].name);
+    nlua_fns = 0;
+}
+
+/* upvalue 1: the host_call; upvalue 2: the struct plugin_fn */
 static int plugin_body(lua_State *L)
 {
     struct host_call *hc = host_of(L);
-    const struct plugin_lua_fn *f = lua_touserdata(L, lua_upvalueindex(2));
+    const struct plugin_fn *f = lua_touserdata(L, lua_upvalueindex(2));
     int argc = lua_gettop(L);
     const char **argv;
     const char *result = NULL;
@@ -520,10 +553,10 @@ static int plugin_body(lua_State *L)
     return 1;
 }
 
-/* upvalue 1: the struct plugin_lua_fn (light userdata) */
+/* upvalue 1: the struct plugin_fn (light userdata) */
 static int api_plugin_fn(lua_State *L)
 {
-    const struct plugin_lua_fn *f = lua_touserdata(L, lua_upvalueindex(1));
+    const struct plugin_fn *f = lua_touserdata(L, lua_upvalueindex(1));
     struct host_call hc = { 0 };
     int n = lua_gettop(L), rc;
 
@@ -556,11 +589,9 @@ static int is_reserved(const char *name)
 
 static void push_plugin_functions(lua_State *L)
 {
-    size_t n = plugins_lua_fn_count();
-
-    for (size_t i = 0; i < n; i++) {
-        const struct plugin_lua_fn *f = plugins_lua_fn_at(i);
-        if (f == NULL || f->plugin == NULL || f->name == NULL)
+    for (size_t i = 0; i < nlua_fns; i++) {
+        const struct plugin_fn *f = &lua_fns[i];
+        if (f->plugin == NULL || f->name == NULL)
             continue;
         if (is_reserved(f->plugin)) {
             log_warn("plugin %s: its Lua functions cannot be neptun.%s (a name of the API)",

@@ -36,6 +36,8 @@
 #include "clock.h"
 #include "conf.h"
 #include "log.h"
+#include "lua_api.h"
+#include "lua_item.h"
 #include "lua_sandbox.h"
 #include "metrics.h"
 
@@ -234,7 +236,7 @@ out:
 static struct sandbox *build_sandbox(const struct rule_set *set, const char **failed)
 {
     char *err = NULL;
-    struct sandbox *sb = sandbox_new(0, 0, &err);
+    struct sandbox *sb = sandbox_new(0, 0, rules_api_push, &err);
 
     *failed = NULL;
     if (sb == NULL) {
@@ -1167,7 +1169,7 @@ static int run_test(lua_State *L)
 
 static struct sandbox *check_sandbox(const struct rule_script *s, char **err)
 {
-    struct sandbox *sb = sandbox_new(0, 0, err);
+    struct sandbox *sb = sandbox_new(0, 0, rules_api_push, err);
 
     if (sb == NULL)
         return NULL;

@@ -6,12 +6,14 @@
  * lua_State built from the current set; when a reload installs a new set,
  * each worker rebuilds its state before its next request (requests already
  * running finish on the old one).  See lua_sandbox.c for the sandbox.
+ * Plugins add their Lua functions with rules_lua_fn_add (lua_api.h).
  */
 #ifndef NEPTUN_LUA_HOST_H
 #define NEPTUN_LUA_HOST_H
 
-#include "request.h"
+#include "lua_api.h"
 #include "render.h"
+#include "request.h"
 
 struct rules_worker;
 struct store;

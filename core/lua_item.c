@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "lua_item.h"
 #include "lua_sandbox.h"
 #include "render.h"
 #include "request.h"

@@ -22,9 +22,11 @@
  *    the top-level traceback handler is C that calls no metamethod;
  *  - reach: only base, string, table, math and utf8 are opened, plus an
  *    os table with time, date and clock; no finalizers.  The shared
- *    globals, the libraries and `neptun` are read-only proxies; each script
- *    gets a fresh _ENV whose reads fall through to them; the string
- *    metatable is protected;
+ *    globals, the libraries and `neptun` (pushed by the installer the
+ *    caller of sandbox_new gives) are read-only proxies; each script gets
+ *    a fresh _ENV whose reads fall through to them; the string metatable
+ *    is protected; the pattern matcher (lua_strmatch.c) is given
+ *    sandbox_charge as its meter;
  *  - errors: every call into Lua goes through lua_pcall with a traceback
  *    handler, and the host never allocates Lua objects outside a protected
  *    call, so running out of memory can never reach the panic handler.
@@ -40,6 +42,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "log.h"
+#include "lua_strmatch.h"
 
 #define HOOK_STEP 1000              /* instructions between count hooks */
 #define ERROR_MESSAGE_MAX 2048      /* bytes of an error message kept in the traceback */
@@ -64,6 +67,7 @@ struct sandbox {
     size_t nscripts;
     char oom_where[160];      /* where the first refused allocation happened */
     struct sandbox_call_ctx ctx;
+    void (*install)(lua_State *L); /* pushes `neptun`, while the state is set up */
 };
 
 /* ---- memory ----------------------------------------------------------- */
@@ -263,7 +267,10 @@ static int is_readonly(lua_State *L, int idx)
     return yes;
 }
 
-void sandbox_push_readonly(lua_State *L, int idx)
+/* Push a read-only view of the table at idx: reads, pairs, ipairs and #
+ * reach the table; writes (also rawset) and metatable changes raise an
+ * error.  Nested tables are wrapped too.  [-0, +1] */
+static void push_readonly(lua_State *L, int idx)
 {
     int real, view, proxy;
 
@@ -299,7 +306,7 @@ void sandbox_push_readonly(lua_State *L, int idx)
     while (lua_next(L, real)) {
         lua_pushvalue(L, -2);
         if (lua_type(L, -2) == LUA_TTABLE)
-            sandbox_push_readonly(L, -2);
+            push_readonly(L, -2);
         else
             lua_pushvalue(L, -2);
         lua_rawset(L, view);
@@ -514,7 +521,7 @@ static int setup_state(lua_State *L)
     luaL_requiref(L, "string", luaopen_string, 0);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
-    rules_strmatch_install(L, -1);
+    rules_strmatch_install(L, -1, sandbox_charge);
     /* string methods reach the real table; nobody reaches the metatable */
     lua_pushliteral(L, "");
     if (lua_getmetatable(L, -1)) {
@@ -550,10 +557,12 @@ static int setup_state(lua_State *L)
     lua_setfield(L, -2, "os");
     lua_pop(L, 1);
 
-    rules_api_push(L);
-    lua_setfield(L, shared, "neptun");
+    if (sandbox_of(L)->install != NULL) {
+        sandbox_of(L)->install(L);
+        lua_setfield(L, shared, "neptun");
+    }
 
-    sandbox_push_readonly(L, shared);
+    push_readonly(L, shared);
     lua_setfield(L, LUA_REGISTRYINDEX, SHARED_KEY);
     return 0;
 }
@@ -570,7 +579,8 @@ static char *dup_message(const char *prefix, const char *msg)
     return s;
 }
 
-struct sandbox *sandbox_new(size_t memory, long instructions, char **err)
+struct sandbox *sandbox_new(size_t memory, long instructions, void (*install)(lua_State *L),
+                            char **err)
 {
     struct sandbox *sb = NULL;
     const char *msg;
@@ -594,6 +604,7 @@ struct sandbox *sandbox_new(size_t memory, long instructions, char **err)
      * scripts' long-lived tables each cycle. */
     lua_gc(sb->L, LUA_GCGEN, 0, 0);
     budget_reset(sb);
+    sb->install = install;
     lua_pushcfunction(sb->L, setup_state);
     if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {
         msg = lua_tostring(sb->L, -1);

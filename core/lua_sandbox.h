@@ -4,8 +4,9 @@
  * The state runs on a capped allocator, with an instruction budget per
  * call and only safe libraries.  Each script gets its own _ENV table whose
  * reads fall through to a read-only shared globals table, so no script can
- * change what another sees.  lua_host.c builds and calls sandboxes;
- * lua_api.c provides the `neptun` table inside them.
+ * change what another sees.  lua_host.c builds and calls sandboxes and
+ * gives each the installer of its API (lua_api.c's `neptun` table); the
+ * sandbox itself knows no API.
  *
  * A sandbox is used by one thread at a time.
  */
@@ -45,8 +46,11 @@ struct sandbox_call_ctx {
 struct sandbox;
 
 /* A new state with the given limits (0: the config's, or the defaults).
- * NULL with *err set (malloc'd, caller frees) on failure. */
-struct sandbox *sandbox_new(size_t memory, long instructions, char **err);
+ * install (may be NULL: no API) pushes the table that becomes the global
+ * `neptun`, read-only like the libraries.  NULL with *err set (malloc'd,
+ * caller frees) on failure. */
+struct sandbox *sandbox_new(size_t memory, long instructions, void (*install)(lua_State *L),
+                            char **err);
 void sandbox_free(struct sandbox *sb);
 lua_State *sandbox_lua(struct sandbox *sb);
 /* The sandbox that owns L (any thread of it). */
@@ -89,36 +93,5 @@ void sandbox_charge(lua_State *L, long steps);
  * with sandbox_release before the function returns or raises. */
 void sandbox_hold(lua_State *L, size_t bytes);
 void sandbox_release(lua_State *L, size_t bytes);
-
-/* Push a read-only view of the table at idx: reads, pairs, ipairs and #
- * reach the table; writes (also rawset) and metatable changes raise an
- * error.  Nested tables are wrapped too.  [-0, +1] */
-void sandbox_push_readonly(lua_State *L, int idx);
-
-/* lua_api.c: push the `neptun` table (plain; the sandbox wraps it).  [-0, +1] */
-void rules_api_push(lua_State *L);
-/* lua_item.c: an item shown in lang as a plain table (neptun.items): its
- * text in lang or along lang's fallback chain.  [-0, +1] */
-void rules_item_push_table(lua_State *L, struct neptun_pool *pool, const struct neptun_item *item,
-                         const char *lang);
-/* lua_item.c: the same fields as a view for on_item, read from item when
- * a script asks; what scripts assign is kept in the view.  item must stay
- * valid until rules_item_close_view.  [-0, +1] */
-void rules_item_push_view(lua_State *L, struct neptun_pool *pool, struct neptun_item *item,
-                        const char *lang);
-/* lua_item.c: ctx for on_item (lang, partner, variant, path) as a view of
- * req, which may be NULL.  [-0, +1] */
-void rules_item_push_ctx(lua_State *L, struct neptun_req *req, const char *lang);
-/* lua_item.c: copy what scripts changed of title, summary, tags and links
- * of the item view at idx into its item (a pool copy), allocating from
- * pool only what differs.  Raises a Lua error on a malformed value.  [-0, +0] */
-void rules_item_apply_view(lua_State *L, int idx, struct neptun_pool *pool);
-/* lua_item.c: end the view (item or ctx) at idx: its pointers are dropped
- * and any later use by a script that kept it raises an error.  [-0, +0] */
-void rules_item_close_view(lua_State *L, int idx);
-/* lua_strmatch.c: replace find, match, gmatch and gsub in the string
- * library table at idx by versions that charge their work to the budget, so
- * that backtracking blow-ups end.  [-0, +0] */
-void rules_strmatch_install(lua_State *L, int idx);
 
 #endif

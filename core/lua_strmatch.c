@@ -5,14 +5,16 @@
  * matcher in C, where the instruction hook never fires, so a pattern like
  * ".-.-.-.-b" over a long subject could hold a worker for hours.  These
  * replacements implement the same pattern language (Lua 5.4 manual §6.4.1)
- * and charge every matcher step to the sandbox's budget
- * (sandbox_charge), so such a call ends with an ordinary error.
+ * and charge every matcher step to a meter given at install (the sandbox
+ * passes sandbox_charge, which raises when the call's budget is spent), so
+ * such a call ends with an ordinary error.  The meter is upvalue 1 of the
+ * four functions: this file knows nothing of the sandbox.
  */
 #include <ctype.h>
 #include <lauxlib.h>
 #include <string.h>
 
-#include "lua_sandbox.h"
+#include "lua_strmatch.h"
 
 #define MAX_CAPTURES 32
 #define MAX_DEPTH 200          /* nested matcher calls */
@@ -24,8 +26,14 @@
 #define ESC '%'
 #define SPECIALS "^$*+?.([%-"
 
+/* upvalue 1 of find, match, gmatch and gsub */
+struct meter {
+    rules_strmatch_charge_fn charge;
+};
+
 struct mstate {
     lua_State *L;
+    rules_strmatch_charge_fn charge;
     const char *src, *src_end;
     const char *pat_end;
     int depth;
@@ -41,7 +49,7 @@ static void step(struct mstate *ms)
 {
     if (++ms->steps >= STEPS_PER_CHARGE) {
         ms->steps = 0;
-        sandbox_charge(ms->L, STEPS_PER_CHARGE / STEPS_PER_INSTRUCTION);
+        ms->charge(ms->L, STEPS_PER_CHARGE / STEPS_PER_INSTRUCTION);
     }
 }
 
@@ -354,16 +362,25 @@ static int push_captures(struct mstate *ms, const char *s, const char *e)
     return n;
 }
 
-static void prepare(struct mstate *ms, lua_State *L, const char *s, size_t ls,
-                    const char *p, size_t lp)
+static void prepare(struct mstate *ms, lua_State *L, rules_strmatch_charge_fn charge,
+                    const char *s, size_t ls, const char *p, size_t lp)
 {
     ms->L = L;
+    ms->charge = charge;
     ms->src = s;
     ms->src_end = s + ls;
     ms->pat_end = p + lp;
     ms->level = 0;
     ms->depth = 0;
     ms->steps = 0;
+}
+
+/* The meter of a function installed by rules_strmatch_install. */
+static rules_strmatch_charge_fn meter_of(lua_State *L)
+{
+    const struct meter *m = lua_touserdata(L, lua_upvalueindex(1));
+
+    return m->charge;
 }
 
 static size_t start_index(lua_Integer pos, size_t len)
@@ -406,7 +423,7 @@ static int find_aux(lua_State *L, int find)
         p++;
         lp--;
     }
-    prepare(&ms, L, s, ls, p, lp);
+    prepare(&ms, L, meter_of(L), s, ls, p, lp);
     s1 = s + init - 1;
     do {
         const char *e;
@@ -442,6 +459,7 @@ static int safe_match(lua_State *L)
 struct gmatch_state {
     size_t pos;        /* where the next search starts (0-based) */
     ptrdiff_t last;    /* end of the last match, -1 when none */
+    rules_strmatch_charge_fn charge; /* gmatch's meter */
 };
 
 /* upvalues: subject, pattern, state */
@@ -453,7 +471,7 @@ static int gmatch_next(lua_State *L)
     struct gmatch_state *gm = lua_touserdata(L, lua_upvalueindex(3));
     struct mstate ms;
 
-    prepare(&ms, L, s, ls, p, lp);
+    prepare(&ms, L, gm->charge, s, ls, p, lp);
     for (const char *src = s + gm->pos; src <= ms.src_end; src++) {
         const char *e;
 
@@ -483,6 +501,7 @@ static int safe_gmatch(lua_State *L)
     if (gm->pos > ls)
         gm->pos = ls + 1;
     gm->last = -1;
+    gm->charge = meter_of(L);
     lua_remove(L, 3);
     lua_pushcclosure(L, gmatch_next, 3);
     return 1;
@@ -568,7 +587,7 @@ static int safe_gsub(lua_State *L)
         lp--;
     }
     luaL_buffinit(L, &b);
-    prepare(&ms, L, src, srcl, p, lp);
+    prepare(&ms, L, meter_of(L), src, srcl, p, lp);
     while (n < max_s) {
         const char *e;
 
@@ -594,15 +613,24 @@ static int safe_gsub(lua_State *L)
     return 2;
 }
 
-void rules_strmatch_install(lua_State *L, int idx)
+void rules_strmatch_install(lua_State *L, int idx, rules_strmatch_charge_fn charge)
 {
+    static const luaL_Reg functions[] = {
+        { "find", safe_find },
+        { "match", safe_match },
+        { "gmatch", safe_gmatch },
+        { "gsub", safe_gsub },
+        { NULL, NULL }
+    };
+    struct meter *m;
+
     idx = lua_absindex(L, idx);
-    lua_pushcfunction(L, safe_find);
-    lua_setfield(L, idx, "find");
-    lua_pushcfunction(L, safe_match);
-    lua_setfield(L, idx, "match");
-    lua_pushcfunction(L, safe_gmatch);
-    lua_setfield(L, idx, "gmatch");
-    lua_pushcfunction(L, safe_gsub);
-    lua_setfield(L, idx, "gsub");
+    m = lua_newuserdatauv(L, sizeof *m, 0);
+    m->charge = charge;
+    for (const luaL_Reg *f = functions; f->name != NULL; f++) {
+        lua_pushvalue(L, -1);
+        lua_pushcclosure(L, f->func, 1);
+        lua_setfield(L, idx, f->name);
+    }
+    lua_pop(L, 1);
 }

@@ -5,8 +5,9 @@
  * descriptor checked (ABI major, struct size, unique name), then its init
  * runs with the host table.  Types are registered at once (so init learns
  * of a clash); routes and Lua functions are collected in the plugin's
- * record and only published when init succeeds, so a failing init leaves
- * nothing behind: its types are withdrawn and the library closed.
+ * record and only published when init succeeds (routes to the router,
+ * Lua functions to the rules with rules_lua_fn_add), so a failing init
+ * leaves nothing behind: its types are withdrawn and the library closed.
  * Catalog strings (register_messages) are collected the same way and
  * added to the catalogs only then.  Loading runs on the main thread during
  * start-up only; the route-time members (req_*, reply_*, item_*) run on
@@ -37,7 +38,6 @@
 
 #define PLUGINS_MAX 32
 #define PLUGIN_ROUTES_MAX 32
-#define LUA_FNS_MAX 128
 
 struct pending_route {
     char *method, *pattern;
@@ -53,6 +53,13 @@ struct pending_message {
     struct pending_message *next;
 };
 
+/* One Lua function waiting for init to succeed. */
+struct pending_lua_fn {
+    char *name;
+    neptun_lua_fn fn;
+    void *ud;
+};
+
 struct plugin_rec {
     void *handle;
     const struct neptun_plugin *desc;
@@ -65,7 +72,7 @@ struct neptun_plugin_ctx {
     int in_init;
     struct pending_route routes[PLUGIN_ROUTES_MAX];
     size_t nroutes;
-    struct plugin_lua_fn fns[LUA_FNS_MAX];
+    struct pending_lua_fn fns[RULES_LUA_FNS_MAX];
     size_t nfns;
     struct pending_message *messages; /* newest first */
     int failed; /* a registration was refused */
@@ -73,8 +80,7 @@ struct neptun_plugin_ctx {
 
 static struct plugin_rec *plugins[PLUGINS_MAX];
 static size_t nplugins;
-static struct plugin_lua_fn lua_fns[LUA_FNS_MAX];
-static size_t nlua_fns;
+static size_t nlua_fns; /* registered with the rules by the plugins loaded */
 
 /* ---- the host table ----------------------------------------------------- */
 
@@ -118,7 +124,7 @@ static int host_register_route(struct neptun_plugin_ctx *ctx, const char *method
 static int host_register_lua_function(struct neptun_plugin_ctx *ctx, const char *name, neptun_lua_fn fn,
                                       void *ud)
 {
-    if (ctx == NULL || !ctx->in_init || name == NULL || fn == NULL || ctx->nfns == LUA_FNS_MAX) {
+    if (ctx == NULL || !ctx->in_init || name == NULL || fn == NULL || ctx->nfns == RULES_LUA_FNS_MAX) {
         log_error("register_lua_function: called outside init, with bad arguments, or too often");
         return NEPTUN_INVALID;
     }
@@ -127,8 +133,7 @@ static int host_register_lua_function(struct neptun_plugin_ctx *ctx, const char 
             log_error("plugin %s: Lua function name \"%s\" must be [a-z0-9_]", ctx->rec->desc->name, name);
             return NEPTUN_INVALID;
         }
-    struct plugin_lua_fn *f = &ctx->fns[ctx->nfns];
-    f->plugin = ctx->rec->desc->name;
+    struct pending_lua_fn *f = &ctx->fns[ctx->nfns];
     f->name = strdup(name);
     if (f->name == NULL)
         return NEPTUN_NOMEM;
@@ -399,11 +404,6 @@ static int plugin_route(void *ud, struct neptun_req *req, struct neptun_reply *r
     return rc;
 }
 
-const struct neptun_host *plugin_host_api(void)
-{
-    return &host_table;
-}
-
 /* ---- loading ------------------------------------------------------------ */
 
 static char *plugin_path(const char *name, const char *dir)
@@ -439,7 +439,7 @@ static void ctx_release(struct neptun_plugin_ctx *ctx)
         free(ctx->routes[i].pattern);
     }
     for (size_t i = 0; i < ctx->nfns; i++)
-        free((char *)ctx->fns[i].name);
+        free(ctx->fns[i].name);
     ctx->nroutes = ctx->nfns = 0;
     while (ctx->messages != NULL) {
         struct pending_message *m = ctx->messages;
@@ -450,7 +450,7 @@ static void ctx_release(struct neptun_plugin_ctx *ctx)
 
 static int publish(struct neptun_plugin_ctx *ctx)
 {
-    if (nlua_fns + ctx->nfns > LUA_FNS_MAX) {
+    if (nlua_fns + ctx->nfns > RULES_LUA_FNS_MAX) {
         log_error("plugin %s: too many Lua functions in all", ctx->rec->desc->name);
         return NEPTUN_ERROR;
     }
@@ -482,10 +482,15 @@ static int publish(struct neptun_plugin_ctx *ctx)
         }
     }
     for (size_t i = 0; i < ctx->nfns; i++) {
-        lua_fns[nlua_fns++] = ctx->fns[i];
-        ctx->fns[i].name = NULL; /* now owned by lua_fns */
+        int rc = rules_lua_fn_add(ctx->rec->desc->name, ctx->fns[i].name, ctx->fns[i].fn,
+                                  ctx->fns[i].ud);
+        if (rc != NEPTUN_OK) {
+            log_error("plugin %s: Lua function %s could not be registered", ctx->rec->desc->name,
+                      ctx->fns[i].name);
+            return rc;
+        }
+        nlua_fns++;
     }
-    ctx->nfns = 0;
     return NEPTUN_OK;
 }
 
@@ -601,17 +606,6 @@ void plugins_unload(void)
         thunks = t->next;
         free(t);
     }
-    for (size_t i = 0; i < nlua_fns; i++)
-        free((char *)lua_fns[i].name);
+    rules_lua_fn_clear();
     nlua_fns = 0;
-}
-
-size_t plugins_lua_fn_count(void)
-{
-    return nlua_fns;
-}
-
-const struct plugin_lua_fn *plugins_lua_fn_at(size_t i)
-{
-    return i < nlua_fns ? &lua_fns[i] : NULL;
 }

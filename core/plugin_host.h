@@ -1,5 +1,6 @@
 /*
- * plugin_host.h - loading plugins and the host table they receive.
+ * plugin_host.h - loading plugins (the host table they receive is
+ * plugin_host.c's own; their Lua functions go to the rules, lua_host.h).
  */
 #ifndef NEPTUN_PLUGIN_HOST_H
 #define NEPTUN_PLUGIN_HOST_H
@@ -11,17 +12,5 @@
  * Returns the number loaded. */
 int plugins_load(char *const *names, size_t n, const char *dir);
 void plugins_unload(void);
-/* The host table (also used by built-in code for uniformity). */
-const struct neptun_host *plugin_host_api(void);
-
-/* Lua functions registered by plugins, for lua_sandbox.c. */
-struct plugin_lua_fn {
-    const char *plugin;
-    const char *name;
-    neptun_lua_fn fn;
-    void *ud;
-};
-size_t plugins_lua_fn_count(void);
-const struct plugin_lua_fn *plugins_lua_fn_at(size_t i);
 
 #endif

@@ -26,6 +26,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "lua_api.h"
 #include "lua_sandbox.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -192,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         script = assemble(data + 1, size - 1, &len);
     }
-    sb = sandbox_new(FUZZ_MEMORY, FUZZ_INSTRUCTIONS, &err);
+    sb = sandbox_new(FUZZ_MEMORY, FUZZ_INSTRUCTIONS, rules_api_push, &err);
     if (sb == NULL) {
         fprintf(stderr, "fuzz_lua: %s\n", err ? err : "no sandbox");
         abort();
