@@ -20,9 +20,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <sys/queue.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <lauxlib.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -552,6 +549,29 @@ static int is_secret_header(const char *name)
 
 static int lang_ok(const char *code, size_t len);
 
+/* One request header into the table on top of the stack, its name in
+ * lower case; the first of a name wins.  [-0, +0] */
+static void add_header(const char *name, const char *value, void *arg)
+{
+    lua_State *L = arg;
+    luaL_Buffer b;
+
+    if (is_secret_header(name))
+        return;
+    luaL_buffinit(L, &b);
+    for (const char *c = name; *c != '\0'; c++)
+        luaL_addchar(&b, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c));
+    luaL_pushresult(&b);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -3) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_pushstring(L, value);
+        lua_rawset(L, -3);
+    } else {
+        lua_pop(L, 2);
+    }
+}
+
 /* [-0, +1] req as a table. */
 static void push_request(lua_State *L, struct neptun_req *req)
 {
@@ -584,27 +604,7 @@ static void push_request(lua_State *L, struct neptun_req *req)
     lua_setfield(L, -2, "query");
 
     lua_newtable(L);
-    if (req->ev != NULL) {
-        struct evkeyvalq *headers = evhttp_request_get_input_headers(req->ev);
-        struct evkeyval *kv;
-        TAILQ_FOREACH(kv, headers, next) {
-            luaL_Buffer b;
-            if (is_secret_header(kv->key))
-                continue;
-            luaL_buffinit(L, &b);
-            for (const char *c = kv->key; *c != '\0'; c++)
-                luaL_addchar(&b, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c));
-            luaL_pushresult(&b);
-            lua_pushvalue(L, -1);
-            if (lua_rawget(L, -3) == LUA_TNIL) { /* the first of a name wins */
-                lua_pop(L, 1);
-                lua_pushstring(L, kv->value);
-                lua_rawset(L, -3);
-            } else {
-                lua_pop(L, 2);
-            }
-        }
-    }
+    req_header_each(req, add_header, L);
     lua_setfield(L, -2, "headers");
 }
 

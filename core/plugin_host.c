@@ -31,7 +31,6 @@
 #include "render_internal.h"
 #include "request.h"
 #include "router.h"
-#include "server.h"
 #include "store.h"
 #include "types.h"
 #include "xmlutil.h"

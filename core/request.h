@@ -1,73 +1,18 @@
 /*
  * request.h - the request and reply inside the core.
  *
- * server.c turns each evhttp request into a struct neptun_req with its own
- * pool, runs dispatch(), then turns the struct neptun_reply into the
- * answer.  Handlers never touch evhttp.  A reply either carries its own
- * body (errors, admin answers: never cached) or a cache entry (public GET
- * answers), from which http_send() does ETag, gzip, 304 and HEAD.
+ * request_handle (dispatch.c) turns each evhttp request into a struct
+ * neptun_req with its own pool (http_request_build), decides the answer,
+ * then sends the struct neptun_reply (http_send).  Handlers never touch
+ * evhttp.  A reply either carries its own body (errors, admin answers:
+ * never cached) or a cache entry (public GET answers), from which
+ * http_send() does ETag, gzip, 304 and HEAD.  The structures themselves
+ * are in http_types.h.
  */
 #ifndef NEPTUN_REQUEST_H
 #define NEPTUN_REQUEST_H
 
-#include <neptun/http.h>
-#include <neptun/pool.h>
-
-struct evhttp_request;
-struct worker;
-struct cache_entry;
-
-enum req_method {
-    REQ_GET = 1, REQ_HEAD, REQ_POST, REQ_PUT, REQ_DELETE, REQ_OPTIONS, REQ_OTHER
-};
-
-struct req_kv {
-    const char *name;
-    const char *value;
-};
-
-#define REQ_MAX_PARAMS 8
-/* Request header fields: more than this many, or more than this many
- * bytes of them (name, ": ", value, CRLF), get 431. */
-#define REQ_HEADERS_MAX 100
-#define REQ_HEADER_BYTES_MAX (64 * 1024)
-
-struct neptun_req {
-    struct evhttp_request *ev;   /* NULL for internal requests */
-    struct worker *worker;       /* the worker serving it */
-    struct neptun_pool *pool;    /* freed after the reply */
-    enum req_method method;
-    const char *method_name;
-    const char *uri;             /* as received: path?query */
-    const char *path;            /* percent-decoded path */
-    const char *query_string;    /* raw, may be NULL */
-    struct req_kv *query;        /* decoded, in order */
-    size_t nquery;
-    struct req_kv params[REQ_MAX_PARAMS]; /* from the matched route */
-    size_t nparams;
-    const char *lang;            /* set once the route names a language */
-    const char *partner;         /* configured partner name, or NULL */
-    const char *variant;         /* cache variant named by on_request */
-    int64_t now;                 /* request time, Unix seconds */
-    const char *body;            /* request body (PUT/POST), pool-owned */
-    size_t body_len;
-    const char *route;           /* pattern of the route that answered (set
-                                  * by router_dispatch; metrics label) */
-    int on_admin_listener;       /* arrived on the separate admin address */
-};
-
-#define REPLY_MAX_HEADERS 16
-
-struct neptun_reply {
-    int status;                  /* 0: nothing set yet */
-    const char *content_type;
-    struct req_kv headers[REPLY_MAX_HEADERS];
-    size_t nheaders;
-    const char *body;            /* pool-owned when entry is NULL */
-    size_t len;
-    struct cache_entry *entry;   /* a reference the reply owns, or NULL */
-    int no_store;                /* never cache (admin, errors) */
-};
+#include "http_types.h"
 
 /* Header of the request (case-insensitive), or NULL. */
 const char *req_header(struct neptun_req *req, const char *name);
@@ -85,13 +30,23 @@ void reply_entry(struct neptun_reply *reply, struct cache_entry *entry);
 void reply_error(struct neptun_req *req, struct neptun_reply *reply, int status,
                  const char *message);
 
-/* The core's answer to one request: admin API, Lua, cache, routes. */
-void dispatch(struct neptun_req *req, struct neptun_reply *reply);
+/* Call fn for each header field of the request, in the order received
+ * (a name given twice comes twice).  name and value are borrowed for the
+ * call.  Nothing for an internal request (no evhttp request). */
+void req_header_each(struct neptun_req *req,
+                     void (*fn)(const char *name, const char *value, void *arg), void *arg);
+/* Is path the admin API's ("/admin" or below)? */
+int req_is_admin_path(const char *path);
 
-/* Answer one evhttp request completely: build the struct neptun_req (400,
- * 414 for bad URIs), dispatch(), send, access log and metrics.  Called by
- * the worker's evhttp callback; on_admin_listener tells which address it
- * arrived on. */
-void request_handle(struct evhttp_request *ev, struct worker *worker, int on_admin_listener);
+/* Fill req (ev, worker, pool and on_admin_listener set) from its evhttp
+ * request: method, URI, path, query, partner, body, each checked.  0, or
+ * the HTTP status to answer with (*message set, static); when the request
+ * may not end where evhttp thought, the reply says "Connection: close". */
+int http_request_build(struct neptun_req *req, const char **message);
+/* Send reply for req (ETag, gzip, 304 and HEAD for a cache entry; 500 when
+ * nothing was set).  Returns the status sent; *sent gets the body bytes. */
+int http_send(struct neptun_req *req, struct neptun_reply *reply, size_t *sent);
+/* The access-log line of an answered request (when access_log is set). */
+void http_access_log(struct neptun_req *req, int status, size_t sent);
 
 #endif

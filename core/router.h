@@ -10,7 +10,7 @@
 #ifndef NEPTUN_ROUTER_H
 #define NEPTUN_ROUTER_H
 
-#include "request.h"
+#include "http_types.h"
 
 typedef int (*route_fn)(void *ud, struct neptun_req *req, struct neptun_reply *reply);
 

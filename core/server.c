@@ -53,6 +53,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "conf.h"
+#include "dispatch.h"
 #include "locale.h"
 #include "log.h"
 #include "lua_host.h"
@@ -100,7 +101,7 @@ struct conn {
 };
 
 struct worker_rt {
-    struct worker w;         /* what request.c and the handlers see */
+    struct worker w;         /* what dispatch.c and the handlers see */
     pthread_t thread;
     bool started;
     int wake[2];             /* main thread -> worker: stop */
