@@ -6,7 +6,8 @@
  *   neptun.config                   languages, default_language, base_url,
  *                                   timezone, partners (names only)
  *   neptun.items{type=, lang=, tag=, limit=, upcoming=}   read-only query
- *   neptun.route(method, pattern, fn)          a Lua endpoint (at load only)
+ *   neptun.route(method, pattern, fn)          a Lua endpoint (at load only;
+ *                                   the router's pattern grammar)
  *   neptun.xml_rss(channel, items)  an RSS 2.0 document written by libxml2
  *   neptun.<plugin>.<name>(...)     functions registered by C plugins
  *                                   (rules_lua_fn_add, at start-up)
@@ -38,6 +39,7 @@
 #include "lua_sandbox.h"
 #include "render.h"
 #include "request.h"
+#include "router.h"
 #include "store.h"
 #include "types.h"
 
@@ -277,24 +279,16 @@ static int api_items(lua_State *L)
 
 /* ---- neptun.route ----------------------------------------------------- */
 
-static int valid_pattern(const char *p)
+#define ROUTE_PATTERN_META "neptun.route_pattern" /* registry: its metatable */
+
+/* When the state closes. */
+static int route_pattern_gc(lua_State *L)
 {
-    if (p[0] != '/')
-        return 0;
-    for (const char *s = p; *s != '\0'; s++) {
-        if (*s == '{') {
-            const char *e = strchr(s, '}');
-            if (e == NULL || e == s + 1 || s[-1] != '/')
-                return 0;
-            for (const char *c = s + 1; c < e; c++)
-                if (!((*c >= 'a' && *c <= 'z') || *c == '_'))
-                    return 0;
-            s = e;
-        } else if (*s == '}' || *s == '?' || *s == '#') {
-            return 0;
-        }
-    }
-    return 1;
+    struct rules_route_pattern *rp = lua_touserdata(L, 1);
+
+    router_pattern_free(rp->pattern);
+    rp->pattern = NULL;
+    return 0;
 }
 
 static int api_route(lua_State *L)
@@ -307,14 +301,27 @@ static int api_route(lua_State *L)
     luaL_checktype(L, 3, LUA_TFUNCTION);
     if (!ctx->loading)
         return luaL_error(L, "neptun.route: routes may be added only while a script loads");
-    if (!valid_pattern(pattern))
-        return luaL_error(L, "neptun.route: bad pattern '%s' (segments are literals, "
-                          "{name} or {name}.ext)", pattern);
     lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_ROUTES_KEY);
     lua_createtable(L, 4, 0);
     lua_pushstring(L, methods[m]);
     lua_rawseti(L, -2, 1);
-    lua_pushvalue(L, 2);
+    /* the router's grammar, compiled once: the userdata owns it (its __gc
+     * frees it when the state closes) before anything else can fail */
+    struct rules_route_pattern *rp = lua_newuserdatauv(L, sizeof *rp, 1);
+    const char *why = NULL;
+    rp->pattern = NULL;
+    if (luaL_newmetatable(L, ROUTE_PATTERN_META)) {
+        lua_pushcfunction(L, route_pattern_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    rp->pattern = router_pattern_new(pattern, &why);
+    if (rp->pattern == NULL)
+        return luaL_error(L, "neptun.route: bad pattern '%s' (%s)", pattern, why);
+    /* what the router allocated counts against the state's memory cap: a
+     * block of its size in the Lua heap, kept as long as the pattern */
+    lua_newuserdatauv(L, router_pattern_size(rp->pattern), 0);
+    lua_setiuservalue(L, -2, 1);
     lua_rawseti(L, -2, 2);
     lua_pushvalue(L, 3);
     lua_rawseti(L, -2, 3);

@@ -24,6 +24,14 @@ int rules_lua_fn_add(const char *plugin, const char *name, neptun_lua_fn fn, voi
 /* Forget every registered function (plugins_unload). */
 void rules_lua_fn_clear(void);
 
+struct router_pattern;
+
+/* Slot 2 of each route neptun.route keeps (SANDBOX_ROUTES_KEY): a
+ * userdata holding the pattern compiled by the router. */
+struct rules_route_pattern {
+    struct router_pattern *pattern;
+};
+
 /* Push the `neptun` table (plain; the sandbox wraps it read-only): the
  * API and the plugins' functions.  The sandbox's install callback.
  * [-0, +1] */

@@ -37,6 +37,7 @@
 #include "lua_item.h"
 #include "lua_sandbox.h"
 #include "metrics.h"
+#include "router.h"
 
 #define MAX_SCRIPT_BYTES (1u << 20)
 #define MAX_SCRIPTS 256
@@ -547,8 +548,6 @@ static int is_secret_header(const char *name)
     return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "x-partner-key") == 0;
 }
 
-static int lang_ok(const char *code, size_t len);
-
 /* One request header into the table on top of the stack, its name in
  * lower case; the first of a name wins.  [-0, +0] */
 static void add_header(const char *name, const char *value, void *arg)
@@ -584,7 +583,7 @@ static void push_request(lua_State *L, struct neptun_req *req)
     } else if (req->path != NULL && req->path[0] == '/') {
         /* before routing: the language the path names, if any */
         size_t len = strcspn(req->path + 1, "/");
-        if (len > 0 && lang_ok(req->path + 1, len)) {
+        if (len > 0 && router_is_lang(req->path + 1, len)) {
             lua_pushlstring(L, req->path + 1, len);
             lua_setfield(L, -2, "lang");
         }
@@ -979,57 +978,6 @@ int rules_on_feed(struct rules_worker *lw, struct neptun_req *req, struct render
 
 /* ---- Lua routes ------------------------------------------------------- */
 
-static int lang_ok(const char *code, size_t len)
-{
-    if (neptun_conf == NULL)
-        return len >= 2 && len <= 3;
-    for (size_t i = 0; i < neptun_conf->nlangs; i++)
-        if (strlen(neptun_conf->langs[i].code) == len &&
-            strncmp(neptun_conf->langs[i].code, code, len) == 0)
-            return 1;
-    return 0;
-}
-
-/* Match path against pattern; on success push the params table and
- * return 1.  [-0, +(0|1)] */
-static int match_pattern(lua_State *L, const char *pattern, const char *path)
-{
-    const char *p = pattern, *s = path;
-    int top = lua_gettop(L);
-
-    lua_newtable(L);
-    while (*p != '\0' && *s != '\0') {
-        size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
-        if (p[0] == '{' && plen > 2) {
-            const char *close = memchr(p, '}', plen);
-            size_t name_len = (size_t)(close - p) - 1;
-            size_t ext_len = plen - (size_t)(close - p) - 1; /* ".rss" after '}' */
-            if (slen <= ext_len || memcmp(s + slen - ext_len, close + 1, ext_len) != 0)
-                goto no;
-            if (name_len == 4 && memcmp(p + 1, "lang", 4) == 0 && !lang_ok(s, slen - ext_len))
-                goto no;
-            lua_pushlstring(L, p + 1, name_len);
-            lua_pushlstring(L, s, slen - ext_len);
-            lua_rawset(L, -3);
-        } else if (plen != slen || memcmp(p, s, plen) != 0) {
-            goto no;
-        }
-        p += plen;
-        s += slen;
-        if (*p == '/' && *s == '/') {
-            p++;
-            s++;
-        } else if (*p != *s) {
-            goto no;
-        }
-    }
-    if (*p == '\0' && *s == '\0')
-        return 1;
-no:
-    lua_settop(L, top);
-    return 0;
-}
-
 static int method_ok(const char *want, const char *got)
 {
     if (strcmp(want, "*") == 0 || strcmp(want, got) == 0)
@@ -1050,7 +998,7 @@ static int run_route(lua_State *L)
     struct sandbox_call_ctx *ctx = sandbox_ctx(sb);
     const char *method = c->req->method_name ? c->req->method_name : "GET";
     lua_Integer n;
-    int routes;
+    int routes, rc;
 
     lua_getfield(L, LUA_REGISTRYINDEX, SANDBOX_ROUTES_KEY);
     routes = lua_gettop(L);
@@ -1058,14 +1006,29 @@ static int run_route(lua_State *L)
     for (lua_Integer i = 1; i <= n && !c->found; i++) {
         lua_rawgeti(L, routes, i);
         int r = lua_gettop(L);
+        struct req_kv kv[REQ_MAX_PARAMS];
+        size_t nkv;
         lua_rawgeti(L, r, 1);
         lua_rawgeti(L, r, 2);
-        if (method_ok(lua_tostring(L, -2), method) &&
-            match_pattern(L, lua_tostring(L, -1), c->req->path)) {
+        const struct rules_route_pattern *rp = lua_touserdata(L, -1);
+        if (!method_ok(lua_tostring(L, -2), method))
+            rc = NEPTUN_DECLINED;
+        else
+            rc = router_pattern_match(rp->pattern, c->req->path, c->req->pool, kv, &nkv);
+        if (rc == NEPTUN_NOMEM)
+            luaL_error(L, "out of memory");
+        if (rc == NEPTUN_OK) {
+            const char *lang = NULL;
+            lua_createtable(L, 0, (int)nkv);
+            for (size_t k = 0; k < nkv; k++) {
+                lua_pushstring(L, kv[k].value);
+                lua_setfield(L, -2, kv[k].name);
+                if (strcmp(kv[k].name, "lang") == 0)
+                    lang = kv[k].value; /* pool-owned */
+            }
             int params = lua_gettop(L);
-            if (c->req->lang == NULL && lua_getfield(L, params, "lang") == LUA_TSTRING)
-                c->req->lang = pool_copy(L, c->req->pool, lua_tostring(L, -1), lua_rawlen(L, -1));
-            lua_settop(L, params);
+            if (c->req->lang == NULL && lang != NULL)
+                c->req->lang = lang;
             lua_rawgeti(L, r, 4);
             ctx->script = lua_tostring(L, -1);
             lua_rawgeti(L, r, 3);

@@ -31,7 +31,8 @@ struct neptun_req;
 #define SANDBOX_ERROR_RESERVE (64u * 1024)
 
 /* Registry keys: the list of routes registered by neptun.route (each an
- * array {method, pattern, fn, script}). */
+ * array {method, pattern, fn, script}; the pattern is compiled, a
+ * struct rules_route_pattern, lua_api.h). */
 #define SANDBOX_ROUTES_KEY "neptun.routes"
 
 /* What the call in progress is about; read by the neptun.* functions. */

@@ -6,6 +6,8 @@
  * split into (pointer, length) segments without copying; only the values of
  * a route that matches are copied into the request's pool.  Routes are tried
  * in registration order, so more specific patterns are registered first.
+ * The same compiled pattern is exported as a value (router_pattern_*):
+ * the Lua routes (lua_api.c, lua_host.c) match with this grammar too.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -34,14 +36,19 @@ enum {
     M_DELETE = 1 << 4, M_OPTIONS = 1 << 5, M_ALL = 0x3f
 };
 
+struct router_pattern {
+    struct segment *segs;
+    size_t nsegs;
+    size_t bytes;     /* what compiling it allocated */
+};
+
 struct route {
     unsigned methods;
     char *pattern;
     char *owner;
     route_fn fn;
     void *ud;
-    struct segment *segs;
-    size_t nsegs;
+    struct router_pattern pat;
 };
 
 static struct route *routes;
@@ -123,41 +130,53 @@ static int parse_segment(const char *s, size_t len, struct segment *seg)
     return seg->ext != NULL ? NEPTUN_OK : NEPTUN_NOMEM;
 }
 
-static int parse_pattern(const char *pattern, struct segment **out, size_t *nout)
+/* Compile pattern into out.  NEPTUN_INVALID (*why says what is wrong) or
+ * NEPTUN_NOMEM. */
+static int parse_pattern(const char *pattern, struct router_pattern *out, const char **why)
 {
     struct segment *segs = NULL;
-    size_t n = 0, nparams = 0;
+    size_t n = 0, nparams = 0, bytes = 0;
     int rc = NEPTUN_INVALID;
 
+    *why = "a pattern begins with '/'";
     if (pattern[0] != '/')
         goto out;
     segs = calloc(ROUTER_MAX_SEGMENTS, sizeof(*segs));
     if (segs == NULL) {
         rc = NEPTUN_NOMEM;
+        *why = "out of memory";
         goto out;
     }
     const char *p = pattern + 1;
     while (*p != '\0') {
         const char *end = strchr(p, '/');
         size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        *why = "too many segments";
         if (n == ROUTER_MAX_SEGMENTS)
             goto out;
         rc = parse_segment(p, len, &segs[n]);
         n++;
+        *why = rc == NEPTUN_NOMEM ? "out of memory"
+                                  : "segments are literals, {name} or {name}.ext, none empty";
         if (rc != NEPTUN_OK)
             goto out;
+        bytes += segs[n - 1].text_len + 1 + (segs[n - 1].ext != NULL ? segs[n - 1].ext_len + 1 : 0);
         rc = NEPTUN_INVALID;
+        *why = "too many parameters";
         if (segs[n - 1].kind != SEG_LITERAL && ++nparams > REQ_MAX_PARAMS)
             goto out;
         if (end == NULL)
             break;
         p = end + 1;
+        *why = "segments are literals, {name} or {name}.ext, none empty";
         if (*p == '\0')
             goto out; /* a trailing '/' would be an empty segment */
     }
-    *out = segs;
-    *nout = n;
+    out->segs = segs;
+    out->nsegs = n;
+    out->bytes = bytes + ROUTER_MAX_SEGMENTS * sizeof(*segs);
     segs = NULL;
+    *why = NULL;
     rc = NEPTUN_OK;
 out:
     if (segs != NULL)
@@ -178,7 +197,8 @@ int router_add(const char *method, const char *pattern, route_fn fn, void *ud,
         log_error("route %s %s: unknown method", method, pattern);
         goto out;
     }
-    rc = parse_pattern(pattern, &r.segs, &r.nsegs);
+    const char *why;
+    rc = parse_pattern(pattern, &r.pat, &why);
     if (rc != NEPTUN_OK) {
         log_error("route %s %s: malformed pattern", method, pattern);
         goto out;
@@ -200,8 +220,8 @@ int router_add(const char *method, const char *pattern, route_fn fn, void *ud,
 out:
     free(r.pattern);
     free(r.owner);
-    if (r.segs != NULL)
-        segments_free(r.segs, r.nsegs);
+    if (r.pat.segs != NULL)
+        segments_free(r.pat.segs, r.pat.nsegs);
     return rc;
 }
 
@@ -210,7 +230,7 @@ void router_cleanup(void)
     for (size_t i = 0; i < nroutes; i++) {
         free(routes[i].pattern);
         free(routes[i].owner);
-        segments_free(routes[i].segs, routes[i].nsegs);
+        segments_free(routes[i].pat.segs, routes[i].pat.nsegs);
     }
     free(routes);
     routes = NULL;
@@ -257,15 +277,20 @@ static bool is_configured_lang(const char *p, size_t len)
     return conf_lang(neptun_conf, code) != NULL;
 }
 
-/* Does route r match the path's segments?  Values go to vals (by span). */
-static bool route_matches(const struct route *r, const struct span *segs, size_t n,
-                          struct span *vals)
+int router_is_lang(const char *p, size_t len)
 {
-    if (r->nsegs != n)
+    return is_configured_lang(p, len);
+}
+
+/* Does pattern p match the path's segments?  Values go to vals (by span). */
+static bool pattern_matches(const struct router_pattern *p, const struct span *segs, size_t n,
+                            struct span *vals)
+{
+    if (p->nsegs != n)
         return false;
     size_t nv = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct segment *s = &r->segs[i];
+        const struct segment *s = &p->segs[i];
         struct span v = segs[i];
         switch (s->kind) {
         case SEG_LITERAL:
@@ -293,8 +318,8 @@ static int set_params(struct neptun_req *req, const struct route *r, const struc
 {
     size_t nv = 0;
     req->nparams = 0;
-    for (size_t i = 0; i < r->nsegs; i++) {
-        const struct segment *s = &r->segs[i];
+    for (size_t i = 0; i < r->pat.nsegs; i++) {
+        const struct segment *s = &r->pat.segs[i];
         if (s->kind == SEG_LITERAL)
             continue;
         char *value = neptun_pool_strndup(req->pool, vals[nv].p, vals[nv].len);
@@ -352,7 +377,7 @@ int router_dispatch(struct neptun_req *req, struct neptun_reply *reply, const ch
         return NEPTUN_NOT_FOUND;
     for (size_t i = 0; i < nroutes; i++) {
         const struct route *r = &routes[i];
-        if (!route_matches(r, segs, n, vals))
+        if (!pattern_matches(&r->pat, segs, n, vals))
             continue;
         if ((r->methods & want) == 0) {
             other_methods |= r->methods;
@@ -373,6 +398,59 @@ int router_dispatch(struct neptun_req *req, struct neptun_reply *reply, const ch
         return NEPTUN_DECLINED;
     }
     return NEPTUN_NOT_FOUND;
+}
+
+/* ---- patterns as values ---------------------------------------------------- */
+
+struct router_pattern *router_pattern_new(const char *pattern, const char **err)
+{
+    struct router_pattern *p = calloc(1, sizeof(*p));
+    const char *why = "out of memory";
+
+    if (p == NULL || parse_pattern(pattern, p, &why) != NEPTUN_OK) {
+        free(p);
+        *err = why;
+        return NULL;
+    }
+    p->bytes += sizeof(*p);
+    *err = NULL;
+    return p;
+}
+
+size_t router_pattern_size(const struct router_pattern *p)
+{
+    return p != NULL ? p->bytes : 0;
+}
+
+int router_pattern_match(const struct router_pattern *p, const char *path, struct neptun_pool *pool,
+                         struct req_kv *params, size_t *n)
+{
+    struct span segs[ROUTER_MAX_SEGMENTS], vals[ROUTER_MAX_SEGMENTS];
+    size_t nsegs, nv = 0;
+
+    *n = 0;
+    if (split_path(path, segs, &nsegs) != 0 || !pattern_matches(p, segs, nsegs, vals))
+        return NEPTUN_DECLINED;
+    for (size_t i = 0; i < p->nsegs; i++) {
+        const struct segment *s = &p->segs[i];
+        if (s->kind == SEG_LITERAL)
+            continue;
+        params[nv].name = s->text;
+        params[nv].value = neptun_pool_strndup(pool, vals[nv].p, vals[nv].len);
+        if (params[nv].value == NULL)
+            return NEPTUN_NOMEM;
+        nv++;
+    }
+    *n = nv;
+    return NEPTUN_OK;
+}
+
+void router_pattern_free(struct router_pattern *p)
+{
+    if (p == NULL)
+        return;
+    segments_free(p->segs, p->nsegs);
+    free(p);
 }
 
 /* ---- decoding ------------------------------------------------------------ */

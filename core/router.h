@@ -23,6 +23,22 @@ int router_add(const char *method, const char *pattern, route_fn fn, void *ud,
 int router_dispatch(struct neptun_req *req, struct neptun_reply *reply, const char **allow);
 void router_cleanup(void);
 
+/* A compiled pattern as a value, matched on its own (the Lua routes).
+ * NULL when pattern is malformed or memory ran out: *err then says which
+ * (a static string).  Free with router_pattern_free. */
+struct router_pattern;
+struct router_pattern *router_pattern_new(const char *pattern, const char **err);
+/* Bytes router_pattern_new allocated for p (to count against a cap). */
+size_t router_pattern_size(const struct router_pattern *p);
+/* Does path match p?  NEPTUN_OK with params[0..*n) set (names borrowed
+ * from p, values copied into pool; params holds REQ_MAX_PARAMS),
+ * NEPTUN_DECLINED when it does not, NEPTUN_NOMEM. */
+int router_pattern_match(const struct router_pattern *p, const char *path, struct neptun_pool *pool,
+                         struct req_kv *params, size_t *n);
+void router_pattern_free(struct router_pattern *p);
+/* Is code[0..len) a configured language (what {lang} matches)? */
+int router_is_lang(const char *code, size_t len);
+
 /* Percent-decode a URI path (len bytes of raw) into pool memory.
  * NEPTUN_INVALID when it holds a bad escape, an encoded NUL or invalid
  * UTF-8; NEPTUN_NOMEM.  *out is pool-owned. */

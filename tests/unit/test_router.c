@@ -1,6 +1,7 @@
 /*
  * test_router.c - patterns, {lang}, {name}.ext, declining handlers, 405
- * allow lists, and the decoding of paths and query strings.
+ * allow lists, patterns as values (what Lua routes match with), and the
+ * decoding of paths and query strings.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,39 @@ static void test_decode(void)
     neptun_pool_free(pool);
 }
 
+/* A pattern as a value: the grammar of the routes, matched on its own. */
+static void test_pattern_value(void)
+{
+    struct neptun_pool *pool = neptun_pool_new(1024);
+    struct req_kv kv[REQ_MAX_PARAMS];
+    const char *err = NULL;
+    size_t n = 9;
+
+    struct router_pattern *p = router_pattern_new("/{lang}/hello/{name}.txt", &err);
+    CHECK(p != NULL && err == NULL);
+    CHECK(router_pattern_size(p) > 0);
+    CHECK(router_pattern_match(p, "/en/hello/world.txt", pool, kv, &n) == NEPTUN_OK);
+    CHECK(n == 2);
+    CHECK_STR(kv[0].name, "lang");
+    CHECK_STR(kv[0].value, "en");
+    CHECK_STR(kv[1].name, "name");
+    CHECK_STR(kv[1].value, "world");
+    CHECK(router_pattern_match(p, "/xx/hello/world.txt", pool, kv, &n) == NEPTUN_DECLINED);
+    CHECK(n == 0);
+    CHECK(router_pattern_match(p, "/en/hello/.txt", pool, kv, &n) == NEPTUN_DECLINED);
+    CHECK(router_pattern_match(p, "/en/hello/world.txt/", pool, kv, &n) == NEPTUN_DECLINED);
+    router_pattern_free(p);
+
+    CHECK(router_pattern_new("no-slash", &err) == NULL && err != NULL);
+    CHECK(router_pattern_new("/a//b", &err) == NULL && err != NULL);
+    CHECK(router_pattern_new("/a/", &err) == NULL && err != NULL);
+    CHECK(router_pattern_new("/{A}", &err) == NULL && err != NULL);
+    CHECK(router_pattern_new("/x{y}", &err) == NULL && err != NULL);
+    CHECK(router_is_lang("pl", 2) && !router_is_lang("xx", 2));
+    router_pattern_free(NULL);
+    neptun_pool_free(pool);
+}
+
 int main(void)
 {
     static char pl[] = "pl", en[] = "en", de[] = "de";
@@ -160,6 +194,7 @@ int main(void)
     neptun_conf = &test_conf;
     test_matching();
     test_decode();
+    test_pattern_value();
     neptun_conf = NULL;
     CHECK_DONE();
 }
