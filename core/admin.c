@@ -141,7 +141,7 @@ static int authenticate(struct neptun_req *req, struct neptun_reply *reply)
 {
     const char *token = bearer_token(req);
     const struct conf_secret *who = NULL;
-    if (token != NULL && neptun_conf != NULL)
+    if (token != NULL)
         who = conf_match_secret(neptun_conf->admin_tokens, neptun_conf->nadmin_tokens, token);
     if (who != NULL)
         return NEPTUN_OK;
@@ -181,7 +181,7 @@ static struct store *write_store(struct neptun_req *req)
 {
     struct worker *w = req->worker;
     char *err = NULL;
-    if (w == NULL || neptun_conf == NULL)
+    if (w == NULL)
         return NULL;
     if (w->wstore == NULL && store_open(neptun_conf->db_path, 0, &w->wstore, &err) != NEPTUN_OK) {
         log_error("admin: cannot open the store for writing: %s", err ? err : "?");
@@ -389,7 +389,7 @@ static int admin_reload(void *ud, struct neptun_req *req, struct neptun_reply *r
         reply_header(reply, "Allow", "POST");
         return NEPTUN_OK;
     }
-    if (neptun_conf == NULL || rules_reload(neptun_conf->scripts_dir) != NEPTUN_OK) {
+    if (rules_reload(neptun_conf->scripts_dir) != NEPTUN_OK) {
         log_warn("admin: rules reload refused; the previous rules stay in force");
         reply_status(req, reply, 500,
                      "the rules failed to load; the previous rules stay in force (see the log)");

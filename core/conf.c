@@ -595,6 +595,21 @@ const struct conf_lang *conf_lang(const struct conf *c, const char *code)
     return NULL;
 }
 
+int conf_has_lang(const char *code, size_t len)
+{
+    for (size_t i = 0; code != NULL && i < neptun_conf->nlangs; i++) {
+        const char *l = neptun_conf->langs[i].code;
+        if (strncmp(l, code, len) == 0 && l[len] == '\0')
+            return 1;
+    }
+    return 0;
+}
+
+const char *conf_default_lang(void)
+{
+    return neptun_conf->langs[0].code;
+}
+
 /* Hash the presented token once, then compare against every configured
  * hash without stopping early, so timing says nothing about which or how
  * much matched. */

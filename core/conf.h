@@ -76,6 +76,11 @@ int conf_load(const char *path, struct conf *out);
 void conf_free(struct conf *conf);
 /* A configured language or NULL. */
 const struct conf_lang *conf_lang(const struct conf *conf, const char *code);
+/* Is the span code[0..len) a language of neptun_conf?  The one check of
+ * "configured language" for documents, URLs and rules. */
+int conf_has_lang(const char *code, size_t len);
+/* neptun_conf's default language (its first). */
+const char *conf_default_lang(void);
 /* The secret whose hash matches token (constant-time compare), or NULL. */
 const struct conf_secret *conf_match_secret(const struct conf_secret *v, size_t n,
                                             const char *token);

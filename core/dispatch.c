@@ -113,7 +113,7 @@ static void dispatch(struct neptun_req *req, struct neptun_reply *reply)
 {
     const char *allow = NULL;
     struct rules_worker *rules = req->worker != NULL ? req->worker->rules : NULL;
-    bool separate_admin = neptun_conf != NULL && neptun_conf->admin_host != NULL;
+    bool separate_admin = neptun_conf->admin_host != NULL;
     bool read = req->method == REQ_GET || req->method == REQ_HEAD;
     int rc;
 

@@ -19,6 +19,7 @@
 #include "cache.h"
 #include "conf.h"
 #include "handlers.h"
+#include "itemdoc.h"
 #include "locale.h"
 #include "log.h"
 #include "lua_host.h"
@@ -39,7 +40,6 @@
 #define PER_PAGE_DEFAULT 20
 #define PER_PAGE_MAX 100
 #define PAGE_MAX 100000
-#define TAG_MAX 64
 #define Q_MAX 256
 /* A calendar holds at most ICS_MAX_EVENTS events.  Without from, to or
  * upcoming it shows what a subscribed calendar wants: every event from
@@ -100,14 +100,6 @@ static int parse_count(const char *s, size_t min, size_t max, size_t *out)
     return 0;
 }
 
-static int tag_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > TAG_MAX)
-        return 0;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
 /* A bare date ("2017-06-30") as an upper bound means the whole day. */
 static int64_t end_of_day_if_date(const char *text, int64_t t)
 {
@@ -129,7 +121,7 @@ static int parse_query(struct neptun_req *req, struct neptun_reply *reply, unsig
         parse_count(v, 1, PER_PAGE_MAX, &out->per_page) != 0)
         return bad_param(req, reply, "per_page must be a whole number from 1 to 100 (got \"%s\")", v);
     if ((v = req_query(req, "tag")) != NULL) {
-        if (!tag_ok(v))
+        if (!content_tag_ok(v))
             return bad_param(req, reply, "tag must be 1 to 64 of a-z, 0-9 and '-' (got \"%s\")", v);
         out->tag = v;
     }
@@ -578,12 +570,6 @@ static int search_handler(void *ud, struct neptun_req *req, struct neptun_reply 
                        ACCEPT_PAGING | NEED_Q | (fmt == FMT_LIST ? ACCEPT_SORT : 0));
 }
 
-static int slug_ok(const char *s)
-{
-    size_t n = s != NULL ? strlen(s) : 0;
-    return n >= 1 && n <= 80 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
 /* One item: /{lang}/{type}/{slug} as XML, or .ics for dated types. */
 static int item_handler(void *ud, struct neptun_req *req, struct neptun_reply *reply)
 {
@@ -601,7 +587,7 @@ static int item_handler(void *ud, struct neptun_req *req, struct neptun_reply *r
         return NEPTUN_ERROR;
     int dep = types_index(type->name);
     uint64_t generation = cache_generation(dep);
-    rc = slug_ok(slug) ? store_get(req->worker->store, req->pool, type->name, slug, 0, req->now,
+    rc = content_slug_ok(slug) ? store_get(req->worker->store, req->pool, type->name, slug, 0, req->now,
                                    &item)
                        : NEPTUN_NOT_FOUND;
     if (rc == NEPTUN_OK && rules(req) != NULL) {

@@ -406,11 +406,7 @@ int content_tag_ok(const char *s)
 
 static int language_ok(const char *code)
 {
-    if (code == NULL)
-        return 0;
-    if (neptun_conf != NULL)
-        return conf_lang(neptun_conf, code) != NULL;
-    return strcmp(code, "pl") == 0 || strcmp(code, "en") == 0 || strcmp(code, "de") == 0;
+    return code != NULL && conf_has_lang(code, strlen(code));
 }
 
 /* A standalone copy of node: its own document, namespaces declared on the
@@ -706,8 +702,7 @@ static const struct {
  * Straße" -> "grosse-strasse".  NULL when nothing is left of the title. */
 static const char *slug_from_title(struct neptun_pool *pool, const struct neptun_item *item)
 {
-    const char *deflang = neptun_conf != NULL && neptun_conf->nlangs > 0
-                              ? neptun_conf->langs[0].code : NULL;
+    const char *deflang = conf_default_lang();
     const struct neptun_text *t = &item->texts[0];
     for (size_t i = 0; deflang != NULL && i < item->ntexts; i++)
         if (item->texts[i].lang != NULL && strcmp(item->texts[i].lang, deflang) == 0)

@@ -34,11 +34,6 @@
 
 #include "locale_internal.h"
 
-/* Languages and chains when there is no configuration (unit tests). */
-static const char *const default_langs[] = { "pl", "en", "de" };
-static const char *const default_chains[][4] = {
-    { "pl", "en", NULL }, { "en", "pl", NULL }, { "de", "en", "pl", NULL }
-};
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -161,7 +156,7 @@ static int set_chain(size_t lang, const char *const *chain_codes)
 int locale_init(const char *locales_dir, const char *timezone)
 {
     const struct conf *conf = neptun_conf;
-    size_t nlangs = conf ? conf->nlangs : sizeof(default_langs) / sizeof(default_langs[0]);
+    size_t nlangs = conf->nlangs;
     int rc;
 
     locale_cleanup();
@@ -170,7 +165,7 @@ int locale_init(const char *locales_dir, const char *timezone)
         return NEPTUN_ERROR;
     }
     if (timezone == NULL)
-        timezone = conf && conf->timezone ? conf->timezone : "Europe/Warsaw";
+        timezone = conf->timezone;
     rc = set_timezone(timezone);
     if (rc != NEPTUN_OK)
         goto out;
@@ -180,12 +175,12 @@ int locale_init(const char *locales_dir, const char *timezone)
         goto out;
     }
     for (size_t i = 0; i < nlangs; i++) {
-        rc = load_language(locales_dir, conf ? conf->langs[i].code : default_langs[i]);
+        rc = load_language(locales_dir, conf->langs[i].code);
         if (rc != NEPTUN_OK)
             goto out;
     }
     for (size_t i = 0; i < nlangs; i++) {
-        rc = set_chain(i, conf ? conf->langs[i].chain : default_chains[i]);
+        rc = set_chain(i, conf->langs[i].chain);
         if (rc != NEPTUN_OK)
             goto out;
     }

@@ -129,12 +129,6 @@ static int host_call(lua_State *L, lua_CFunction body, struct host_call *hc)
     return lua_gettop(L);
 }
 
-static const char *default_lang(void)
-{
-    if (neptun_conf != NULL && neptun_conf->nlangs > 0)
-        return neptun_conf->langs[0].code;
-    return "pl";
-}
 
 static void set_string(lua_State *L, const char *key, const char *value)
 {
@@ -176,12 +170,12 @@ static int t_body(lua_State *L)
     struct host_call *hc = host_of(L);
     const char *key = lua_tostring(L, 1);
     const char *lang = lua_isnoneornil(L, 2) ? (ctx->req && ctx->req->lang ? ctx->req->lang
-                                                                           : default_lang())
+                                                                           : conf_default_lang())
                                              : lua_tostring(L, 2);
     lua_Integer n = luaL_optinteger(L, 3, -1);
     const char *text;
 
-    if (neptun_conf != NULL && conf_lang(neptun_conf, lang) == NULL)
+    if (!conf_has_lang(lang, strlen(lang)))
         return luaL_error(L, "neptun.t: unknown language '%s'", lang);
     text = locale_t(host_pool(L, hc), key, lang, (long)n);
     host_hold_pool(L, hc);
@@ -233,7 +227,7 @@ static int items_body(lua_State *L)
     q.tag = opt_field(L, 1, "tag");
     lang = opt_field(L, 1, "lang");
     if (lang == NULL)
-        lang = ctx->req && ctx->req->lang ? ctx->req->lang : default_lang();
+        lang = ctx->req && ctx->req->lang ? ctx->req->lang : conf_default_lang();
     /* upcoming=true: dated items not yet ended, earliest start first */
     lua_getfield(L, 1, "upcoming");
     q.upcoming = lua_toboolean(L, -1);
@@ -243,7 +237,7 @@ static int items_body(lua_State *L)
     lua_pop(L, 1);
     if (limit < 1 || limit > ITEMS_MAX_LIMIT)
         return luaL_error(L, "neptun.items: limit must be from 1 to %d", ITEMS_MAX_LIMIT);
-    if (neptun_conf != NULL && conf_lang(neptun_conf, lang) == NULL)
+    if (!conf_has_lang(lang, strlen(lang)))
         return luaL_error(L, "neptun.items: unknown language '%s'", lang);
     if (ctx->store == NULL) { /* offline checks and tests: no store */
         lua_newtable(L);
@@ -622,28 +616,20 @@ static void push_plugin_functions(lua_State *L)
 
 static void push_config(lua_State *L)
 {
-    static const char *const default_langs[] = { "pl", "en", "de" };
     const struct conf *c = neptun_conf;
 
     lua_createtable(L, 0, 6);
     lua_newtable(L);
-    if (c != NULL) {
-        for (size_t i = 0; i < c->nlangs; i++) {
-            lua_pushstring(L, c->langs[i].code);
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
-    } else {
-        for (size_t i = 0; i < 3; i++) {
-            lua_pushstring(L, default_langs[i]);
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
+    for (size_t i = 0; i < c->nlangs; i++) {
+        lua_pushstring(L, c->langs[i].code);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "languages");
-    set_string(L, "default_language", default_lang());
-    set_string(L, "base_url", c && c->base_url ? c->base_url : "http://127.0.0.1:8080");
-    set_string(L, "timezone", c && c->timezone ? c->timezone : "Europe/Warsaw");
+    set_string(L, "default_language", conf_default_lang());
+    set_string(L, "base_url", c->base_url);
+    set_string(L, "timezone", c->timezone);
     lua_newtable(L); /* partner names only: never their keys */
-    for (size_t i = 0; c != NULL && i < c->npartners; i++) {
+    for (size_t i = 0; i < c->npartners; i++) {
         lua_pushstring(L, c->partners[i].name);
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }

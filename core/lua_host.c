@@ -493,7 +493,7 @@ static void call_each_timed(lua_State *L, struct sandbox *sb, const char *hook, 
 {
     struct sandbox_call_ctx *ctx = sandbox_ctx(sb);
     int first = lua_gettop(L) - nargs + 1;
-    int slow_ms = neptun_conf != NULL ? neptun_conf->lua_slow_ms : 0;
+    int slow_ms = neptun_conf->lua_slow_ms;
 
     for (size_t i = 0; i < sandbox_script_count(sb); i++) {
         double start, took;
@@ -583,7 +583,7 @@ static void push_request(lua_State *L, struct neptun_req *req)
     } else if (req->path != NULL && req->path[0] == '/') {
         /* before routing: the language the path names, if any */
         size_t len = strcspn(req->path + 1, "/");
-        if (len > 0 && router_is_lang(req->path + 1, len)) {
+        if (len > 0 && conf_has_lang(req->path + 1, len)) {
             lua_pushlstring(L, req->path + 1, len);
             lua_setfield(L, -2, "lang");
         }
@@ -838,7 +838,7 @@ int rules_on_item(struct rules_worker *lw, struct neptun_req *req, struct neptun
         return rc;
     if (lang == NULL)
         lang = req->lang;
-    c.lang = lang != NULL ? lang : "pl";
+    c.lang = lang != NULL ? lang : conf_default_lang();
     if (call_protected(lw, req, run_on_item, &c, "on_item") != NEPTUN_OK)
         return NEPTUN_ERROR;
     *keep = c.keep;
@@ -889,7 +889,7 @@ int rules_on_items(struct rules_worker *lw, struct neptun_req *req, struct neptu
         return rc;
     if (lang == NULL)
         lang = req->lang;
-    lc.lang = lang != NULL ? lang : "pl";
+    lc.lang = lang != NULL ? lang : conf_default_lang();
     return call_protected(lw, req, run_on_items, &lc, "on_item");
 }
 

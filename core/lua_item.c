@@ -85,7 +85,7 @@ static char view_meta_key;  /* registry: the views' metatable, by address */
  * when it has none. */
 static const struct neptun_text *item_text(const struct neptun_item *item, const char *lang)
 {
-    const struct conf_lang *cl = neptun_conf ? conf_lang(neptun_conf, lang) : NULL;
+    const struct conf_lang *cl = conf_lang(neptun_conf, lang);
 
     for (size_t i = 0; i < item->ntexts; i++)
         if (strcmp(item->texts[i].lang, lang) == 0)

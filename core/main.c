@@ -372,7 +372,7 @@ out:
     plugins_unload();
     locale_cleanup();
     xmlCleanupParser();
-    neptun_conf = NULL;
+    neptun_conf = conf_builtin();
     conf_free(&conf);
     free(o.args);
     return rc;

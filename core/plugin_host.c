@@ -23,6 +23,7 @@
 #include <libgen.h>
 #include "conf.h"
 #include "errors.h"
+#include "itemdoc.h"
 #include "locale.h"
 #include "log.h"
 #include "lua_host.h"
@@ -204,15 +205,6 @@ static const char *host_req_lang(struct neptun_req *req)
 
 /* ---- ABI 1.1 --------------------------------------------------------------- */
 
-static int slug_ok(const char *s)
-{
-    size_t n = 0;
-    for (; s != NULL && s[n] != '\0'; n++)
-        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-'))
-            return 0;
-    return n >= 1 && n <= 80;
-}
-
 static int host_item_get(struct neptun_req *req, const char *type, const char *slug,
                          const struct neptun_item **out)
 {
@@ -224,7 +216,7 @@ static int host_item_get(struct neptun_req *req, const char *type, const char *s
     *out = NULL;
     if (req == NULL || req->worker == NULL || req->worker->store == NULL)
         return NEPTUN_ERROR;
-    if (type == NULL || types_find(type) == NULL || !slug_ok(slug))
+    if (type == NULL || types_find(type) == NULL || !content_slug_ok(slug))
         return NEPTUN_NOT_FOUND;
     int rc = store_get(req->worker->store, req->pool, type, slug, 0, req->now, &item);
     if (rc != NEPTUN_OK)
@@ -246,7 +238,7 @@ static const struct neptun_render_ctx *host_item_render_ctx(struct neptun_req *r
         return NULL;
     const char *lang = req->lang;
     if (lang == NULL)
-        lang = neptun_conf != NULL && neptun_conf->nlangs > 0 ? neptun_conf->langs[0].code : "pl";
+        lang = conf_default_lang();
     struct neptun_render_ctx *rc = neptun_pool_alloc(req->pool, sizeof(*rc));
     const char *const *chain = render_chain(req->pool, lang);
     if (rc == NULL || chain == NULL)

@@ -88,7 +88,7 @@ const char *render_pick_fallback(const struct render_pick *p, const char *lang)
 
 const char *const *render_chain(struct neptun_pool *pool, const char *lang)
 {
-    const struct conf_lang *cl = neptun_conf != NULL ? conf_lang(neptun_conf, lang) : NULL;
+    const struct conf_lang *cl = conf_lang(neptun_conf, lang);
     if (cl != NULL)
         return cl->chain;
     const char **one = neptun_pool_calloc(pool, 2, sizeof *one);
@@ -99,7 +99,7 @@ const char *const *render_chain(struct neptun_pool *pool, const char *lang)
 
 const char *render_base_url(void)
 {
-    return neptun_conf != NULL && neptun_conf->base_url != NULL ? neptun_conf->base_url : "";
+    return neptun_conf->base_url;
 }
 
 const char *render_base_host(struct neptun_pool *pool)
@@ -171,8 +171,7 @@ void render_ctx_init(struct neptun_render_ctx *rc, struct neptun_pool *pool,
     rc->lang = lang;
     rc->fallback = chain;
     rc->base_url = render_base_url();
-    rc->timezone = neptun_conf != NULL && neptun_conf->timezone != NULL
-                       ? neptun_conf->timezone : "Europe/Warsaw";
+    rc->timezone = neptun_conf->timezone;
 }
 
 int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,

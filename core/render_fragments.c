@@ -189,8 +189,7 @@ void render_fragments_stats(uint64_t *hits_out, uint64_t *misses_out, size_t *by
  * (nothing is kept for a language the configuration does not know). */
 static int lang_slot(const char *lang)
 {
-    const struct conf_lang *cl = neptun_conf != NULL && lang != NULL ? conf_lang(neptun_conf, lang)
-                                                                      : NULL;
+    const struct conf_lang *cl = lang != NULL ? conf_lang(neptun_conf, lang) : NULL;
     return cl != NULL ? (int)(cl - neptun_conf->langs) : -1;
 }
 

@@ -185,8 +185,7 @@ static void put_warsaw_zone(struct neptun_ics *ics)
 
 static const char *zone_name(void)
 {
-    return neptun_conf != NULL && neptun_conf->timezone != NULL ? neptun_conf->timezone
-                                                                 : "Europe/Warsaw";
+    return neptun_conf->timezone;
 }
 
 /* UTC form 20170629T113000Z (for DTSTAMP and zones without rules here). */

@@ -85,7 +85,7 @@ int render_opml(struct neptun_pool *pool, const char *lang, char **out, size_t *
         if (t->flags & NEPTUN_TYPE_DATED)
             W(link_outline(pool, w, lang, title, neptun_pool_printf(pool, "%s.ics", t->name)));
     }
-    for (size_t i = 0; neptun_conf != NULL && i < neptun_conf->nlangs; i++)
+    for (size_t i = 0; i < neptun_conf->nlangs; i++)
         if (strcmp(neptun_conf->langs[i].code, lang) != 0)
             W(language_outline(pool, w, neptun_conf->langs[i].code));
     W(xmlTextWriterEndElement(w));

@@ -292,7 +292,7 @@ static int write_lang_feeds(struct neptun_pool *pool, xmlTextWriterPtr w, const 
 int render_service(struct neptun_pool *pool, char **out, size_t *len)
 {
     struct xmlutil_out o;
-    size_t nlangs = neptun_conf != NULL ? neptun_conf->nlangs : 0;
+    size_t nlangs = neptun_conf->nlangs;
 
     if (render_doc_begin(&o, 1) != NEPTUN_OK)
         return NEPTUN_ERROR;

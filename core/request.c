@@ -233,7 +233,7 @@ static const char *public_cache_control(void)
 {
     static _Thread_local int max_age = -1;
     static _Thread_local char value[48];
-    int age = neptun_conf != NULL ? neptun_conf->cache_max_age : 60;
+    int age = neptun_conf->cache_max_age;
     if (age != max_age) {
         snprintf(value, sizeof(value), "public, max-age=%d", age);
         max_age = age;
@@ -464,7 +464,7 @@ void http_access_log(struct neptun_req *req, int status, size_t sent)
     char *peer = NULL;
     ev_uint16_t port = 0;
 
-    if (neptun_conf == NULL || neptun_conf->access_log == NULL)
+    if (neptun_conf->access_log == NULL)
         return;
     time_t now = (time_t)req->now;
     if (now != stamp_time) {

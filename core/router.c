@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "log.h"
 #include "router.h"
+#include "utf8.h"
 
 #define ROUTER_MAX_SEGMENTS 32
 
@@ -267,20 +268,6 @@ static int split_path(const char *path, struct span *segs, size_t *n)
     }
 }
 
-static bool is_configured_lang(const char *p, size_t len)
-{
-    char code[16];
-    if (len == 0 || len >= sizeof(code) || neptun_conf == NULL)
-        return false;
-    memcpy(code, p, len);
-    code[len] = '\0';
-    return conf_lang(neptun_conf, code) != NULL;
-}
-
-int router_is_lang(const char *p, size_t len)
-{
-    return is_configured_lang(p, len);
-}
 
 /* Does pattern p match the path's segments?  Values go to vals (by span). */
 static bool pattern_matches(const struct router_pattern *p, const struct span *segs, size_t n,
@@ -307,7 +294,7 @@ static bool pattern_matches(const struct router_pattern *p, const struct span *s
                 return false;
             break;
         }
-        if (s->is_lang && !is_configured_lang(v.p, v.len))
+        if (s->is_lang && !conf_has_lang(v.p, v.len))
             return false;
         vals[nv++] = v;
     }
@@ -466,44 +453,6 @@ static int hex_value(char c)
     return -1;
 }
 
-/* Is [s, s+len) well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF)? */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t extra;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= extra)
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
-
 /* Decode len bytes of raw into pool memory; plus_space turns '+' into ' '. */
 static int percent_decode(struct neptun_pool *pool, const char *raw, size_t len,
                           bool plus_space, const char **out)
@@ -533,7 +482,7 @@ static int percent_decode(struct neptun_pool *pool, const char *raw, size_t len,
         dst[o++] = c;
     }
     dst[o] = '\0';
-    if (!utf8_valid((const unsigned char *)dst, o))
+    if (!utf8_valid(dst, o))
         return NEPTUN_INVALID;
     *out = dst;
     return NEPTUN_OK;

@@ -36,8 +36,6 @@ size_t router_pattern_size(const struct router_pattern *p);
 int router_pattern_match(const struct router_pattern *p, const char *path, struct neptun_pool *pool,
                          struct req_kv *params, size_t *n);
 void router_pattern_free(struct router_pattern *p);
-/* Is code[0..len) a configured language (what {lang} matches)? */
-int router_is_lang(const char *code, size_t len);
 
 /* Percent-decode a URI path (len bytes of raw) into pool memory.
  * NEPTUN_INVALID when it holds a bad escape, an encoded NUL or invalid

@@ -179,7 +179,7 @@ static void test_pattern_value(void)
     CHECK(router_pattern_new("/a/", &err) == NULL && err != NULL);
     CHECK(router_pattern_new("/{A}", &err) == NULL && err != NULL);
     CHECK(router_pattern_new("/x{y}", &err) == NULL && err != NULL);
-    CHECK(router_is_lang("pl", 2) && !router_is_lang("xx", 2));
+    CHECK(conf_has_lang("pl", 2) && !conf_has_lang("xx", 2));
     router_pattern_free(NULL);
     neptun_pool_free(pool);
 }
