@@ -389,13 +389,12 @@ static int admin_reload(void *ud, struct neptun_req *req, struct neptun_reply *r
         reply_header(reply, "Allow", "POST");
         return NEPTUN_OK;
     }
-    if (rules_reload(neptun_conf->scripts_dir) != NEPTUN_OK) {
+    if (server_reload_rules("POST /admin/reload") != NEPTUN_OK) {
         log_warn("admin: rules reload refused; the previous rules stay in force");
         reply_status(req, reply, 500,
                      "the rules failed to load; the previous rules stay in force (see the log)");
         return NEPTUN_OK;
     }
-    /* rules_reload() itself invalidates answers shaped by the old rules */
     log_info("admin: rules reloaded");
 
     struct xmlutil_out o;

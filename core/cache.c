@@ -8,7 +8,8 @@
  * entry remembers the counter's value when it was rendered and is dropped
  * on lookup once the counter has moved on.  Writes by the server bump the
  * counters of what they touch; writes by other processes are noticed by
- * store_poll_changes() within a second and bump them all.  Entries are immutable and
+ * the dispatcher (store_poll_changes(), within a second), which bumps them
+ * all.  Entries are immutable and
  * reference-counted, so a reply can keep writing one that was evicted.
  *
  * An entry is made with its identity bytes and their strong ETag; the gzip
@@ -39,7 +40,6 @@
 #include "cache.h"
 #include "locale.h"
 #include "render.h"
-#include "store.h"
 #include "types.h"
 
 #define CACHE_SHARDS 16
@@ -178,7 +178,6 @@ static void entry_free(struct cache_entry *e)
         free((char *)gz->bytes);
         free(gz);
     }
-    free((char *)e->extra_headers);
     free(e->key);
     free(e);
 }
@@ -461,16 +460,6 @@ struct cache_entry *cache_entry_adopt(int status, const char *content_type, char
     return entry_make(status, content_type, body, len, last_modified, dep, expires);
 }
 
-int cache_entry_set_headers(struct cache_entry *e, const char *headers)
-{
-    char *copy = headers != NULL ? strdup(headers) : NULL;
-    if (headers != NULL && copy == NULL)
-        return NEPTUN_NOMEM;
-    free((char *)e->extra_headers);
-    e->extra_headers = copy;
-    return NEPTUN_OK;
-}
-
 uint64_t cache_generation(int dep)
 {
     int slot = gen_slot(dep);
@@ -560,11 +549,6 @@ struct cache_entry *cache_get(const char *key, int64_t now)
     struct cache_entry *found = NULL;
     size_t found_cost = 0;
 
-    /* Another process (`neptun import` beside the server) wrote the store:
-     * nothing says which types, so every answer goes.  At most one look a
-     * second, by whichever lookup comes first. */
-    if (store_poll_changes() == 1)
-        cache_bump_all();
     if (fs != NULL && fs->e != NULL) {
         struct cache_entry *e = fs->e;
         if (fs->hash == h && strcmp(e->key, key) == 0 &&

@@ -39,7 +39,6 @@ struct cache_entry {
     int dep;                  /* CACHE_DEP_* or a type index */
     uint64_t generation;      /* of dep when rendered */
     int64_t expires;          /* 0 or a Unix time (next publish_at) */
-    const char *extra_headers;/* "Name: value\r\n"..., owned, may be NULL */
     const char *route;        /* router pattern that rendered it (borrowed,
                                * static); metrics label of cache hits */
     char last_modified_http[32]; /* last_modified as an HTTP date, or "" */
@@ -71,9 +70,6 @@ struct cache_entry *cache_entry_new(int status, const char *content_type,
 struct cache_entry *cache_entry_adopt(int status, const char *content_type, char *body,
                                       size_t len, int64_t last_modified, int dep,
                                       int64_t expires);
-/* Extra response headers ("Name: value\r\n" lines), copied into e; only
- * before e is shared (cache_put).  NEPTUN_OK or NEPTUN_NOMEM. */
-int cache_entry_set_headers(struct cache_entry *e, const char *headers);
 /* e's gzip form, compressed on the first request that accepts gzip and
  * kept with e (its bytes then count against the cache's budget): answers
  * nobody asks compressed never pay for it.  NULL when e's body is too

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "request.h"
 #include "router.h"
+#include "store.h"
 
 #define REQ_POOL_HINT 8192
 #define CORS_ALLOW_HEADERS \
@@ -144,6 +145,11 @@ static void dispatch(struct neptun_req *req, struct neptun_reply *reply)
 
     const char *key = read ? cache_key(req) : NULL;
     if (key != NULL) {
+        /* Another process (`neptun import` beside the server) wrote the
+         * store: nothing says which types, so every answer goes.  At most
+         * one look a second, by whichever lookup comes first. */
+        if (store_poll_changes() == 1)
+            cache_bump_all();
         struct cache_entry *e = cache_get(key, req->now);
         if (e != NULL) {
             reply_entry(reply, e);

@@ -311,14 +311,14 @@ static void feed_titles(struct neptun_req *req, struct render_feed *f)
 {
     struct neptun_pool *pool = req->pool;
     if (f->query != NULL) {
-        f->title = fill_query(pool, locale_t(pool, "search.title", f->lang, -1), f->query);
-        f->description = fill_query(pool, locale_t(pool, "search.description", f->lang, -1),
+        f->title = fill_query(pool, locale_translate(pool, "search.title", f->lang, -1), f->query);
+        f->description = fill_query(pool, locale_translate(pool, "search.description", f->lang, -1),
                                     f->query);
         return;
     }
     f->title = f->type != NULL ? render_type_title(pool, f->lang, f->type)
-                               : locale_t(pool, "feed.all.title", f->lang, -1);
-    f->description = locale_t(pool, "feed.description", f->lang, -1);
+                               : locale_translate(pool, "feed.all.title", f->lang, -1);
+    f->description = locale_translate(pool, "feed.description", f->lang, -1);
 }
 
 /* The list the answer mirrors: the XML list of the type, or of the

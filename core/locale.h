@@ -22,15 +22,8 @@ void locale_thread_cleanup(void);
 /* Catalog string for key in lang, plural form chosen by n (n < 0: none),
  * "{n}" replaced by n; falls back along lang's chain, then to key itself.
  * Pool-owned (with a NULL pool: the catalog's own text, without "{n}"
- * replaced, valid until locale_cleanup).
- *
- * The function is named locale_translate because POSIX already owns the
- * name locale_t (a type that glibc's <string.h>, <time.h>... declare under
- * _GNU_SOURCE).  The function-like macro keeps calls written
- * locale_t(pool, key, lang, n) working without touching the type; take the
- * function's address as locale_translate. */
+ * replaced, valid until locale_cleanup). */
 const char *locale_translate(struct neptun_pool *pool, const char *key, const char *lang, long n);
-#define locale_t(pool, key, lang, n) locale_translate((pool), (key), (lang), (n))
 /* Add a catalog string for lang at start-up (plugins' own messages): one
  * form, or as many plural forms as lang's catalog uses, in its msgstr[i]
  * order.  Copied.  NEPTUN_OK; NEPTUN_NOT_FOUND when lang is not configured;

@@ -1,5 +1,5 @@
 /*
- * locale_catalog.c - the gettext PO loader behind locale_t().
+ * locale_catalog.c - the gettext PO loader behind locale_translate().
  *
  * Accepted syntax (the subset of GNU gettext PO that translators use):
  * '#' comment lines (a "#, fuzzy" flag drops the entry, as msgfmt does;

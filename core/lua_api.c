@@ -177,7 +177,7 @@ static int t_body(lua_State *L)
 
     if (!conf_has_lang(lang, strlen(lang)))
         return luaL_error(L, "neptun.t: unknown language '%s'", lang);
-    text = locale_t(host_pool(L, hc), key, lang, (long)n);
+    text = locale_translate(host_pool(L, hc), key, lang, (long)n);
     host_hold_pool(L, hc);
     lua_pushstring(L, text != NULL ? text : key);
     return 1;

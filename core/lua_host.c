@@ -29,7 +29,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cache.h"
 #include "clock.h"
 #include "conf.h"
 #include "log.h"
@@ -317,7 +316,6 @@ int rules_reload(const char *dir)
     pthread_mutex_unlock(&rules_lock);
     set = NULL; /* not ours any more: see above */
     set_unref(old);
-    cache_bump_all();
     log_info("Lua rules: %zu script%s from %s in force (generation %llu)", n,
              n == 1 ? "" : "s", dir, (unsigned long long)gen);
     rc = NEPTUN_OK;

@@ -107,7 +107,7 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(pool, f->lang);
     /* The first page's URL names the feed whichever page this is. */
     const char *id = f->first_url != NULL ? f->first_url : f->self_url;
-    const char *author = locale_t(pool, "site.title", f->lang, -1);
+    const char *author = locale_translate(pool, "site.title", f->lang, -1);
 
     if (render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;

@@ -132,7 +132,7 @@ const char *render_count_text(struct neptun_pool *pool, const char *lang, const 
         key = "count.results";
     else if (own != NULL && locale_has_key(own))
         key = own;
-    return locale_t(pool, key, lang, total > LONG_MAX ? LONG_MAX : (long)total);
+    return locale_translate(pool, key, lang, total > LONG_MAX ? LONG_MAX : (long)total);
 }
 
 int64_t render_pub_time(const struct neptun_item *item)

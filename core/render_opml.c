@@ -33,7 +33,7 @@ static int feed_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char
  * can offer every language from any one list. */
 static int language_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char *other)
 {
-    const char *name = locale_t(pool, neptun_pool_printf(pool, "lang.%s", other), other, -1);
+    const char *name = locale_translate(pool, neptun_pool_printf(pool, "lang.%s", other), other, -1);
     if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
         render_attr(w, "type", "include") < 0 || render_attr(w, "text", name) < 0 ||
         render_attr(w, "language", other) < 0 ||
@@ -58,8 +58,8 @@ static int link_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char
 int render_opml(struct neptun_pool *pool, const char *lang, char **out, size_t *len)
 {
     struct xmlutil_out o;
-    const char *site = locale_t(pool, "site.title", lang, -1);
-    const char *all = locale_t(pool, "feed.all.title", lang, -1);
+    const char *site = locale_translate(pool, "site.title", lang, -1);
+    const char *all = locale_translate(pool, "feed.all.title", lang, -1);
     const char *created = locale_rfc822(pool, render_started_at());
 
     if (created == NULL || render_doc_begin(&o, 1) != NEPTUN_OK)

@@ -124,7 +124,7 @@ static int write_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const char 
     W(write_links(w, item));
     W(write_translations(pool, w, lang, item));
     if (item->status == NEPTUN_STATUS_ARCHIVED) {
-        const char *notice = locale_t(pool, "archive.notice", lang, -1);
+        const char *notice = locale_translate(pool, "archive.notice", lang, -1);
         W(write_text_el(w, "archive-notice", notice != NULL ? notice : "", NULL, lang));
     }
     if (fields_len > 0)
@@ -255,8 +255,8 @@ static int write_feed(struct neptun_pool *pool, xmlTextWriterPtr w, const char *
 /* The localised title of one type's feed: feed.title with {type} filled. */
 const char *render_type_title(struct neptun_pool *pool, const char *lang, const char *type)
 {
-    const char *pattern = locale_t(pool, "feed.title", lang, -1);
-    const char *name = locale_t(pool, neptun_pool_printf(pool, "type.%s", type), lang, -1);
+    const char *pattern = locale_translate(pool, "feed.title", lang, -1);
+    const char *name = locale_translate(pool, neptun_pool_printf(pool, "type.%s", type), lang, -1);
     if (name == NULL || strncmp(name, "type.", 5) == 0)
         name = type;
     const char *at = pattern != NULL ? strstr(pattern, "{type}") : NULL;
@@ -267,11 +267,11 @@ const char *render_type_title(struct neptun_pool *pool, const char *lang, const 
 
 static int write_lang_feeds(struct neptun_pool *pool, xmlTextWriterPtr w, const char *lang)
 {
-    const char *all = locale_t(pool, "feed.all.title", lang, -1);
+    const char *all = locale_translate(pool, "feed.all.title", lang, -1);
     if (write_feed(pool, w, lang, NULL, "rss", "feed.rss", all) < 0 ||
         write_feed(pool, w, lang, NULL, "atom", "feed.atom", all) < 0 ||
         write_feed(pool, w, lang, NULL, "opml", "feeds.opml",
-                   locale_t(pool, "site.title", lang, -1)) < 0)
+                   locale_translate(pool, "site.title", lang, -1)) < 0)
         return -1;
     for (size_t i = 0; i < types_count(); i++) {
         const struct neptun_type *t = types_at(i);
@@ -307,7 +307,7 @@ int render_service(struct neptun_pool *pool, char **out, size_t *len)
         if (i == 0)
             W(render_attr(w, "default", "true"));
         /* Each language named in itself, as a language menu shows it. */
-        W(render_attr(w, "name", locale_t(pool, neptun_pool_printf(pool, "lang.%s", code),
+        W(render_attr(w, "name", locale_translate(pool, neptun_pool_printf(pool, "lang.%s", code),
                                           code, -1)));
         W(xmlTextWriterEndElement(w));
     }

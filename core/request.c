@@ -254,27 +254,6 @@ static int64_t parse_http_date(const char *s)
     return (int64_t)timegm(&tm);
 }
 
-/* "Name: value\r\n" lines stored with a cache entry. */
-static void add_extra_headers(struct neptun_pool *pool, struct evkeyvalq *h, const char *lines)
-{
-    while (lines != NULL && *lines != '\0') {
-        const char *eol = strstr(lines, "\r\n");
-        size_t len = eol != NULL ? (size_t)(eol - lines) : strlen(lines);
-        const char *colon = memchr(lines, ':', len);
-        if (colon != NULL) {
-            char *name = neptun_pool_strndup(pool, lines, (size_t)(colon - lines));
-            const char *v = colon + 1;
-            while (*v == ' ')
-                v++;
-            char *value = neptun_pool_strndup(pool, v, len - (size_t)(v - lines));
-            add_header(h, name, value);
-        }
-        if (eol == NULL)
-            break;
-        lines = eol + 2;
-    }
-}
-
 static bool is_not_modified(struct neptun_req *req, const char *etag, int64_t last_modified)
 {
     const char *inm = req_header(req, "If-None-Match");
@@ -306,7 +285,6 @@ static int send_entry(struct neptun_req *req, struct neptun_reply *reply, struct
     add_header(out, "Cache-Control", public_cache_control());
     add_header(out, "Vary", "Accept-Encoding");
     add_header(out, "Access-Control-Allow-Origin", "*");
-    add_extra_headers(req->pool, out, e->extra_headers);
 
     if (status == 200 && is_not_modified(req, etag, e->last_modified)) {
         *sent = 0;

@@ -663,13 +663,19 @@ static void worker_cleanup(struct worker_rt *rt)
 
 /* ---- main thread: signals and the script watch ------------------------------------ */
 
-static void reload_rules(const struct conf *conf, const char *why)
+/* What a reload does, whoever asks (SIGHUP, the file watch, POST
+ * /admin/reload): the new rule set replaces the old one only when every
+ * script loads, and then the answers the old rules shaped go. */
+int server_reload_rules(const char *why)
 {
-    if (conf->scripts_dir == NULL)
-        return;
-    log_info("reloading rules from %s (%s)", conf->scripts_dir, why);
-    if (rules_reload(conf->scripts_dir) == NEPTUN_OK)
-        cache_bump_all(); /* answers shaped by the old rules are stale */
+    const char *dir = neptun_conf->scripts_dir;
+    if (dir == NULL)
+        return NEPTUN_OK;
+    log_info("reloading rules from %s (%s)", dir, why);
+    int rc = rules_reload(dir);
+    if (rc == NEPTUN_OK)
+        cache_bump_all();
+    return rc;
 }
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -686,14 +692,12 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
-    struct server *srv = arg;
-    reload_rules(srv->conf, "SIGHUP");
+    server_reload_rules("SIGHUP");
 }
 
 static void on_reload_timer(evutil_socket_t fd, short what, void *arg)
 {
-    struct server *srv = arg;
-    reload_rules(srv->conf, "a script changed");
+    server_reload_rules("a script changed");
 }
 
 static void on_watch(evutil_socket_t fd, short what, void *arg)

@@ -10,6 +10,11 @@
 
 #include "conf.h"
 
+/* Reload the Lua rules and drop the answers the old ones shaped; why is
+ * logged.  NEPTUN_OK, or an error when the new set failed (the old one
+ * stays in force). */
+int server_reload_rules(const char *why);
+
 /* Serve until a signal asks to stop.  Returns the exit status. */
 int server_run(const struct conf *conf);
 

@@ -126,21 +126,21 @@ static void test_loader(void)
     CHECK(write_file(dir, "de.po", de_small) == 0);
     CHECK(locale_init(dir, "Europe/Warsaw") == 0);
 
-    CHECK_STR(locale_t(pool, "greeting", "pl", -1), "Dzień dobry\t\"x\"");
-    CHECK_STR(locale_t(pool, "menu\004open", "pl", -1), "Otwórz");
+    CHECK_STR(locale_translate(pool, "greeting", "pl", -1), "Dzień dobry\t\"x\"");
+    CHECK_STR(locale_translate(pool, "menu\004open", "pl", -1), "Otwórz");
     /* de: empty msgstr and missing keys fall back along de -> en -> pl. */
-    CHECK_STR(locale_t(pool, "greeting", "de", -1), "Hello");
-    CHECK_STR(locale_t(pool, "only.pl", "de", -1), "tylko po polsku");
-    CHECK_STR(locale_t(pool, "only.pl", "en", -1), "tylko po polsku");
+    CHECK_STR(locale_translate(pool, "greeting", "de", -1), "Hello");
+    CHECK_STR(locale_translate(pool, "only.pl", "de", -1), "tylko po polsku");
+    CHECK_STR(locale_translate(pool, "only.pl", "en", -1), "tylko po polsku");
     /* A fuzzy entry is not a translation. */
-    CHECK_STR(locale_t(pool, "draft", "pl", -1), "Draft");
-    CHECK_STR(locale_t(pool, "draft", "de", -1), "Entwurf");
-    CHECK_STR(locale_t(pool, "nothing.here", "pl", 3), "nothing.here");
-    CHECK_STR(locale_t(pool, "count.x", "pl", 22), "22 x-kilka");
-    CHECK_STR(locale_t(pool, "count.x", "pl", 1), "1 x-jeden");
+    CHECK_STR(locale_translate(pool, "draft", "pl", -1), "Draft");
+    CHECK_STR(locale_translate(pool, "draft", "de", -1), "Entwurf");
+    CHECK_STR(locale_translate(pool, "nothing.here", "pl", 3), "nothing.here");
+    CHECK_STR(locale_translate(pool, "count.x", "pl", 22), "22 x-kilka");
+    CHECK_STR(locale_translate(pool, "count.x", "pl", 1), "1 x-jeden");
     /* de has no "other" form: the English one, chosen by English rules. */
-    CHECK_STR(locale_t(pool, "count.x", "de", 1), "1 x-de");
-    CHECK_STR(locale_t(pool, "count.x", "de", 4), "4 xs");
+    CHECK_STR(locale_translate(pool, "count.x", "de", 1), "1 x-de");
+    CHECK_STR(locale_translate(pool, "count.x", "de", 4), "4 xs");
     /* Gaps: de lacks open, only.pl and count.x[1], and greeting is empty;
      * en lacks only.pl; pl lacks draft, which is fuzzy there. */
     CHECK(locale_check_catalogs() == 6);
@@ -154,7 +154,7 @@ static void test_loader(void)
     CHECK(locale_init(dir, "Mars/Olympus_Mons") == -1);
     CHECK(locale_init("/nonexistent-neptun-dir", "Europe/Warsaw") == -1);
     /* Nothing loaded: keys come back as they are. */
-    CHECK_STR(locale_t(pool, "greeting", "pl", -1), "greeting");
+    CHECK_STR(locale_translate(pool, "greeting", "pl", -1), "greeting");
 
     remove_files(dir);
     rmdir(dir);
@@ -180,29 +180,29 @@ static void test_catalogs(void)
 
     CHECK(locale_check_catalogs() == 0);
     for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-        CHECK_STR(locale_t(pool, "count.events", counts[i].lang, counts[i].n), counts[i].want);
+        CHECK_STR(locale_translate(pool, "count.events", counts[i].lang, counts[i].n), counts[i].want);
     for (size_t i = 0; i < sizeof(categories) / sizeof(categories[0]); i++)
         CHECK_STR(locale_plural(categories[i].lang, categories[i].n), categories[i].want);
     CHECK_STR(locale_plural("xx-not-a-lang!", 1), "other");
-    CHECK_STR(locale_t(pool, "count.days", "pl", 2), "2 dni");
-    CHECK_STR(locale_t(pool, "count.recommendations", "pl", 179), "179 rekomendacji");
-    CHECK_STR(locale_t(pool, "count.results", "pl", 3), "3 wyniki");
-    CHECK_STR(locale_t(pool, "count.forums", "pl", 2), "2 fora");
-    CHECK_STR(locale_t(pool, "count.forums", "pl", 8), "8 forów");
-    CHECK_STR(locale_t(pool, "count.campaigns", "pl", 24), "24 kampanie");
-    CHECK_STR(locale_t(pool, "count.campaigns", "de", 1), "1 Kampagne");
+    CHECK_STR(locale_translate(pool, "count.days", "pl", 2), "2 dni");
+    CHECK_STR(locale_translate(pool, "count.recommendations", "pl", 179), "179 rekomendacji");
+    CHECK_STR(locale_translate(pool, "count.results", "pl", 3), "3 wyniki");
+    CHECK_STR(locale_translate(pool, "count.forums", "pl", 2), "2 fora");
+    CHECK_STR(locale_translate(pool, "count.forums", "pl", 8), "8 forów");
+    CHECK_STR(locale_translate(pool, "count.campaigns", "pl", 24), "24 kampanie");
+    CHECK_STR(locale_translate(pool, "count.campaigns", "de", 1), "1 Kampagne");
     CHECK(locale_has_key("count.events") && !locale_has_key("count.nothing"));
-    CHECK_STR(locale_t(pool, "site.title", "pl", -1), "Gdańsk — integracja i migracje");
-    CHECK_STR(locale_t(pool, "feed.title", "en", -1), "{type} — Gdańsk");
-    CHECK_STR(locale_t(pool, "type.events", "de", -1), "Veranstaltungen");
+    CHECK_STR(locale_translate(pool, "site.title", "pl", -1), "Gdańsk — integracja i migracje");
+    CHECK_STR(locale_translate(pool, "feed.title", "en", -1), "{type} — Gdańsk");
+    CHECK_STR(locale_translate(pool, "type.events", "de", -1), "Veranstaltungen");
     /* An unknown language reads the default language's chain. */
-    CHECK_STR(locale_t(pool, "type.events", "fr", -1), "Wydarzenia");
-    CHECK_STR(locale_t(pool, "no.such.key", "en", -1), "no.such.key");
+    CHECK_STR(locale_translate(pool, "type.events", "fr", -1), "Wydarzenia");
+    CHECK_STR(locale_translate(pool, "no.such.key", "en", -1), "no.such.key");
 
-    notice = locale_t(pool, "archive.notice", "pl", -1);
+    notice = locale_translate(pool, "archive.notice", "pl", -1);
     CHECK(notice != NULL && strncmp(notice, "Ten materiał pochodzi z archiwum portalu. "
                                     "Zachowaliśmy archiwalne materiały", 75) == 0);
-    notice = locale_t(pool, "archive.notice", "en", -1);
+    notice = locale_translate(pool, "archive.notice", "en", -1);
     CHECK(notice != NULL && strstr(notice, "redakcja@pomorskie.eu") != NULL);
 }
 
@@ -255,14 +255,14 @@ static void test_catalog_gaps(const char *src_dir)
     CHECK(locale_init(dir, "Europe/Warsaw") == 0);
     CHECK(locale_check_catalogs() == 3);   /* de: label.venue; pl, de: label.extra */
     /* the missing text falls back along de -> en -> pl */
-    CHECK_STR(locale_t(pool, "label.venue", "de", -1), "Venue");
+    CHECK_STR(locale_translate(pool, "label.venue", "de", -1), "Venue");
     locale_cleanup();
 
     CHECK(copy_catalog(src_dir, dir, "en.po", NULL, NULL) == 0);
     CHECK(copy_catalog(src_dir, dir, "de.po", "count.events", NULL) == 0);
     CHECK(locale_init(dir, "Europe/Warsaw") == 0);
     CHECK(locale_check_catalogs() == 1);
-    CHECK_STR(locale_t(pool, "count.events", "de", 5), "5 events");
+    CHECK_STR(locale_translate(pool, "count.events", "de", 5), "5 events");
     locale_cleanup();
 
     CHECK(copy_catalog(src_dir, dir, "de.po", NULL, NULL) == 0);
@@ -451,7 +451,7 @@ static void *worker(void *arg)
         const char *d = locale_format_range(p, i % 2 ? "pl" : "de", 1498735800, 1498824000,
                                             NEPTUN_FMT_DATE);
         const char *f = locale_fold(p, "Łączy nas Gdańsk");
-        const char *c = locale_t(p, "count.events", "pl", i);
+        const char *c = locale_translate(p, "count.events", "pl", i);
         *ok = d != NULL && f != NULL && strcmp(f, "laczy nas gdansk") == 0 && c != NULL &&
               locale_collate("pl", "Lublin", "Łódź") < 0;
     }
