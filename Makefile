@@ -14,7 +14,7 @@ TEST_DEPS  = libxml2-utils python3 python3-feedparser python3-icalendar sqlite3 
              clang libclang-rt-14-dev
 BENCH_DEPS = wrk nginx-light lighttpd apache2   # mod_lua ships in apache2-bin
 
-.PHONY: all build run test test-fast test-tsan deps test-deps bench-deps bench bench-peers bench-scale install clean fuzz
+.PHONY: all build run test deps-graph test-fast test-tsan deps test-deps bench-deps bench bench-peers bench-scale install clean fuzz
 
 all: build
 
@@ -58,6 +58,11 @@ test-tsan: test-deps
 	cmake --build $(TSAN_BUILD) -j$(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
 	    ctest --output-on-failure -j$(JOBS) --timeout 900
+
+# The module graph of the core, lowest first (the order a request meets the
+# modules, read bottom-up), checked for circles and private headers.
+deps-graph: build
+	@/usr/bin/python3 tools/depgraph.py --build $(BUILD) --graph
 
 # Only the normal build's suite, for a quick loop while developing.
 test-fast: test-deps build

@@ -24,13 +24,11 @@
 #include <libxml/tree.h>
 #include "conf.h"
 #include "errors.h"
-#include "itemdoc.h"
+#include "content.h"
 #include "locale.h"
 #include "log.h"
-#include "plugin_host.h"
-#include "schema.h"
+#include "plugin.h"
 #include "store.h"
-#include "types.h"
 
 #define TEMPLATES_MAX 32
 #define YEAR 31556952LL

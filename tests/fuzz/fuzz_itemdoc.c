@@ -13,9 +13,7 @@
 #include <string.h>
 #include <libxml/parser.h>
 #include <libxml/xmlwriter.h>
-#include "itemdoc.h"
-#include "schema.h"
-#include "types.h"
+#include "content.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -26,8 +26,8 @@
 
 #include "clock.h"
 #include "log.h"
-#include "lua_api.h"
-#include "lua_sandbox.h"
+#include "script_api.h"
+#include "sandbox.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

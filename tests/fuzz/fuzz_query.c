@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "request.h"
-#include "router.h"
+#include "http.h"
 
 static struct conf fuzz_conf;
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "types.h"
+#include "http.h"
+#include "content.h"
 #include "check.h"
 
 #define NOW 1500000000

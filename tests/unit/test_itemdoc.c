@@ -11,9 +11,7 @@
 #include <sys/resource.h>
 #include <libxml/parser.h>
 #include <libxml/xmlwriter.h>
-#include "itemdoc.h"
-#include "schema.h"
-#include "types.h"
+#include "content.h"
 #include "xmlutil.h"
 #include "check.h"
 

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "lua_host.h"
+#include "rules.h"
 #include "render.h"
-#include "request.h"
+#include "http.h"
 
 static char scripts_dir[] = "/tmp/neptun-test-lua-XXXXXX";
 

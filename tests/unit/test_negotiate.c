@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "negotiate.h"
+#include "http.h"
 
 static const char *const langs[] = { "pl", "en", "de" };
 

@@ -17,8 +17,7 @@
 #include "errors.h"
 #include "locale.h"
 #include "render.h"
-#include "schema.h"
-#include "types.h"
+#include "content.h"
 #include "xmlutil.h"
 
 #define HOSTILE "<script>alert(\"x\")</script> & ]]> Tom's \"talk\""

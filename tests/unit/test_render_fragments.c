@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "conf.h"
-#include "item_copy.h"
+#include "content.h"
 #include "render.h"
 #include "render_internal.h"
 

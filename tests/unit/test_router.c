@@ -8,8 +8,7 @@
 
 #include "check.h"
 #include "conf.h"
-#include "request.h"
-#include "router.h"
+#include "http.h"
 
 static struct conf test_conf;
 
