@@ -312,9 +312,10 @@ static void feed_titles(struct neptun_req *req, struct render_feed *f)
                                     f->query);
         return;
     }
-    f->title = f->type != NULL ? render_type_title(pool, f->lang, f->type)
-                               : locale_translate(pool, "feed.all.title", f->lang, -1);
-    f->description = locale_translate(pool, "feed.description", f->lang, -1);
+    f->title = f->type != NULL
+                   ? render_type_title(pool, f->lang, f->type)
+                   : render_fill_site(pool, locale_translate(pool, "feed.all.title", f->lang, -1), f->lang);
+    f->description = conf_site(f->lang, CONF_SITE_DESCRIPTION);
 }
 
 /* The list the answer mirrors: the XML list of the type, or of the

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libgen.h>
@@ -275,6 +276,38 @@ static void set_language(struct conf_parse *cp, struct conf *c, int argc, char *
 
 /* "fallback de en pl": the chain for de is de, en, pl.  Checked against
  * the languages once the whole file is read. */
+/* site_name / site_title / site_description LANG TEXT...: the words are
+ * joined by single spaces (the file's format splits on blanks). */
+static void set_site_text(struct conf_parse *cp, struct conf *c, int argc, char **argv, size_t off)
+{
+    struct conf_lang *l = (struct conf_lang *)conf_lang(c, argv[0]);
+    if (l == NULL) {
+        conf_err(cp, "%s is not a configured language (list languages first)", argv[0]);
+        return;
+    }
+    if (argc < 2) {
+        conf_err(cp, "give a language and the text");
+        return;
+    }
+    size_t len = 0;
+    for (int i = 1; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *text = malloc(len);
+    if (text == NULL) {
+        conf_err(cp, "out of memory");
+        return;
+    }
+    text[0] = '\0';
+    for (int i = 1; i < argc; i++) {
+        if (i > 1)
+            strcat(text, " ");
+        strcat(text, argv[i]);
+    }
+    char **slot = (char **)((char *)l + off);
+    free(*slot);
+    *slot = text;
+}
+
 static void set_fallback(struct conf_parse *cp, struct conf *c, int argc, char **argv, size_t off)
 {
     struct conf_lang *l = (struct conf_lang *)conf_lang(c, argv[0]);
@@ -358,6 +391,12 @@ static const struct conf_key conf_keys[] = {
     {"fallback", ARG_ANY, set_fallback, 0, "LANG FALLBACK..."},
     {"base_url", ARG_ONE, set_str, OFF(base_url), "absolute URL for links"},
     {"timezone", ARG_ONE, set_str, OFF(timezone), "the city's time zone"},
+    {"site_name", ARG_ANY, set_site_text, offsetof(struct conf_lang, site_name),
+     "LANG NAME...: the portal's short name (feed titles)"},
+    {"site_title", ARG_ANY, set_site_text, offsetof(struct conf_lang, site_title),
+     "LANG TITLE...: the portal's title"},
+    {"site_description", ARG_ANY, set_site_text, offsetof(struct conf_lang, site_description),
+     "LANG TEXT...: one line about the portal (feed descriptions)"},
     {"plugin", ARG_ONE, set_plugin, 0, "a plugin to load"},
     {"plugin_dir", ARG_ONE, set_path, OFF(plugin_dir), "where plugin names are found"},
     {"scripts", ARG_ONE, set_path, OFF(scripts_dir), "Lua rules folder"},
@@ -562,8 +601,12 @@ void conf_free(struct conf *c)
     free(c->path);
     free(c->listen_host);
     free(c->admin_host);
-    for (size_t i = 0; i < c->nlangs; i++)
+    for (size_t i = 0; i < c->nlangs; i++) {
         free(c->langs[i].code);
+        free(c->langs[i].site_name);
+        free(c->langs[i].site_title);
+        free(c->langs[i].site_description);
+    }
     free(c->base_url);
     free(c->timezone);
     for (size_t i = 0; i < c->nplugins; i++)
@@ -608,6 +651,42 @@ int conf_has_lang(const char *code, size_t len)
 const char *conf_default_lang(void)
 {
     return neptun_conf->langs[0].code;
+}
+
+static const char *site_text(const struct conf_lang *l, enum conf_site_text which)
+{
+    switch (which) {
+    case CONF_SITE_NAME: return l->site_name;
+    case CONF_SITE_TITLE: return l->site_title;
+    case CONF_SITE_DESCRIPTION: return l->site_description;
+    }
+    return NULL;
+}
+
+/* which's text along lang's chain (the default language's when lang is
+ * not configured), or NULL. */
+static const char *site_along_chain(const char *lang, enum conf_site_text which)
+{
+    const struct conf_lang *l = conf_lang(neptun_conf, lang);
+    if (l == NULL)
+        l = &neptun_conf->langs[0];
+    for (size_t i = 0; l->chain[i] != NULL; i++) {
+        const struct conf_lang *t = conf_lang(neptun_conf, l->chain[i]);
+        const char *text = t != NULL ? site_text(t, which) : NULL;
+        if (text != NULL)
+            return text;
+    }
+    return NULL;
+}
+
+const char *conf_site(const char *lang, enum conf_site_text which)
+{
+    const char *text = site_along_chain(lang, which);
+    if (text == NULL && which != CONF_SITE_TITLE)
+        text = site_along_chain(lang, which == CONF_SITE_NAME ? CONF_SITE_TITLE : CONF_SITE_NAME);
+    if (text == NULL && which == CONF_SITE_TITLE)
+        text = site_along_chain(lang, CONF_SITE_NAME);
+    return text != NULL ? text : "neptun";
 }
 
 /* Hash the presented token once, then compare against every configured

@@ -18,7 +18,16 @@
 struct conf_lang {
     char *code;                         /* "pl" */
     const char *chain[CONF_MAX_LANGS + 1]; /* code, then fallbacks; NULL-ended */
+    /* The portal's own words in this language (site_name, site_title,
+     * site_description), NULL when the file gives none: the deployment's,
+     * never the core's catalogs'. */
+    char *site_name;                    /* short, in feed titles: "Gdańsk" */
+    char *site_title;                   /* "Gdańsk — integracja i migracje" */
+    char *site_description;             /* one line about the portal */
 };
+
+/* Which of a language's site texts conf_site() reads. */
+enum conf_site_text { CONF_SITE_NAME, CONF_SITE_TITLE, CONF_SITE_DESCRIPTION };
 
 struct conf_secret {          /* a partner key or an admin token */
     char *name;
@@ -81,6 +90,11 @@ const struct conf_lang *conf_lang(const struct conf *conf, const char *code);
 int conf_has_lang(const char *code, size_t len);
 /* neptun_conf's default language (its first). */
 const char *conf_default_lang(void);
+/* The portal's text for lang, taken along lang's fallback chain; a missing
+ * name is the title, a missing title or description the name; "neptun"
+ * when the file names the portal in no language.  Borrowed (lives as long
+ * as the configuration). */
+const char *conf_site(const char *lang, enum conf_site_text which);
 /* The secret whose hash matches token (constant-time compare), or NULL. */
 const struct conf_secret *conf_match_secret(const struct conf_secret *v, size_t n,
                                             const char *token);

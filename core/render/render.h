@@ -88,6 +88,10 @@ const char *render_base_url(void);
 /* base/lang/rest, pool-owned. */
 const char *render_lang_url(struct neptun_pool *pool, const char *lang, const char *rest);
 
+/* text with "{site}" replaced by the portal's short name in lang (the
+ * configuration's site_name); pool-owned, text itself when it has none. */
+const char *render_fill_site(struct neptun_pool *pool, const char *text, const char *lang);
+
 /* A fixed time for answers that depend on configuration only. */
 int64_t render_started_at(void);
 

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "locale.h"
+#include "conf.h"
 #include "render_internal.h"
 
 #define W(call) do { if ((call) < 0) goto out; } while (0)
@@ -107,7 +108,7 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(pool, f->lang);
     /* The first page's URL names the feed whichever page this is. */
     const char *id = f->first_url != NULL ? f->first_url : f->self_url;
-    const char *author = locale_translate(pool, "site.title", f->lang, -1);
+    const char *author = conf_site(f->lang, CONF_SITE_TITLE);
 
     if (render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;

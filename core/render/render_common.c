@@ -96,6 +96,16 @@ const char *const *render_chain(struct neptun_pool *pool, const char *lang)
     return one;
 }
 
+const char *render_fill_site(struct neptun_pool *pool, const char *text, const char *lang)
+{
+    const char *at = text != NULL ? strstr(text, "{site}") : NULL;
+    if (at == NULL)
+        return text;
+    const char *filled = neptun_pool_printf(pool, "%.*s%s%s", (int)(at - text), text,
+                                            conf_site(lang, CONF_SITE_NAME), at + 6);
+    return filled != NULL ? filled : text;
+}
+
 const char *render_base_url(void)
 {
     return neptun_conf->base_url;

@@ -58,8 +58,8 @@ static int link_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char
 int render_opml(struct neptun_pool *pool, const char *lang, char **out, size_t *len)
 {
     struct xmlutil_out o;
-    const char *site = locale_translate(pool, "site.title", lang, -1);
-    const char *all = locale_translate(pool, "feed.all.title", lang, -1);
+    const char *site = conf_site(lang, CONF_SITE_TITLE);
+    const char *all = render_fill_site(pool, locale_translate(pool, "feed.all.title", lang, -1), lang);
     const char *created = locale_rfc822(pool, render_started_at());
 
     if (created == NULL || render_doc_begin(&o, 1) != NEPTUN_OK)

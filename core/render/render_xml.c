@@ -252,7 +252,8 @@ static int write_feed(struct neptun_pool *pool, xmlTextWriterPtr w, const char *
     return 0;
 }
 
-/* The localised title of one type's feed: feed.title with {type} filled. */
+/* The localised title of one type's feed: feed.title with {type} (the
+ * type's name) and {site} (the portal's short name) filled. */
 const char *render_type_title(struct neptun_pool *pool, const char *lang, const char *type)
 {
     const char *pattern = locale_translate(pool, "feed.title", lang, -1);
@@ -262,16 +263,17 @@ const char *render_type_title(struct neptun_pool *pool, const char *lang, const 
     const char *at = pattern != NULL ? strstr(pattern, "{type}") : NULL;
     if (at == NULL)
         return name;
-    return neptun_pool_printf(pool, "%.*s%s%s", (int)(at - pattern), pattern, name, at + 6);
+    return render_fill_site(pool, neptun_pool_printf(pool, "%.*s%s%s", (int)(at - pattern), pattern,
+                                                     name, at + 6), lang);
 }
 
 static int write_lang_feeds(struct neptun_pool *pool, xmlTextWriterPtr w, const char *lang)
 {
-    const char *all = locale_translate(pool, "feed.all.title", lang, -1);
+    const char *all = render_fill_site(pool, locale_translate(pool, "feed.all.title", lang, -1), lang);
     if (write_feed(pool, w, lang, NULL, "rss", "feed.rss", all) < 0 ||
         write_feed(pool, w, lang, NULL, "atom", "feed.atom", all) < 0 ||
         write_feed(pool, w, lang, NULL, "opml", "feeds.opml",
-                   locale_translate(pool, "site.title", lang, -1)) < 0)
+                   conf_site(lang, CONF_SITE_TITLE)) < 0)
         return -1;
     for (size_t i = 0; i < types_count(); i++) {
         const struct neptun_type *t = types_at(i);

@@ -42,6 +42,35 @@ int main(void)
     CHECK(c.max_body == 1024 * 1024);
     CHECK(c.store_cache_bytes == 16u << 20);
     CHECK(c.scripts_dir != NULL && c.scripts_dir[0] == '/');
+    CHECK_STR(c.langs[0].site_title, "Gdańsk — integracja i migracje");
+    conf_free(&c);
+
+    /* The built-in configuration is in force before any file: never NULL. */
+    CHECK(neptun_conf == conf_builtin() && neptun_conf->nlangs == 3);
+    CHECK_STR(conf_default_lang(), "pl");
+    CHECK(conf_has_lang("de", 2) && conf_has_lang("pl/x", 2) && !conf_has_lang("fr", 2) &&
+          !conf_has_lang("p", 1));
+    CHECK_STR(conf_site("en", CONF_SITE_TITLE), "neptun"); /* no file names the portal */
+
+    /* The portal's words: per language, along the fallback chain, the
+     * name standing in for a missing title and the other way round. */
+    path = write_conf("language pl\nlanguage en\nlanguage de\nfallback de en pl\n"
+                      "site_name pl Gdańsk\nsite_title en Gdańsk   —   welcome\n"
+                      "site_description de Neues aus Gdańsk\n");
+    CHECK(conf_load(path, &c) == 0);
+    CHECK_STR(c.langs[1].site_title, "Gdańsk — welcome"); /* words joined by one space */
+    neptun_conf = &c;
+    CHECK_STR(conf_site("pl", CONF_SITE_NAME), "Gdańsk");
+    CHECK_STR(conf_site("pl", CONF_SITE_TITLE), "Gdańsk — welcome"); /* pl -> en */
+    CHECK_STR(conf_site("pl", CONF_SITE_DESCRIPTION), "Gdańsk"); /* none along pl's chain: the name */
+    CHECK_STR(conf_site("de", CONF_SITE_TITLE), "Gdańsk — welcome"); /* de -> en */
+    CHECK_STR(conf_site("de", CONF_SITE_DESCRIPTION), "Neues aus Gdańsk");
+    CHECK_STR(conf_site("en", CONF_SITE_NAME), "Gdańsk"); /* en -> pl */
+    CHECK_STR(conf_site("fr", CONF_SITE_NAME), "Gdańsk"); /* not configured: the default's chain */
+    neptun_conf = conf_builtin();
+    conf_free(&c);
+    path = write_conf("site_name pl Gdańsk\nlanguage pl\n");
+    CHECK(conf_load(path, &c) < 0); /* languages first */
     conf_free(&c);
 
     /* Defaults: three languages with SPEC's fallback chains. */
