@@ -7,7 +7,7 @@
  * that formats a start/end pair the way the renderers do.
  *
  * Source files: events_fields.c (validate, index), events_render.c (API
- * XML), events_xhtml.c (feeds), events_ics.c (iCalendar), events_util.c.
+ * XML), events_xhtml.c (feeds), events_ics.c (iCalendar); events.h what they share.
  */
 #include <stddef.h>
 #include "events.h"
