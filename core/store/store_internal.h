@@ -1,8 +1,9 @@
 /*
  * store_internal.h - what the store's files (store_sql.c, store_migrate.c,
  * store_text.c, store_parts.c, store_pages.c, store_load.c, store_search.c,
- * store_read.c, store.c: each uses only those before it) share.  Nothing
- * outside the store includes it: SQL stays behind store.h.
+ * store_read.c, store_open.c, store_watch.c, store_write.c, store.c: each
+ * uses only those before it) share.  Nothing outside the store includes it:
+ * SQL stays behind store.h.
  */
 #ifndef NEPTUN_STORE_INTERNAL_H
 #define NEPTUN_STORE_INTERNAL_H
@@ -26,10 +27,6 @@
 /* The collation name for lang into buf; NEPTUN_INVALID when lang is not a
  * plausible language tag (then no collation may be named). */
 int store_collation_name(const char *lang, char *buf, size_t size);
-
-/* store_open() flag of the connection store_poll_changes() reads (a read
- * connection that does not count as a watcher's user). */
-#define STORE_WATCHER 0x100
 
 /* Statements prepared once per connection (SQL in store_sql.c). */
 enum store_stmt_id {
@@ -79,9 +76,8 @@ struct store {
     sqlite3 *db;
     char *path;           /* malloc'd, for messages */
     int readonly;
-    int watcher;          /* the connection store_poll_changes() reads */
-    int watched;          /* a read connection counted by watch_attach() */
-    dev_t dev;            /* the file opened at path (store_file_moved) */
+    int watched;          /* a read connection counted by store_watch_attach() */
+    dev_t dev;            /* the file opened at path (store_file_check) */
     ino_t ino;
     int last_rc;          /* extended code of the last logged error */
     sqlite3_stmt *stmt[STMT__COUNT];
@@ -230,6 +226,24 @@ int store_search_ranked(struct store *s, struct neptun_pool *pool, const struct 
                         size_t *n, size_t *total);
 /* The streaming statement's SQL, for store_explain(). */
 int store_search_plan_sql(const struct store_query *q, struct sql_text *t);
+
+/* store_open.c: one connection opened (pragmas, collations, the marker, the
+ * file's identity; migrations on a write connection, the schema version
+ * checked on a read one) and closed, without the change watch, which
+ * store_open() and store_close() in store.c add.  On failure
+ * store_conn_open() returns NEPTUN_ERROR with *err malloc'd. */
+int store_conn_open(const char *path, int flags, struct store **out, char **err);
+void store_conn_close(struct store *s);
+/* Whether the file at s->path is still the one s opened: NEPTUN_OK, or
+ * STORE_GONE (logged). */
+int store_file_check(struct store *s);
+
+/* store_watch.c: a read connection of path joins the change watch (the
+ * first opens the watch's own connection: NEPTUN_ERROR, logged, when that
+ * fails; the connection counts as joined all the same) and leaves it (the
+ * last closes it). */
+int store_watch_attach(const char *path);
+void store_watch_detach(void);
 
 /* store_text.c: the folded text indexed for one language's row, and the
  * FTS5 query for what a reader typed ("" when nothing searchable is left). */
