@@ -1,6 +1,6 @@
 /*
  * item_view.h - items (and the on_item ctx) as Lua values, for script_api.c
- * (neptun.items) and host.c (on_item).  Private to the rules.
+ * (neptun.items) and hooks.c (on_item).  Private to the rules.
  */
 #ifndef NEPTUN_LUA_ITEM_H
 #define NEPTUN_LUA_ITEM_H

@@ -5,7 +5,8 @@
  * checked before it is installed.  Each worker owns one sandboxed
  * lua_State built from the current set; when a reload installs a new set,
  * each worker rebuilds its state before its next request (requests already
- * running finish on the old one).  See sandbox.c for the sandbox.
+ * running finish on the old one).  See sandbox.c for the sandbox,
+ * rule_set.c for sets and reloads, hooks.c for the hook calls.
  * Plugins add their Lua functions with rules_lua_fn_add.
  */
 #ifndef NEPTUN_CORE_RULES_H

@@ -4,9 +4,9 @@
  * The state runs on a capped allocator, with an instruction budget per
  * call and only safe libraries.  Each script gets its own _ENV table whose
  * reads fall through to a read-only shared globals table, so no script can
- * change what another sees.  host.c builds and calls sandboxes and
- * gives each the installer of its API (script_api.c's `neptun` table); the
- * sandbox itself knows no API.
+ * change what another sees.  rule_set.c builds sandboxes and gives each
+ * the installer of its API (script_api.c's `neptun` table), hooks.c calls
+ * them; the sandbox itself knows no API.
  *
  * A sandbox is used by one thread at a time.
  */

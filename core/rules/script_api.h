@@ -2,8 +2,8 @@
  * script_api.h - the `neptun` table rule scripts see, and the Lua functions
  * plugins add to it (neptun.<plugin>.<name>).
  *
- * Private to the rules: host.c hands rules_api_push to the sandbox it
- * builds; plugins register their functions through rules.h.  The
+ * Private to the rules: rule_set.c hands rules_api_push to the sandboxes
+ * it builds; plugins register their functions through rules.h.  The
  * registry is filled at start-up (single-threaded) and read-only while
  * workers build their states.
  */
