@@ -257,7 +257,7 @@ struct cache_entry {
     char last_modified_http[32]; /* last_modified as an HTTP date, or "" */
     int body_fd;              /* a sealed memfd holding body (so replies can
                                * sendfile it), or -1 */
-    /* private to cache.c */
+    /* private to the cache (cache.c, cache_entry.c) */
     struct cache_gzip *_Atomic gz; /* NULL until first asked for */
     int owner;                /* the making thread's slot (cache_thread_attach), or -1 */
     _Atomic int refs;
