@@ -204,6 +204,16 @@ static long peak_mb(void)
     return ru.ru_maxrss / 1024;
 }
 
+/* SPEC §4: a loop or bomb ends within 2 s.  The normal build is held to
+ * that; under AddressSanitizer every allocation and copy costs several
+ * times more, so that build only checks that the call ends (the budget's
+ * wall-time limit holds), not how fast the machine does the last step. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ATTACK_SECONDS 6.0
+#else
+#define ATTACK_SECONDS 2.0
+#endif
+
 static void test_hostile(struct rules_worker *lw)
 {
     char body[256];
@@ -220,7 +230,7 @@ static void test_hostile(struct rules_worker *lw)
             fprintf(stderr, "attack %s: rc %d after %.3f s, peak +%ld MB\n", attacks[i], rc,
                     took, grew);
         CHECK(rc == NEPTUN_ERROR);
-        CHECK(took < 2.0); /* SPEC §4: a loop or bomb ends within 2 s */
+        CHECK(took < ATTACK_SECONDS);
         /* the 16 MB cap (and the reserve for the error message) holds at
          * every moment, also for what neptun.* functions keep in C */
         CHECK(grew < 200);
