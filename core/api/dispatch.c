@@ -7,7 +7,7 @@
  * cache, Lua routes, C routes), has request.c send it (http_send) and log
  * it, counts it, and gives the pool back for the next request.  This is
  * the one file that composes the http pieces (request.c, router.c,
- * cache.c) with the rules (host.c): none of them calls another up.
+ * cache.c) with the rules (rules/hooks.c): none of them calls another up.
  */
 #include <stdbool.h>
 #include <string.h>
