@@ -7,7 +7,7 @@
  * a route that matches are copied into the request's pool.  Routes are tried
  * in registration order, so more specific patterns are registered first.
  * The same compiled pattern is exported as a value (router_pattern_*):
- * the Lua routes (script_api.c, host.c) match with this grammar too.
+ * the Lua routes (rules/script_api.c, rules/hooks.c) match with this grammar too.
  */
 #include <stdbool.h>
 #include <stdlib.h>
