@@ -294,6 +294,21 @@ static int64_t newest_update(struct neptun_item *const *items, size_t n)
     return newest != 0 ? newest : render_started_at();
 }
 
+/* An answer's Last-Modified: the latest of its items' times and of its
+ * types' change time (read before the store was queried, so a write racing
+ * with us leaves it earlier than what we show, never later).  The change
+ * time moves on deletes and unpublishes too and is kept in the store, so
+ * it never goes back, across restarts too, and If-Modified-Since alone
+ * sees every change. */
+static int64_t answer_time(struct neptun_item *const *items, size_t n, int64_t changed)
+{
+    int64_t t = changed;
+    for (size_t i = 0; i < n; i++)
+        if (items[i]->updated > t)
+            t = items[i]->updated;
+    return t != 0 ? t : render_started_at();
+}
+
 /* "{q}" in a catalog string replaced by the search text. */
 static const char *fill_query(struct neptun_pool *pool, const char *pattern, const char *q)
 {
@@ -448,6 +463,8 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
     if (parse_query(req, reply, accept, dated, &rq) != NEPTUN_OK)
         return NEPTUN_OK; /* the 400 is in reply */
     uint64_t generation = cache_generation(dep);
+    int64_t changed = store_changed_at(req->worker->store, type != NULL ? type->name : NULL,
+                                       req->now);
 
     memset(&sq, 0, sizeof sq);
     sq.type = type != NULL ? type->name : NULL;
@@ -520,8 +537,8 @@ static int answer_list(struct neptun_req *req, struct neptun_reply *reply,
     int64_t expires = store_next_publish(req->worker->store, sq.type, req->now);
     if (default_window && (expires == 0 || expires > req->now + ICS_WINDOW_TTL))
         expires = req->now + ICS_WINDOW_TTL;
-    return finish(req, reply, content_type_of(fmt), body, len, f.updated, dep, generation,
-                  expires);
+    return finish(req, reply, content_type_of(fmt), body, len, answer_time(items, n, changed),
+                  dep, generation, expires);
 }
 
 /* ---- route handlers --------------------------------------------------- */
@@ -584,6 +601,7 @@ static int item_handler(void *ud, struct neptun_req *req, struct neptun_reply *r
         return NEPTUN_ERROR;
     int dep = types_index(type->name);
     uint64_t generation = cache_generation(dep);
+    int64_t changed = store_changed_at(req->worker->store, type->name, req->now);
     rc = content_slug_ok(slug) ? store_get(req->worker->store, req->pool, type->name, slug, 0, req->now,
                                    &item)
                        : NEPTUN_NOT_FOUND;
@@ -620,8 +638,9 @@ static int item_handler(void *ud, struct neptun_req *req, struct neptun_reply *r
     }
     if (rc != NEPTUN_OK)
         return NEPTUN_ERROR;
+    struct neptun_item *one[1] = { item };
     return finish(req, reply, fmt == FMT_ICS ? CT_ICS : CT_XML, body, len,
-                  item->updated != 0 ? item->updated : render_started_at(), dep, generation,
+                  answer_time(one, 1, changed), dep, generation,
                   store_next_publish(req->worker->store, type->name, req->now));
 }
 

@@ -146,6 +146,15 @@ int store_get(struct store *s, struct neptun_pool *pool, const char *type,
  * any type), or 0: when cached answers of that type must be rebuilt. */
 int64_t store_next_publish(struct store *s, const char *type, int64_t now);
 
+/* When what type shows (NULL: any type) last changed, in Unix seconds: the
+ * latest of its writes - create, edit, status change, delete - and of its
+ * scheduled items that came due by now (at their publish_at).  Kept in the
+ * file, so it survives a restart, and never earlier than before; always at
+ * or after the time of every item of the type.  0 when the type was never
+ * written (or on an error, logged).  One short statement: for answers being
+ * rendered, not for cache hits. */
+int64_t store_changed_at(struct store *s, const char *type, int64_t now);
+
 /* Call fn on every item (all statuses) of type (NULL: all) inside one read
  * transaction: a consistent snapshot for export.  Stops at the first
  * non-OK return and returns it.  Each item (and its strings) is valid only

@@ -13,7 +13,7 @@
 #include "store.h"
 
 /* The schema version the migrations in store_migrate.c lead to. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Columns of an items row, in the order store_item_from_row() reads them. */
 #define STORE_ITEM_COLS \
@@ -58,6 +58,9 @@ enum store_stmt_id {
     STMT_FOREACH_TYPE,
     STMT_ITEMS_BY_IDS,
     STMT_TEXT_MAX_ID,
+    STMT_TYPE_CHANGED,
+    STMT_CHANGED_AT_ALL,
+    STMT_CHANGED_AT_TYPE,
     STMT__COUNT
 };
 
@@ -71,6 +74,15 @@ struct store_dyn_stmt {
 };
 
 #define STORE_NEXT_PUBLISH_MEMOS 8
+
+/* The types a write transaction changed, bumped in type_changes just before
+ * its COMMIT (store_write.c): once per type and transaction. */
+#define STORE_TOUCHED_MAX 8
+
+struct store_touched {
+    const char *type;     /* borrowed from the writing call */
+    int64_t at;           /* the latest time it wrote for the type */
+};
 
 struct store {
     sqlite3 *db;
@@ -94,6 +106,8 @@ struct store {
         int used;
     } next_publish[STORE_NEXT_PUBLISH_MEMOS];
     unsigned next_publish_turn; /* the slot to reuse next */
+    struct store_touched touched[STORE_TOUCHED_MAX]; /* this write transaction's */
+    size_t ntouched;
     struct {                    /* the last store_data_version() read */
         uint64_t version, changes;
         uint64_t commits;       /* this process's commit count before it */

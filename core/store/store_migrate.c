@@ -140,6 +140,19 @@ static const struct migration migrations[] = {
      "   SELECT DISTINCT g.tag, new.type, new.status, 1 FROM item_tags g WHERE g.item_id = new.id"
      "  ON CONFLICT (tag, type, status) DO UPDATE SET n = n + 1;"
      " END;"},
+    {4, "change times per type",
+     /* When each type last changed what its lists and feeds show: every
+      * write bumps its type's row in the writing transaction (a delete and
+      * an unpublish included, which leave no item behind to date them),
+      * so Last-Modified never moves back, across restarts too.  What
+      * changed before this step is not known: counted as now, never
+      * earlier than any item's time. */
+     "CREATE TABLE type_changes ("
+     "  type TEXT PRIMARY KEY,"
+     "  changed_at INTEGER NOT NULL) WITHOUT ROWID;"
+     "INSERT INTO type_changes(type, changed_at)"
+     "  SELECT type, max(max(updated), max(created), CAST(strftime('%s', 'now') AS INTEGER))"
+     "  FROM items GROUP BY type;"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -468,6 +468,27 @@ out:
     return next;
 }
 
+int64_t store_changed_at(struct store *s, const char *type, int64_t now)
+{
+    sqlite3_stmt *st = store_stmt(s, type ? STMT_CHANGED_AT_TYPE : STMT_CHANGED_AT_ALL);
+    int64_t at = 0;
+    if (st == NULL)
+        return 0;
+    if (store_bind_int64(st, 1, now) != SQLITE_OK ||
+        (type != NULL && store_bind_text(st, 2, type) != SQLITE_OK)) {
+        store_log_error(s, "changed at: bind");
+        goto out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        at = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE) /* DONE: the type was never written */
+        store_log_error(s, "changed at");
+out:
+    store_stmt_done(st);
+    return at;
+}
+
 /* ---- export snapshot -------------------------------------------------- */
 
 int store_foreach(struct store *s, const char *type,

@@ -80,6 +80,22 @@ static const char *const stmt_sql[STMT__COUNT] = {
         " FROM json_each(?1) AS j CROSS JOIN items AS i ON i.id = j.value",
     /* the newest text id: searches extrapolate their totals over it */
     [STMT_TEXT_MAX_ID] = "SELECT max(id) FROM item_texts",
+    /* a write changed the type (migration 4): never back, and a second
+     * write within the same second still moves it (by one second) */
+    [STMT_TYPE_CHANGED] =
+        "INSERT INTO type_changes(type, changed_at) VALUES(?1, ?2)"
+        " ON CONFLICT(type) DO UPDATE SET changed_at = max(changed_at + 1, excluded.changed_at)",
+    /* the latest write, or a scheduled item that came due since it (?1 now):
+     * only publish_at after the write can be later, so the range is short */
+    [STMT_CHANGED_AT_ALL] =
+        "SELECT max(c.m, coalesce((SELECT max(publish_at) FROM items"
+        "  WHERE publish_at > c.m AND publish_at <= ?1 AND status IN (1, 2)), 0))"
+        " FROM (SELECT coalesce(max(changed_at), 0) AS m FROM type_changes) AS c",
+    [STMT_CHANGED_AT_TYPE] =
+        "SELECT max(c.changed_at, coalesce((SELECT max(publish_at) FROM items"
+        "  WHERE publish_at > c.changed_at AND publish_at <= ?1 AND status IN (1, 2)"
+        "  AND +type = ?2), 0))"
+        " FROM type_changes AS c WHERE c.type = ?2",
 };
 
 /* ---- statements ------------------------------------------------------- */

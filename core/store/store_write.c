@@ -15,6 +15,13 @@
  * STORE_FULL.  Every commit (and rollback) is counted (store_commit_count,
  * store_sql.c) before it is acknowledged, so no kept page outlives it; a
  * delete drops the kept parts before and after (store_parts.c).
+ *
+ * Every write also moves its type's change time (type_changes, migration
+ * 4) in the same transaction: once per type and transaction, just before
+ * COMMIT, to the later of now and the items' times, and at least a second
+ * past the time before.  Answers take their Last-Modified from it
+ * (store_changed_at, store_read.c), so a delete or an unpublish, which
+ * leave no item to date them, still move it forward.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +198,47 @@ static int write_tags_links(struct store *s, int64_t id, const struct neptun_ite
     return NEPTUN_OK;
 }
 
+/* Move the change time of each type this transaction wrote, and forget
+ * them.  NEPTUN_OK or NEPTUN_ERROR (logged). */
+static int bump_touched(struct store *s)
+{
+    int ret = NEPTUN_OK;
+    for (size_t i = 0; i < s->ntouched && ret == NEPTUN_OK; i++) {
+        sqlite3_stmt *st = store_stmt(s, STMT_TYPE_CHANGED);
+        if (st == NULL) {
+            ret = NEPTUN_ERROR;
+            break;
+        }
+        if (store_bind_text(st, 1, s->touched[i].type) ||
+            store_bind_int64(st, 2, s->touched[i].at)) {
+            store_log_error(s, "type changed: bind");
+            store_stmt_done(st);
+            ret = NEPTUN_ERROR;
+            break;
+        }
+        ret = store_step_done(s, st, "type changed");
+    }
+    s->ntouched = 0;
+    return ret;
+}
+
+/* The write changes type as of at (kept until the transaction ends). */
+static int touch(struct store *s, const char *type, int64_t at)
+{
+    for (size_t i = 0; i < s->ntouched; i++)
+        if (strcmp(s->touched[i].type, type) == 0) {
+            if (at > s->touched[i].at)
+                s->touched[i].at = at;
+            return NEPTUN_OK;
+        }
+    if (s->ntouched == STORE_TOUCHED_MAX && bump_touched(s) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    s->touched[s->ntouched].type = type;
+    s->touched[s->ntouched].at = at;
+    s->ntouched++;
+    return NEPTUN_OK;
+}
+
 static int write_one(struct store *s, const struct neptun_item *item,
                      const struct neptun_index *idx, int64_t now, int *created)
 {
@@ -208,6 +256,10 @@ static int write_one(struct store *s, const struct neptun_item *item,
         return NEPTUN_NOMEM;
     }
     if (write_item_row(s, item, idx, now, &id, created) != NEPTUN_OK)
+        goto out;
+    /* an item dated later than now moves its type's time to its date, so
+     * the time stays at or after every item's */
+    if (touch(s, item->type, item->updated > now ? item->updated : now) != NEPTUN_OK)
         goto out;
     const char *extra = store_fts_extra(pool, item, idx);
     if (extra == NULL)
@@ -249,6 +301,7 @@ static int write_begin(struct store *s)
     }
     pthread_mutex_lock(&write_lock);
     s->last_rc = SQLITE_OK;
+    s->ntouched = 0;
     if (store_stmt_run(s, STMT_BEGIN_IMMEDIATE) != NEPTUN_OK) {
         pthread_mutex_unlock(&write_lock);
         return write_error(s, NEPTUN_ERROR);
@@ -259,6 +312,10 @@ static int write_begin(struct store *s)
 /* COMMIT when ok is NEPTUN_OK, else ROLLBACK; returns the outcome. */
 static int write_end(struct store *s, int ok)
 {
+    /* the types' change times commit with the write, or roll back with it */
+    if (ok == NEPTUN_OK)
+        ok = bump_touched(s);
+    s->ntouched = 0;
     /* not acknowledged into a file the next start will not open */
     if (ok == NEPTUN_OK)
         ok = store_file_check(s);
@@ -365,7 +422,8 @@ int store_delete(struct store *s, const char *type, const char *slug)
         ret = NEPTUN_NOT_FOUND;
         goto out;
     }
-    if (rc != SQLITE_ROW || delete_parts(s, id) != NEPTUN_OK)
+    if (rc != SQLITE_ROW || delete_parts(s, id) != NEPTUN_OK ||
+        touch(s, type, (int64_t)time(NULL)) != NEPTUN_OK)
         goto out;
     st = store_stmt(s, STMT_ITEM_DELETE);
     if (st == NULL)

@@ -1,13 +1,15 @@
 /*
  * test_store.c - the SQLite store on a temporary database: writes and
  * reads, visibility and scheduling, lists and filters, folded full-text
- * search (including hostile queries), the export walk and integrity.
+ * search (including hostile queries), the export walk and integrity, the
+ * types' change times and the migration of a store of the previous version.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "check.h"
 #include "store.h"
@@ -694,6 +696,98 @@ static void test_file_faults(const char *dir)
     }
 }
 
+/* Every write moves its type's change time forward, a delete too, two in
+ * one second included; a refused write does not; a scheduled item counts
+ * once due; a read connection sees the same time.  Leaves no item. */
+static void test_type_changes(struct store *s, struct store *reader)
+{
+    int64_t now = (int64_t)time(NULL);
+    int64_t forums = store_changed_at(s, "forums", now);
+    CHECK(forums >= now - 60);
+    CHECK(store_changed_at(s, "changes", now) == 0); /* never written */
+    CHECK(put(s, make_item("changes", "a", NEPTUN_STATUS_PUBLISHED, 0, NOW, "A", NULL), NULL) == 1);
+    int64_t c1 = store_changed_at(s, "changes", now);
+    CHECK(c1 >= now); /* the write's time, not the item's (2017) */
+    CHECK(put(s, make_item("changes", "b", NEPTUN_STATUS_PUBLISHED, 0, NOW, "B", NULL), NULL) == 1);
+    int64_t c2 = store_changed_at(s, "changes", now);
+    CHECK(c2 > c1); /* within the same second still later */
+    CHECK(store_delete(s, "changes", "b") == NEPTUN_OK);
+    int64_t c3 = store_changed_at(s, "changes", now);
+    CHECK(c3 > c2);
+    CHECK(put(s, make_item("changes", "a", NEPTUN_STATUS_DRAFT, 0, NOW, "A", NULL), NULL) == 0);
+    int64_t c4 = store_changed_at(s, "changes", now);
+    CHECK(c4 > c3); /* an unpublish */
+    CHECK(store_changed_at(s, NULL, now) >= c4);
+    /* refused writes leave it alone */
+    CHECK(store_create(s, make_item("changes", "a", NEPTUN_STATUS_PUBLISHED, 0, NOW, "A", NULL),
+                       NULL) == STORE_EXISTS);
+    CHECK(store_delete(s, "changes", "missing") == NEPTUN_NOT_FOUND);
+    CHECK(store_changed_at(s, "changes", now) == c4);
+    /* a scheduled item counts at its publish_at once due, not before */
+    int64_t due = now + 100000;
+    CHECK(put(s, make_item("changes", "later", NEPTUN_STATUS_PUBLISHED, due, NOW, "L", NULL),
+              NULL) == 1);
+    int64_t c5 = store_changed_at(s, "changes", now);
+    CHECK(c5 > c4 && c5 < due);
+    CHECK(store_changed_at(s, "changes", due - 1) == c5);
+    CHECK(store_changed_at(s, "changes", due) == due);
+    CHECK(store_changed_at(s, "changes", due + 5) == due);
+    CHECK(store_changed_at(s, NULL, due) == due);
+    /* a draft never comes due */
+    CHECK(put(s, make_item("changes", "later", NEPTUN_STATUS_DRAFT, due, NOW, "L", NULL), NULL) ==
+          0);
+    int64_t c6 = store_changed_at(s, "changes", due);
+    CHECK(c6 > c5 && c6 < due);
+    /* an item dated ahead of now moves the time to its date */
+    CHECK(put(s, make_item("changes", "ahead", NEPTUN_STATUS_PUBLISHED, 0, now + 5000, "F", NULL),
+              NULL) == 1);
+    int64_t c7 = store_changed_at(s, "changes", now);
+    CHECK(c7 >= now + 5000);
+    if (reader != NULL)
+        CHECK(store_changed_at(reader, "changes", now) == c7);
+    CHECK(store_delete(s, "changes", "ahead") == NEPTUN_OK);
+    CHECK(store_changed_at(s, "changes", now) > c7); /* never back */
+    CHECK(store_delete(s, "changes", "a") == NEPTUN_OK);
+    CHECK(store_delete(s, "changes", "later") == NEPTUN_OK);
+    CHECK(store_changed_at(s, "forums", now) == forums); /* other types left alone */
+}
+
+/* A store of schema version 3 (no change times): opening it for writing
+ * migrates it; the times start at the upgrade, never before an item's. */
+static void test_migrate_from_3(const char *path)
+{
+    struct store *s = NULL;
+    char *err = NULL;
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DROP TABLE type_changes; PRAGMA user_version = 3", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    /* a read connection refuses the old schema, naming both versions */
+    CHECK(store_open(path, STORE_READONLY, &s, &err) == NEPTUN_ERROR && s == NULL);
+    CHECK(err != NULL && strstr(err, "schema version 3, this neptun needs 4") != NULL);
+    free(err);
+    err = NULL;
+    int64_t before = (int64_t)time(NULL);
+    CHECK(store_open(path, 0, &s, &err) == NEPTUN_OK);
+    free(err);
+    if (s == NULL)
+        return;
+    int version = 0;
+    CHECK(store_schema_version(s, &version) == NEPTUN_OK && version == STORE_SCHEMA_VERSION);
+    int64_t count = 0;
+    CHECK(store_count(s, &count) == NEPTUN_OK && count == 8);
+    int64_t forums = store_changed_at(s, "forums", before);
+    CHECK(forums >= before && forums <= (int64_t)time(NULL));
+    CHECK(store_changed_at(s, "changes", before) == 0); /* no item left: not known */
+    CHECK(store_delete(s, "forums", "no-such-forum") == NEPTUN_NOT_FOUND);
+    CHECK(put(s, make_item("forums", "after-upgrade", NEPTUN_STATUS_PUBLISHED, 0, NOW, "U", NULL),
+              NULL) == 1);
+    CHECK(store_changed_at(s, "forums", before) > forums);
+    CHECK(store_delete(s, "forums", "after-upgrade") == NEPTUN_OK);
+    store_close(s);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/neptun-test-store-XXXXXX";
@@ -743,6 +837,7 @@ int main(void)
         test_kept_pages(s, ro);
         test_kept_pages_other_process(path, s, ro);
     }
+    test_type_changes(s, ro);
     free(err);
     err = NULL;
     store_close(ro);
@@ -755,6 +850,7 @@ int main(void)
     CHECK(s != NULL && store_count(s, &count) == NEPTUN_OK && count == 8);
     store_close(s);
     free(err);
+    test_migrate_from_3(path);
 
     /* a file that is not a database is refused clearly */
     snprintf(side, sizeof(side), "%s/junk.db", dir);
