@@ -1,8 +1,13 @@
 /*
  * render_opml.c - OPML 2.0 subscription list of every feed of one
- * language: all types together, each type's RSS and Atom feed, the
- * iCalendar of each dated type, and an include of every other language's
- * list.
+ * language: all types together and each type's RSS and Atom feed.
+ *
+ * Feed readers import every outline that carries a URL (newsboat -i takes
+ * xmlUrl, else url) as a subscription, and most show the outline's title
+ * until the feed is fetched: so the list holds feeds only, one outline
+ * each, and every title names its format.  Calendars (.ics) and the other
+ * languages' lists would be dead subscriptions; the service document
+ * lists them instead.
  */
 #include <string.h>
 #include "conf.h"
@@ -12,11 +17,16 @@
 
 #define W(call) do { if ((call) < 0) goto out; } while (0)
 
-/* A feed reader subscription (OPML type "rss" covers Atom too). */
+/* A feed reader subscription (OPML type "rss" covers Atom too), titled
+ * "name (RSS)" or "name (Atom)". */
 static int feed_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char *lang,
-                        const char *title, const char *rest, const char *html_rest,
+                        const char *name, const char *rest, const char *html_rest,
                         const char *version)
 {
+    const char *title = neptun_pool_printf(pool, "%s (%s)", name,
+                                           strcmp(version, "ATOM") == 0 ? "Atom" : "RSS");
+    if (title == NULL)
+        return -1;
     if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
         render_attr(w, "type", "rss") < 0 || render_attr(w, "text", title) < 0 ||
         render_attr(w, "title", title) < 0 || render_attr(w, "version", version) < 0 ||
@@ -24,32 +34,6 @@ static int feed_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char
         render_attr(w, "xmlUrl", render_lang_url(pool, lang, rest)) < 0 ||
         render_attr(w, "htmlUrl", html_rest != NULL ? render_lang_url(pool, lang, html_rest)
                                                     : render_base_url()) < 0 ||
-        xmlTextWriterEndElement(w) < 0)
-        return -1;
-    return 0;
-}
-
-/* Another language's list of feeds: an OPML "include" outline, so a reader
- * can offer every language from any one list. */
-static int language_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char *other)
-{
-    const char *name = locale_translate(pool, neptun_pool_printf(pool, "lang.%s", other), other, -1);
-    if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
-        render_attr(w, "type", "include") < 0 || render_attr(w, "text", name) < 0 ||
-        render_attr(w, "language", other) < 0 ||
-        render_attr(w, "url", render_lang_url(pool, other, "feeds.opml")) < 0 ||
-        xmlTextWriterEndElement(w) < 0)
-        return -1;
-    return 0;
-}
-
-/* A calendar: OPML's generic "link" outline. */
-static int link_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char *lang,
-                        const char *title, const char *rest)
-{
-    if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||
-        render_attr(w, "type", "link") < 0 || render_attr(w, "text", title) < 0 ||
-        render_attr(w, "url", render_lang_url(pool, lang, rest)) < 0 ||
         xmlTextWriterEndElement(w) < 0)
         return -1;
     return 0;
@@ -82,12 +66,7 @@ int render_opml(struct neptun_pool *pool, const char *lang, char **out, size_t *
                        t->name, "RSS2"));
         W(feed_outline(pool, w, lang, title, neptun_pool_printf(pool, "%s.atom", t->name),
                        t->name, "ATOM"));
-        if (t->flags & NEPTUN_TYPE_DATED)
-            W(link_outline(pool, w, lang, title, neptun_pool_printf(pool, "%s.ics", t->name)));
     }
-    for (size_t i = 0; i < neptun_conf->nlangs; i++)
-        if (strcmp(neptun_conf->langs[i].code, lang) != 0)
-            W(language_outline(pool, w, neptun_conf->langs[i].code));
     W(xmlTextWriterEndElement(w));
     W(xmlTextWriterEndElement(w));
     return render_doc_end(&o, out, len);
