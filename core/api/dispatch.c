@@ -106,6 +106,40 @@ static int rule_answered(struct neptun_req *req, struct neptun_reply *reply, int
     return 0;
 }
 
+/* A Lua route's answer is kept at most this long (seconds): a route may
+ * draw on the clock (req.now), which no generation follows. */
+#define LUA_ROUTE_TTL 60
+#define LUA_ROUTE "lua:route"
+
+/* A Lua route's 200 GET answer as a cache entry, so it gets what every
+ * other read gets (strong ETag, 304, gzip, Last-Modified) and is kept under
+ * key.  A route may read every type through neptun.items: the entry
+ * depends on all of them, at the generation read before the route ran, so
+ * a store change or a rules reload (cache_bump_all) drops it.  Answers that
+ * set headers of their own, drew on who asks (no_store, rules.h) or answer
+ * HEAD go as they are, never kept. */
+static void lua_route_keep(struct neptun_req *req, struct neptun_reply *reply, const char *key,
+                           uint64_t generation)
+{
+    if (key == NULL || req->method != REQ_GET || reply->status != 200 || reply->no_store ||
+        reply->nheaders != 0 || reply->entry != NULL)
+        return;
+    int64_t expires = req->now + LUA_ROUTE_TTL;
+    if (req->worker != NULL && req->worker->store != NULL) {
+        int64_t next = store_next_publish(req->worker->store, NULL, req->now);
+        if (next > 0 && next < expires)
+            expires = next;
+    }
+    struct cache_entry *e = cache_entry_new(200, reply->content_type, reply->body, reply->len,
+                                            req->now, CACHE_DEP_ALL, expires);
+    if (e == NULL)
+        return; /* sent as it is */
+    e->generation = generation;
+    e->route = LUA_ROUTE;
+    cache_put(key, e);
+    reply_entry(reply, e);
+}
+
 /* The answer to one request: the admin API, OPTIONS, Lua on_request, the
  * cache, Lua routes, C routes, in that order. */
 static void dispatch(struct neptun_req *req, struct neptun_reply *reply)
@@ -156,8 +190,14 @@ static void dispatch(struct neptun_req *req, struct neptun_reply *reply)
         }
     }
 
-    if (rules != NULL && rule_answered(req, reply, rules_route(rules, req, reply), "lua:route"))
-        return;
+    if (rules != NULL) {
+        /* read before the route reads the store, as handlers_read.c does */
+        uint64_t generation = cache_generation(CACHE_DEP_ALL);
+        if (rule_answered(req, reply, rules_route(rules, req, reply), LUA_ROUTE)) {
+            lua_route_keep(req, reply, key, generation);
+            return;
+        }
+    }
 
     rc = router_dispatch(req, reply, &allow);
     route_result(req, reply, rc, allow);

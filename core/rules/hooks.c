@@ -544,14 +544,24 @@ static int run_route(lua_State *L)
                 c->req->lang = lang;
             lua_rawgeti(L, r, 4);
             ctx->script = lua_tostring(L, -1);
+            rules_req_push_route(L, c->req);
+            int notes = lua_gettop(L) - 1;
             lua_rawgeti(L, r, 3);
-            rules_req_push(L, c->req);
+            lua_pushvalue(L, notes + 1);
             lua_pushvalue(L, params);
             sandbox_budget_reset(sb);
             lua_call(L, 2, 1);
             if (!lua_istable(L, -1) && lua_type(L, -1) != LUA_TSTRING)
                 luaL_error(L, "a route must return a body string or {status=, headers=, body=}");
             rules_reply_read(L, c->req, c->reply, "application/xml; charset=utf-8");
+            /* The answer may be kept for everyone asking for this URL in
+             * this variant (dispatch.c) unless it drew on who asks: the
+             * request's headers, or the partner when no variant sets the
+             * partner's answers apart. */
+            unsigned reads = rules_req_reads(L, notes);
+            if ((reads & RULES_READ_HEADERS) ||
+                ((reads & RULES_READ_PARTNER) && c->req->variant == NULL))
+                c->reply->no_store = 1;
             c->found = 1;
         }
         lua_settop(L, routes);

@@ -85,6 +85,125 @@ void rules_req_push(lua_State *L, struct neptun_req *req)
     lua_setfield(L, -2, "headers");
 }
 
+/* The fields of a route's req whose reads are noted: a route's answer may
+ * be kept and shared by everyone asking for the URL (in its variant) only
+ * while it read neither. */
+static const struct {
+    const char *name;
+    unsigned flag;
+} tracked[] = {
+    { "partner", RULES_READ_PARTNER },
+    { "headers", RULES_READ_HEADERS },
+};
+#define NTRACKED (sizeof(tracked) / sizeof(tracked[0]))
+
+/* Mark name read in the notes table (upvalue 2) when it is tracked.
+ * 1 when it is.  [-0, +0] */
+static int note_read(lua_State *L, const char *name)
+{
+    for (size_t i = 0; i < NTRACKED; i++)
+        if (strcmp(name, tracked[i].name) == 0) {
+            lua_pushboolean(L, 1);
+            lua_setfield(L, lua_upvalueindex(2), name);
+            return 1;
+        }
+    return 0;
+}
+
+/* __index of a route's req: the value kept aside (upvalue 1), noted even
+ * when it is nil (an anonymous reader's answer depends on that too).
+ * [-0, +1] */
+static int tracked_index(lua_State *L)
+{
+    if (lua_type(L, 2) != LUA_TSTRING || !note_read(L, lua_tostring(L, 2))) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* next() for __pairs, raw: the sandbox's next is not reachable from C. */
+static int raw_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1))
+        return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+/* __pairs of a route's req: whoever walks req reads every field, so each
+ * tracked one is noted and put in the table itself before the walk.
+ * [-0, +3] */
+static int tracked_pairs(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    for (size_t i = 0; i < NTRACKED; i++) {
+        note_read(L, tracked[i].name);
+        lua_pushstring(L, tracked[i].name);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL)
+            lua_pop(L, 2);
+        else
+            lua_rawset(L, 1);
+    }
+    lua_pushcfunction(L, raw_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* [-0, +2] the notes table, then req with its tracked fields behind a
+ * metatable. */
+void rules_req_push_route(lua_State *L, struct neptun_req *req)
+{
+    lua_newtable(L);
+    int notes = lua_gettop(L);
+    rules_req_push(L, req);
+    int t = notes + 1;
+    lua_createtable(L, 0, (int)NTRACKED);
+    int aside = t + 1;
+    for (size_t i = 0; i < NTRACKED; i++) {
+        lua_pushstring(L, tracked[i].name);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, t);
+        lua_rawset(L, aside); /* a nil value sets nothing */
+        lua_pushstring(L, tracked[i].name);
+        lua_pushnil(L);
+        lua_rawset(L, t);
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, aside);
+    lua_pushvalue(L, notes);
+    lua_pushcclosure(L, tracked_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, aside);
+    lua_pushvalue(L, notes);
+    lua_pushcclosure(L, tracked_pairs, 2);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0); /* getmetatable(req) gives false, setmetatable fails */
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, t);
+    lua_pop(L, 1); /* aside: kept by the closures */
+}
+
+/* [-0, +0] */
+unsigned rules_req_reads(lua_State *L, int notes)
+{
+    unsigned reads = 0;
+
+    for (size_t i = 0; i < NTRACKED; i++) {
+        lua_pushstring(L, tracked[i].name);
+        if (lua_rawget(L, notes) != LUA_TNIL)
+            reads |= tracked[i].flag;
+        lua_pop(L, 1);
+    }
+    return reads;
+}
+
 /* [-0, +1] ctx = {lang=, partner=, variant=, path=} */
 void rules_req_push_ctx(lua_State *L, struct neptun_req *req, const char *lang)
 {

@@ -41,6 +41,17 @@ static inline const char *rules_pool_copy(lua_State *L, struct neptun_pool *pool
 /* req as a table {method, path, uri, lang, partner, variant, now, query,
  * headers}; header names in lower case, credentials left out.  [-0, +1] */
 void rules_req_push(lua_State *L, struct neptun_req *req);
+/* What a Lua route read of its req that may make its answer differ per
+ * reader beyond the URL and the variant (rules_req_reads). */
+#define RULES_READ_PARTNER 1u
+#define RULES_READ_HEADERS 2u
+/* req as rules_req_push makes it, for a Lua route: partner and headers are
+ * read through a metatable (pairs too) that notes each read in a table of
+ * its own.  Pushes that notes table, then req.  [-0, +2] */
+void rules_req_push_route(lua_State *L, struct neptun_req *req);
+/* RULES_READ_* of what the route read, from the notes table at index
+ * notes.  [-0, +0] */
+unsigned rules_req_reads(lua_State *L, int notes);
 /* ctx = {lang=, partner=, variant=, path=} as a plain table (on_feed); req
  * may be NULL.  [-0, +1] */
 void rules_req_push_ctx(lua_State *L, struct neptun_req *req, const char *lang);

@@ -56,6 +56,10 @@ void rules_worker_free(struct rules_worker *lw);
  * 500; the error was logged and counted). */
 int rules_on_request(struct rules_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
 int rules_route(struct rules_worker *lw, struct neptun_req *req, struct neptun_reply *reply);
+/* A Lua route's answer sets reply->no_store when it read the request's
+ * headers, or the partner while req->variant is NULL: it may differ per
+ * reader, so it is never kept for others.  Otherwise the caller may keep a
+ * 200 answer under (variant, URI) like any other read. */
 /* *keep is set to 0 when the rule drops the item; item (a pool copy) may be
  * changed in title, summary, tags and links for this answer only. */
 int rules_on_item(struct rules_worker *lw, struct neptun_req *req, struct neptun_item *item,
