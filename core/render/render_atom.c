@@ -3,6 +3,12 @@
  * Entry content is the human XHTML block as type="xhtml"; text that fell
  * back to another language carries xml:lang on its own element.  Output
  * validates against the RFC 4287 RELAX NG grammar (tests/schemas/atom.rng).
+ * An entry has one rel="alternate" link, its page in the feed's own
+ * language: readers differ on which of several alternates they take
+ * (SimplePie the first, newsboat the last).  Its translations are
+ * rel="related" links with hreflang.  Each entry names its author (the
+ * portal, in the feed's language), since not every reader falls back to
+ * the feed's.
  */
 #include <string.h>
 #include "locale.h"
@@ -50,6 +56,7 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     struct render_pick p;
     const char *url = render_item_url(pool, lang, item);
     int64_t updated = item->updated != 0 ? item->updated : render_pub_time(item);
+    const char *author = conf_site(lang, CONF_SITE_TITLE);
     size_t human_len;
 
     render_pick_text(item, chain, &p);
@@ -63,11 +70,14 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     W(text_el(w, "title", p.title, p.title_lang, lang));
     W(date_el(pool, w, "updated", updated));
     W(date_el(pool, w, "published", render_pub_time(item)));
+    W(xmlTextWriterStartElement(w, BAD_CAST "author"));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST(author != NULL ? author : "neptun")));
+    W(xmlTextWriterEndElement(w));
     W(link_el(w, "alternate", url, "application/xml", lang));
     for (size_t i = 0; i < item->ntexts; i++) {
         const char *tl = item->texts[i].lang;
         if (tl != NULL && strcmp(tl, lang) != 0)
-            W(link_el(w, "alternate", render_item_url(pool, tl, item), "application/xml", tl));
+            W(link_el(w, "related", render_item_url(pool, tl, item), "application/xml", tl));
     }
     for (size_t i = 0; i < item->ntags; i++) {
         W(xmlTextWriterStartElement(w, BAD_CAST "category"));

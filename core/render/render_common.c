@@ -183,6 +183,51 @@ void render_ctx_init(struct neptun_render_ctx *rc, struct neptun_pool *pool,
     rc->timezone = neptun_conf->timezone;
 }
 
+#define BODY_OPEN "<div xmlns=\"" NEPTUN_XHTML_NS "\">"
+#define BODY_CLOSE "</div>"
+
+/* The stored body is one <div xmlns="XHTML"> (the sanitiser writes it so):
+ * its inner markup (*len bytes) goes into the human block's own div, so
+ * readers do not get the div twice.  Checked by parsing, as writing the
+ * whole fragment did: NULL when body has another shape (an attribute or
+ * another namespace on its root), which is then written whole. */
+static const char *body_inner(const char *body, size_t *len)
+{
+    size_t open = sizeof BODY_OPEN - 1, close = sizeof BODY_CLOSE - 1;
+    size_t n = strlen(body);
+    const char *inner = NULL;
+    while (n > 0 && (body[n - 1] == ' ' || body[n - 1] == '\n' || body[n - 1] == '\t' ||
+                     body[n - 1] == '\r'))
+        n--;
+    if (n < open + close || strncmp(body, BODY_OPEN, open) != 0 ||
+        memcmp(body + n - close, BODY_CLOSE, close) != 0)
+        return NULL;
+    xmlDocPtr doc = xmlReadMemory(body, (int)n, NULL, "UTF-8",
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    const xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
+    if (root != NULL && root->next == NULL && root->properties == NULL && root->ns != NULL &&
+        root->ns->prefix == NULL && xmlStrEqual(root->ns->href, BAD_CAST NEPTUN_XHTML_NS) &&
+        root->nsDef == root->ns && root->nsDef->next == NULL) {
+        inner = body + open;
+        *len = n - open - close;
+    }
+    if (doc != NULL)
+        xmlFreeDoc(doc);
+    return inner;
+}
+
+/* The body into the open div: its inner markup raw, else whole. */
+static int write_body(xmlTextWriterPtr w, const char *body)
+{
+    size_t len = 0;
+    const char *inner = body_inner(body, &len);
+    if (inner == NULL)
+        return xmlutil_write_fragment(w, body);
+    if (len > 0 && xmlTextWriterWriteRawLen(w, BAD_CAST inner, (int)len) < 0)
+        return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
 int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,
                        const struct render_pick *p)
 {
@@ -196,7 +241,7 @@ int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,
         if (fell_back && (xmlTextWriterStartElement(w, BAD_CAST "div") < 0 ||
                           render_attr_lang(w, p->body_lang, rc->lang) < 0))
             return NEPTUN_ERROR;
-        if (xmlutil_write_fragment(w, p->body) != NEPTUN_OK)
+        if (write_body(w, p->body) != NEPTUN_OK)
             return NEPTUN_ERROR;
         if (fell_back && xmlTextWriterEndElement(w) < 0)
             return NEPTUN_ERROR;

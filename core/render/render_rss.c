@@ -7,11 +7,17 @@
  * document is not indented.  Paging links follow RFC 5005 as
  * atom:link elements; an item whose text fell back to another language
  * names that language in dc:language (RSS has no xml:lang on items).
+ * An item's only link is its page in the feed's own language: <link> and
+ * the permalink guid.  Its translations are atom:link rel="related" with
+ * hreflang, never rel="alternate", which readers take for the item's link
+ * before <link> (SimplePie does).  Every item names its author in
+ * dc:creator: the portal, in the feed's language.
  * Search results name the language whose text matched in
  * <neptun:matched-lang> (namespace urn:neptun:1), as the XML API's
  * matched-lang attribute does.
  */
 #include <string.h>
+#include "conf.h"
 #include "locale.h"
 #include "render_internal.h"
 
@@ -46,6 +52,7 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
                                            &described, render_human_text_piece);
     const char *pub = locale_rfc822(pool, render_pub_time(item));
     const char *fell_back = render_pick_fallback(&p, lang);
+    const char *author = conf_site(lang, CONF_SITE_TITLE);
     if (description == NULL || pub == NULL)
         goto out;
 
@@ -64,6 +71,8 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     W(xmlTextWriterWriteString(w, BAD_CAST url));
     W(xmlTextWriterEndElement(w));
     W(xmlTextWriterWriteElement(w, BAD_CAST "pubDate", BAD_CAST pub));
+    W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "creator", NULL,
+                                  BAD_CAST(author != NULL ? author : "neptun")));
     if (fell_back != NULL)
         W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "language", NULL,
                                       BAD_CAST fell_back));
@@ -73,7 +82,7 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     for (size_t i = 0; i < item->ntexts; i++) {
         const char *tl = item->texts[i].lang;
         if (tl != NULL && strcmp(tl, lang) != 0)
-            W(atom_link(w, "alternate", render_item_url(pool, tl, item), "application/xml", tl));
+            W(atom_link(w, "related", render_item_url(pool, tl, item), "application/xml", tl));
     }
     W(xmlTextWriterEndElement(w));
     rc = NEPTUN_OK;

@@ -1,6 +1,7 @@
 """Three languages over HTTP: Accept-Language negotiation of language-less
 URLs, the fallback chain marked with xml:lang in the XML API, RSS and Atom,
-translations listed as alternates, localised dates and plural counts in
+translations listed as related links (the one alternate is the answer's
+own language, which readers take for the item's link), localised dates and plural counts in
 served answers, alphabetical order by ICU collation, slugs transliterated
 from titles by the admin API, and folded search over the XML API and the
 search feed."""
@@ -205,9 +206,11 @@ def test_fallback_text_is_marked_in_rss():
     item = items[0]
     assert item.find("title").text == "A meeting without German text"
     assert item.find(DC + "language").text == "en"
-    alternates = {a.get("hreflang"): local(a.get("href")) for a in item.findall(ATOM + "link")
-                  if a.get("rel") == "alternate"}
-    assert alternates == {"pl": "/pl/events/" + NO_GERMAN, "en": "/en/events/" + NO_GERMAN}
+    translations = {a.get("hreflang"): local(a.get("href")) for a in item.findall(ATOM + "link")
+                    if a.get("rel") == "related"}
+    assert translations == {"pl": "/pl/events/" + NO_GERMAN, "en": "/en/events/" + NO_GERMAN}
+    # no atom:link alternate that readers would take before <link>
+    assert not [a for a in item.findall(ATOM + "link") if a.get("rel") == "alternate"]
     # the escaped body says its own language
     body = ET.fromstring(item.find("description").text)
     assert any(d.get(XML_LANG) == "pl" for d in body.iter(XHTML + "div")), item.find("description").text
@@ -228,10 +231,11 @@ def test_fallback_text_is_marked_in_atom():
     assert entry.find(ATOM + "summary").get(XML_LANG) == "pl"
     content = entry.find(ATOM + "content")
     assert any(d.get(XML_LANG) == "pl" for d in content.iter(XHTML + "div"))
-    alternates = {a.get("hreflang"): local(a.get("href")) for a in entry.findall(ATOM + "link")
-                  if a.get("rel") == "alternate"}
-    assert alternates == {"de": "/de/events/" + NO_GERMAN, "pl": "/pl/events/" + NO_GERMAN,
-                          "en": "/en/events/" + NO_GERMAN}, alternates
+    links = {(a.get("rel"), a.get("hreflang")): local(a.get("href"))
+             for a in entry.findall(ATOM + "link")}
+    assert links == {("alternate", "de"): "/de/events/" + NO_GERMAN,
+                     ("related", "pl"): "/pl/events/" + NO_GERMAN,
+                     ("related", "en"): "/en/events/" + NO_GERMAN}, links
     feed = feedparser.parse(get_ok("/de/events.atom?per_page=100").body)
     assert not feed.bozo, feed.bozo_exception
     e = [e for e in feed.entries if e.id.endswith(NO_GERMAN)][0]
