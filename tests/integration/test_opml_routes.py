@@ -51,6 +51,12 @@ neptun.route("GET", "/{lang}/walk.xml", function(req, params)
   return "<walk partner='" .. n .. "'>" .. PAD .. "</walk>"
 end)
 
+neptun.route("GET", "/{lang}/count.xml", function(req, params)
+  local items = neptun.items{ type = "campaigns", lang = params.lang, limit = 100 }
+  return "<count n='" .. #items .. "' first='" .. (items[1] and items[1].slug or "") .. "'>" ..
+         PAD .. "</count>"
+end)
+
 neptun.route("GET", "/{lang}/own-headers.xml", function(req, params)
   return { headers = { ["X-Route"] = "yes" }, body = "<own>" .. PAD .. "</own>" }
 end)
@@ -246,6 +252,19 @@ def test_lua_route_cache_dropped_on_reload():
     assert r.headers.get("etag") != first.headers.get("etag")
     assert server.get("/pl/fixed.xml", headers={"If-None-Match": first.headers["etag"]}).status \
         == 200
+
+
+def test_lua_route_cache_dropped_on_store_change():
+    first = server.get("/pl/count.xml")
+    assert first.status == 200 and first.headers.get("etag"), first
+    count = ET.fromstring(first.body)
+    n, slug = int(count.get("n")), count.get("first")
+    assert n > 0 and slug, first.body[:200]
+    assert server.get("/pl/count.xml").headers.get("etag") == first.headers["etag"]
+    assert server.admin("DELETE", "/admin/campaigns/" + slug).status == 204
+    r = server.get("/pl/count.xml", headers={"If-None-Match": first.headers["etag"]})
+    assert r.status == 200, r
+    assert int(ET.fromstring(r.body).get("n")) == n - 1, r.body[:200]
 
 
 if __name__ == "__main__":
