@@ -13,16 +13,16 @@ import harness
 FEEDS = ("/pl/campaigns", "/pl/campaigns.rss", "/pl/campaigns.atom", "/pl/feed.rss")
 
 
-def doc(slug, title, status="published"):
+def doc(slug, title, status="published", extra=""):
     return ("""<?xml version="1.0" encoding="UTF-8"?>
-<item xmlns="urn:neptun:1" type="campaigns" slug="%s" status="%s">
+<item xmlns="urn:neptun:1" type="campaigns" slug="%s" status="%s"%s>
   <text xml:lang="pl"><title>%s</title></text>
 </item>
-""" % (slug, status, title)).encode("utf-8")
+""" % (slug, status, extra, title)).encode("utf-8")
 
 
-def put(s, slug, title, status="published"):
-    r = s.admin("PUT", "/admin/campaigns/" + slug, doc(slug, title, status))
+def put(s, slug, title, status="published", extra=""):
+    r = s.admin("PUT", "/admin/campaigns/" + slug, doc(slug, title, status, extra))
     assert r.status in (200, 201), r
 
 
@@ -82,6 +82,25 @@ def test_an_unpublish_and_an_edit_reach_if_modified_since_pollers():
         check_change_seen(s, lambda: put(s, "lm-new", "Nowa kampania", "draft"), gone="lm-new")
         check_change_seen(s, lambda: put(s, "lm-old", "Poprawiona kampania"),
                           present="Poprawiona kampania")
+
+
+def test_an_archive_and_a_scheduled_item_coming_due_reach_pollers():
+    with harness.Server() as s:
+        put(s, "lm-kept", "Kampania")
+        next_second()
+        check_change_seen(s, lambda: put(s, "lm-kept", "Kampania", "archived"))
+        due = int(time.time()) + 4
+        at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(due))
+        put(s, "lm-scheduled", "Zaplanowana", extra=' publish_at="%s"' % at)
+        r = s.get("/pl/campaigns.rss")
+        assert b"lm-scheduled" not in r.body
+        since = r.headers["last-modified"]
+        assert poll(s, "/pl/campaigns.rss", since).status == 304
+        time.sleep(max(0, due - time.time()) + 1.1)
+        r = poll(s, "/pl/campaigns.rss", since)
+        assert r.status == 200 and b"lm-scheduled" in r.body, r
+        assert lm(r) >= due, (r.headers, due)
+        assert poll(s, "/pl/campaigns.rss", r.headers["last-modified"]).status == 304
 
 
 def test_two_changes_within_one_second_both_reach_pollers():
