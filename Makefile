@@ -10,7 +10,7 @@ CONF       ?= conf/neptun.conf
 
 BUILD_DEPS = build-essential cmake pkg-config libevent-dev liblua5.4-dev libxml2-dev \
              libsqlite3-dev libicu-dev zlib1g-dev libssl-dev
-TEST_DEPS  = libxml2-utils python3 python3-feedparser python3-icalendar sqlite3 curl php-cli newsboat \
+TEST_DEPS  = libxml2-utils python3 python3-feedparser python3-icalendar sqlite3 curl php-cli php-xml newsboat \
              clang libclang-rt-14-dev
 BENCH_DEPS = wrk nginx-light lighttpd apache2   # mod_lua ships in apache2-bin
 
