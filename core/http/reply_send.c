@@ -139,7 +139,15 @@ static int send_entry(struct neptun_req *req, struct neptun_reply *reply, struct
     int status = e->status;
 
     add_header(out, "ETag", etag);
-    if (e->last_modified_http[0] != '\0')
+    /* A burst of writes may set a change time a second or two ahead of the
+     * clock (every change is a second past the last, so If-Modified-Since
+     * pollers see each).  RFC 9110 §8.8.2.1: never send a Last-Modified
+     * later than Date; the comparison below still uses the true value, so
+     * a poller asks again until the clock has caught up. */
+    char lm_now[40];
+    if (e->last_modified > req->now && locale_rfc822_buf(req->now, lm_now, sizeof(lm_now)) == NEPTUN_OK)
+        add_header(out, "Last-Modified", lm_now); /* evhttp copies it */
+    else if (e->last_modified_http[0] != '\0')
         add_header(out, "Last-Modified", e->last_modified_http);
     add_header(out, "Cache-Control", public_cache_control());
     add_header(out, "Vary", "Accept-Encoding");
