@@ -1,6 +1,8 @@
 /*
  * render_ics.c - iCalendar (RFC 5545) for dated types: one VCALENDAR with
- * a VTIMEZONE for the city's zone and one VEVENT per item.  A small writer
+ * a VTIMEZONE for the city's zone and one VEVENT per item, or, for a type
+ * that gives sessions (ics_sessions), one per session: the first with
+ * RDATE, the others with RECURRENCE-ID, all of the item's UID.  A small writer
  * does what the format needs: CRLF line ends, TEXT escaping of backslash,
  * ';', ',' and newlines, and folding at 75 octets without splitting a
  * UTF-8 sequence.  Types add their own properties through ics_add.
@@ -75,6 +77,7 @@ static int is_text_property(const char *name)
 {
     static const char *const verbatim[] = {
         "URL", "ATTACH", "ORGANIZER", "ATTENDEE", "GEO", "TZURL", "DTSTART", "DTEND",
+        "RECURRENCE-ID",
         "DTSTAMP", "DUE", "RDATE", "EXDATE", "RRULE", "LAST-MODIFIED", "CREATED",
         "SEQUENCE", "PRIORITY", "PERCENT-COMPLETE", "TRANSP", "STATUS", "CLASS", NULL
     };
@@ -210,56 +213,138 @@ static int put_time(struct neptun_ics *ics, struct neptun_pool *pool, const char
     return v != NULL ? render_ics_add(ics, name, NULL, v) : NEPTUN_ERROR;
 }
 
-/* One VEVENT written property by property. */
-static int put_event_parts(struct neptun_pool *pool, const char *lang, struct neptun_ics *ics,
-                           const char *const *chain, const struct neptun_item *item)
-{
-    struct render_pick p;
-    struct neptun_render_ctx ctx;
-    const struct neptun_type *type = types_find(item->type);
-    const char *host = render_base_host(pool);
-    int local = strcmp(zone_name(), "Europe/Warsaw") == 0;
-    int64_t stamp = item->updated != 0 ? item->updated : render_pub_time(item);
+/* At most this many sessions become VEVENTs; more are one VEVENT. */
+#define ICS_SESSIONS_MAX 64
 
-    if (item->starts_at == 0)
-        return NEPTUN_OK; /* nothing to put in a calendar */
-    render_pick_text(item, chain, &p);
-    /* A title that fell back says its language (RFC 5545 LANGUAGE). */
-    const char *title_params = p.title_lang != NULL && strcmp(p.title_lang, lang) != 0
-                                   ? neptun_pool_printf(pool, "LANGUAGE=%s", p.title_lang)
-                                   : NULL;
+/* What every VEVENT of one item shares. */
+struct event_head {
+    struct neptun_pool *pool;
+    const char *lang;
+    const char *const *chain;
+    const struct neptun_item *item;
+    const struct neptun_type *type;
+    struct render_pick pick;
+    const char *title_params;
+    const char *uid;
+    int64_t stamp;
+    int local;
+};
+
+/* RDATE of the first session's VEVENT: every further session's start. */
+static int put_rdates(struct neptun_ics *ics, const struct event_head *hd,
+                      const struct neptun_span *spans, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (put_time(ics, hd->pool, "RDATE", spans[i].start, hd->local) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return NEPTUN_OK;
+}
+
+/* One VEVENT written property by property: the item's whole span
+ * (session 0), or one of its sessions (1-based); a session after the first
+ * is the recurrence of its own start. */
+static int put_one_event(struct neptun_ics *ics, const struct event_head *hd,
+                         const struct neptun_span *spans, size_t nspans, size_t session)
+{
+    struct neptun_render_ctx ctx;
+    const struct neptun_item *item = hd->item;
+    int64_t start = session > 0 ? spans[session - 1].start : item->starts_at;
+    int64_t end = session > 0 ? spans[session - 1].end : item->ends_at;
+
     put_raw(ics, "BEGIN:VEVENT");
     ics->in_event = 1;
-    const char *uid = neptun_pool_printf(pool, "%s@%s", item->slug, host);
-    if (render_ics_add(ics, "UID", NULL, uid) != NEPTUN_OK ||
-        put_time(ics, pool, "DTSTAMP", stamp, 0) != NEPTUN_OK ||
-        put_time(ics, pool, "LAST-MODIFIED", stamp, 0) != NEPTUN_OK ||
-        put_time(ics, pool, "DTSTART", item->starts_at, local) != NEPTUN_OK)
+    if (render_ics_add(ics, "UID", NULL, hd->uid) != NEPTUN_OK ||
+        put_time(ics, hd->pool, "DTSTAMP", hd->stamp, 0) != NEPTUN_OK ||
+        put_time(ics, hd->pool, "LAST-MODIFIED", hd->stamp, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (item->ends_at > item->starts_at &&
-        put_time(ics, pool, "DTEND", item->ends_at, local) != NEPTUN_OK)
+    if (session > 1 && put_time(ics, hd->pool, "RECURRENCE-ID", start, hd->local) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (render_ics_add(ics, "SUMMARY", title_params, p.title) != NEPTUN_OK ||
-        render_ics_add(ics, "URL", NULL, render_item_url(pool, lang, item)) != NEPTUN_OK)
+    if (put_time(ics, hd->pool, "DTSTART", start, hd->local) != NEPTUN_OK)
         return NEPTUN_ERROR;
-    if (p.summary != NULL && render_ics_add(ics, "DESCRIPTION", NULL, p.summary) != NEPTUN_OK)
+    if (end > start && put_time(ics, hd->pool, "DTEND", end, hd->local) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if (session == 1 && put_rdates(ics, hd, spans, nspans) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if (render_ics_add(ics, "SUMMARY", hd->title_params, hd->pick.title) != NEPTUN_OK ||
+        render_ics_add(ics, "URL", NULL, render_item_url(hd->pool, hd->lang, item)) != NEPTUN_OK)
+        return NEPTUN_ERROR;
+    if (hd->pick.summary != NULL &&
+        render_ics_add(ics, "DESCRIPTION", NULL, hd->pick.summary) != NEPTUN_OK)
         return NEPTUN_ERROR;
     if (item->ntags > 0) {
         /* CATEGORIES is a list: commas separate, so write them unescaped
          * (tags are [a-z0-9-]). */
         const char *cats = item->tags[0];
         for (size_t i = 1; i < item->ntags; i++)
-            cats = neptun_pool_printf(pool, "%s,%s", cats, item->tags[i]);
-        put_raw(ics, neptun_pool_printf(pool, "CATEGORIES:%s", cats));
+            cats = neptun_pool_printf(hd->pool, "%s,%s", cats, item->tags[i]);
+        put_raw(ics, neptun_pool_printf(hd->pool, "CATEGORIES:%s", cats));
     }
-    render_ctx_init(&ctx, pool, item, lang, chain);
-    if (type != NULL && type->render_ics != NULL && type->render_ics(type->ud, &ctx, ics) != NEPTUN_OK)
+    render_ctx_init(&ctx, hd->pool, item, hd->lang, hd->chain);
+    ctx.session = session;
+    if (hd->type != NULL && hd->type->render_ics != NULL &&
+        hd->type->render_ics(hd->type->ud, &ctx, ics) != NEPTUN_OK)
         return NEPTUN_ERROR;
     ics->in_event = 0;
     if (flush_description(ics) != NEPTUN_OK)
         return NEPTUN_ERROR;
     put_raw(ics, "END:VEVENT");
     return ics->failed ? NEPTUN_NOMEM : NEPTUN_OK;
+}
+
+/* The type's sessions (ics_sessions), 0 when it gives fewer than two: the
+ * item is then one VEVENT. */
+static size_t item_sessions(const struct event_head *hd, struct neptun_span **out)
+{
+    struct neptun_render_ctx ctx;
+    const struct neptun_type *type = hd->type;
+    if (type == NULL || type->ics_sessions == NULL || hd->item->fields_xml == NULL)
+        return 0;
+    struct neptun_span *spans = neptun_pool_calloc(hd->pool, ICS_SESSIONS_MAX, sizeof(*spans));
+    if (spans == NULL)
+        return 0;
+    render_ctx_init(&ctx, hd->pool, hd->item, hd->lang, hd->chain);
+    int n = type->ics_sessions(type->ud, &ctx, spans, ICS_SESSIONS_MAX);
+    if (n < 2 || n > ICS_SESSIONS_MAX)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (spans[i].start == 0 || spans[i].end < spans[i].start)
+            return 0; /* not a usable session: keep the item whole */
+    *out = spans;
+    return (size_t)n;
+}
+
+/* The item's VEVENTs: one, or one per session. */
+static int put_event_parts(struct neptun_pool *pool, const char *lang, struct neptun_ics *ics,
+                           const char *const *chain, const struct neptun_item *item)
+{
+    struct event_head hd;
+    struct neptun_span *spans = NULL;
+
+    if (item->starts_at == 0)
+        return NEPTUN_OK; /* nothing to put in a calendar */
+    memset(&hd, 0, sizeof hd);
+    hd.pool = pool;
+    hd.lang = lang;
+    hd.chain = chain;
+    hd.item = item;
+    hd.type = types_find(item->type);
+    hd.local = strcmp(zone_name(), "Europe/Warsaw") == 0;
+    hd.stamp = item->updated != 0 ? item->updated : render_pub_time(item);
+    hd.uid = neptun_pool_printf(pool, "%s@%s", item->slug, render_base_host(pool));
+    render_pick_text(item, chain, &hd.pick);
+    /* A title that fell back says its language (RFC 5545 LANGUAGE). */
+    hd.title_params = hd.pick.title_lang != NULL && strcmp(hd.pick.title_lang, lang) != 0
+                          ? neptun_pool_printf(pool, "LANGUAGE=%s", hd.pick.title_lang)
+                          : NULL;
+    if (hd.uid == NULL)
+        return NEPTUN_NOMEM;
+    size_t n = item_sessions(&hd, &spans);
+    if (n == 0)
+        return put_one_event(ics, &hd, NULL, 0, 0);
+    for (size_t s = 1; s <= n; s++)
+        if (put_one_event(ics, &hd, spans, n, s) != NEPTUN_OK)
+            return NEPTUN_ERROR;
+    return NEPTUN_OK;
 }
 
 /* The maker of RENDER_PIECE_VEVENT. */

@@ -52,6 +52,7 @@ static int events_init(struct neptun_plugin_ctx *ctx, const struct neptun_host *
         .render_xhtml = events_render_xhtml,
         .render_ics = events_render_ics,
         .ud = &plugin_state,
+        .ics_sessions = events_ics_sessions,
     };
     int rc;
 

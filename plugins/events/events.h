@@ -33,5 +33,8 @@ long events_days(const struct events_plugin *p, const struct neptun_render_ctx *
 /* events_xhtml.c: what a reader sees in feeds; events_ics.c: VEVENT lines. */
 int events_render_xhtml(void *ud, const struct neptun_render_ctx *rc, xmlTextWriterPtr w);
 int events_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptun_ics *ics);
+/* The sessions' times for one VEVENT each (neptun_type.ics_sessions). */
+int events_ics_sessions(void *ud, const struct neptun_render_ctx *rc, struct neptun_span *out,
+                        size_t max);
 
 #endif

@@ -1,9 +1,12 @@
 /*
- * events_ics.c - the event's part of its VEVENT: LOCATION (the first
- * venue, where the event opens), ORGANIZER and CONTACT from the first
- * contact, and every session (with its own venue) in DESCRIPTION.  The
- * host escapes values and folds lines; parameters are ours to keep clean.
+ * events_ics.c - the event's part of its VEVENTs.  An event of several
+ * sessions has one VEVENT per session (events_ics_sessions gives the host
+ * their times), each with the LOCATION of its own venue; every VEVENT
+ * carries ORGANIZER and CONTACT from the first contact and all sessions in
+ * DESCRIPTION.  The host escapes values and folds lines; parameters are
+ * ours to keep clean.
  */
+#include <stddef.h>
 #include <string.h>
 #include "events.h"
 
@@ -80,12 +83,41 @@ static const char *sessions_text(const struct events_plugin *p, const struct nep
     return text;
 }
 
+int events_ics_sessions(void *ud, const struct neptun_render_ctx *rc, struct neptun_span *out,
+                        size_t max)
+{
+    const struct events_plugin *p = ud;
+    const struct neptun_host *h = p->host;
+    size_t n = 0;
+    for (const xmlNode *s = h->xml_child(rc->fields, "session"); s; s = h->xml_next(s, "session")) {
+        if (n == max)
+            return 0; /* too many to list: the event stays one VEVENT */
+        if (neptun_start_end(h, rc->pool, s, &out[n].start, &out[n].end) != NEPTUN_OK)
+            return NEPTUN_INVALID;
+        n++;
+    }
+    return (int)n;
+}
+
+/* The session this VEVENT is (the first for the whole event). */
+static const xmlNode *this_session(const struct events_plugin *p, const struct neptun_render_ctx *rc)
+{
+    const struct neptun_host *h = p->host;
+    const xmlNode *s = h->xml_child(rc->fields, "session");
+    size_t k = rc->struct_size >= offsetof(struct neptun_render_ctx, session) + sizeof(rc->session)
+                   ? rc->session
+                   : 0;
+    for (size_t i = 1; s != NULL && i < k; i++)
+        s = h->xml_next(s, "session");
+    return s;
+}
+
 int events_render_ics(void *ud, const struct neptun_render_ctx *rc, struct neptun_ics *ics)
 {
     const struct events_plugin *p = ud;
     const struct neptun_host *h = p->host;
     const xmlNode *f = rc->fields;
-    const xmlNode *first = h->xml_child(f, "session");
+    const xmlNode *first = f != NULL ? this_session(p, rc) : NULL;
     const xmlNode *price = h->xml_child(f, "price");
     const xmlNode *reg = h->xml_child(f, "registration");
 

@@ -101,6 +101,16 @@ struct neptun_render_ctx {
                                      * configured fallback chain */
     const char *base_url;           /* "http://127.0.0.1:8080", no '/' */
     const char *timezone;           /* "Europe/Warsaw" */
+    /* ---- appended to 1.2: read only when struct_size covers it ---- */
+    /* In render_ics of a type with ics_sessions: which session's VEVENT is
+     * being written, 1 for the first; 0 when the item has one VEVENT. */
+    size_t session;
+};
+
+/* A span of time, UTC seconds; end may equal start (a moment). */
+struct neptun_span {
+    int64_t start;
+    int64_t end;
 };
 
 struct neptun_type {
@@ -141,6 +151,20 @@ struct neptun_type {
     int (*render_ics)(void *ud, const struct neptun_render_ctx *rc, struct neptun_ics *ics);
 
     void *ud; /* handed back to every callback */
+
+    /* ---- appended to 1.2 (an older host copies struct_size bytes and
+     * so never calls it: the item keeps one VEVENT) ---- */
+
+    /* iCalendar sessions: put the item's sessions in order into out (at
+     * most max) and return how many, or a negative error.  With two or
+     * more, the item's calendar has one VEVENT per session, all of the
+     * item's UID: the first session's VEVENT lists the others' starts in
+     * RDATE, and each further one carries RECURRENCE-ID (its start) and its
+     * own DTSTART/DTEND.  The host calls render_ics once per VEVENT with
+     * rc->session set (1 for the first).  May be NULL: one VEVENT from the
+     * indexed start and end, rc->session 0. */
+    int (*ics_sessions)(void *ud, const struct neptun_render_ctx *rc, struct neptun_span *out,
+                        size_t max);
 };
 
 /* A function callable from Lua as neptun.<plugin>.<name>(...).  Arguments
