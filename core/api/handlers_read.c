@@ -619,6 +619,12 @@ static int item_handler(void *ud, struct neptun_req *req, struct neptun_reply *r
     }
     if (rc != NEPTUN_OK)
         return NEPTUN_ERROR;
+    if (fmt == FMT_ICS && item->starts_at == 0) {
+        /* A calendar without an event would be read as an empty one. */
+        reply_error(req, reply, 404, neptun_pool_printf(req->pool, "%s/%s has no dates, so no calendar",
+                                                        type->name, item->slug));
+        return NEPTUN_OK;
+    }
 
     if (fmt == FMT_ICS) {
         struct render_feed f;

@@ -140,5 +140,13 @@ def test_single_session_items_keep_one_vevent():
     assert len({str(v["UID"]) for v in events}) == len(events), body
 
 
+def test_an_item_without_dates_has_no_calendar():
+    """The sample's press note is an events item without sessions: no
+    calendar rather than one that a calendar app reads as empty."""
+    r = server.get("/pl/events/dwa-dni-rozmow-o-integracji-2017.ics")
+    assert r.status == 404 and b"no dates" in r.body, r
+    assert server.get("/pl/events/dwa-dni-rozmow-o-integracji-2017").status == 200
+
+
 if __name__ == "__main__":
     harness.main(globals())
