@@ -1,32 +1,29 @@
--- 20-archive-notice.lua: archived forums say so in feeds.
+-- 20-archive-notice.lua: the archive notice once, never twice.
 --
 -- The numbered "Forum Integracji i Migracji" meetings are kept as an
--- archive.  In RSS and Atom feeds a reader sees only the summary, so this
--- rule puts the archive notice (the catalog key "archive.notice", in the
--- feed's language) in front of the summary of every archived forum.
+-- archive.  The core writes the archive notice (the catalog key
+-- "archive.notice", in the answer's language) with every archived item in
+-- every format: in front of the human block and of the Atom summary in
+-- feeds, as <archive-notice> in the XML API.  Editors used to paste it into
+-- the summary by hand; this rule takes such a pasted notice off the front
+-- of an archived item's summary, so readers see the notice once.
 --
 -- neptun.t(key, lang) returns the translated text from locales/*.po, with
--- the configured fallback chain; ctx.path tells which answer is being made.
+-- the configured fallback chain.
 
 local NOTICE_KEY = "archive.notice"
 
-local function is_feed(path)
-  return path ~= nil and (path:sub(-4) == ".rss" or path:sub(-5) == ".atom")
-end
-
-local function with_notice(notice, summary)
-  if summary == nil or summary == "" then
-    return notice
-  end
-  if summary:sub(1, #notice) == notice then
-    return summary -- already there
-  end
-  return notice .. "\n\n" .. summary
+local function trim_front(s)
+  return (s:gsub("^%s+", ""))
 end
 
 function on_item(item, ctx)
-  if item.type == "forums" and item.status == "archived" and is_feed(ctx.path) then
-    item.summary = with_notice(neptun.t(NOTICE_KEY, ctx.lang), item.summary)
+  if item.status ~= "archived" or item.summary == nil then
+    return
+  end
+  local notice = neptun.t(NOTICE_KEY, ctx.lang)
+  if notice ~= nil and notice ~= "" and item.summary:sub(1, #notice) == notice then
+    item.summary = trim_front(item.summary:sub(#notice + 1))
   end
 end
 
@@ -37,29 +34,33 @@ local function archived_forum()
            summary = "Meeting of 2019.", tags = {}, links = {} }
 end
 
-function test_notice_in_feeds()
-  local item = archived_forum()
-  on_item(item, { lang = "en", path = "/en/forums.rss" })
-  local notice = neptun.t(NOTICE_KEY, "en")
-  assert(item.summary == notice .. "\n\nMeeting of 2019.", item.summary)
+function test_no_notice_added()
+  -- the core writes it: a rule adding it would make two
+  for _, path in ipairs({ "/en/forums.rss", "/en/forums.atom", "/en/forums" }) do
+    local item = archived_forum()
+    on_item(item, { lang = "en", path = path })
+    assert(item.summary == "Meeting of 2019.", item.summary)
+  end
 end
 
-function test_not_in_xml_answers()
+function test_pasted_notice_taken_off()
   local item = archived_forum()
-  on_item(item, { lang = "en", path = "/en/forums" })
-  assert(item.summary == "Meeting of 2019.")
+  item.summary = neptun.t(NOTICE_KEY, "en") .. "\n\nMeeting of 2019."
+  on_item(item, { lang = "en", path = "/en/feed.atom" })
+  assert(item.summary == "Meeting of 2019.", item.summary)
 end
 
-function test_only_archived_forums()
+function test_published_items_kept()
   local item = archived_forum()
   item.status = "published"
-  on_item(item, { lang = "en", path = "/en/feed.atom" })
-  assert(item.summary == "Meeting of 2019.")
+  item.summary = neptun.t(NOTICE_KEY, "pl") .. " Meeting of 2019."
+  on_item(item, { lang = "pl", path = "/pl/forums.atom" })
+  assert(item.summary == neptun.t(NOTICE_KEY, "pl") .. " Meeting of 2019.")
 end
 
-function test_empty_summary_gets_notice()
+function test_empty_summary_left()
   local item = archived_forum()
   item.summary = nil
   on_item(item, { lang = "pl", path = "/pl/forums.atom" })
-  assert(item.summary == neptun.t(NOTICE_KEY, "pl"))
+  assert(item.summary == nil)
 end

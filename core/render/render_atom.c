@@ -8,7 +8,10 @@
  * (SimplePie the first, newsboat the last).  Its translations are
  * rel="related" links with hreflang.  Each entry names its author (the
  * portal, in the feed's language), since not every reader falls back to
- * the feed's.
+ * the feed's.  An entry's only date is <updated>, the time the feed is
+ * ordered by: readers show <published> first when there is one.  The feed
+ * title names the format ("… (Atom)").  An archived entry's content and
+ * summary open with the archive notice in the feed's language.
  */
 #include <string.h>
 #include "locale.h"
@@ -48,6 +51,21 @@ static int date_el(struct neptun_pool *pool, xmlTextWriterPtr w, const char *nam
     return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST s);
 }
 
+/* The summary readers show in place of the content (feedparser's and
+ * SimplePie's description): an archived item's opens with the archive
+ * notice, as its content does, unless it already does. */
+static const char *archived_summary(struct neptun_pool *pool, const struct neptun_item *item,
+                                    const char *lang, const char *summary)
+{
+    if (item->status != NEPTUN_STATUS_ARCHIVED)
+        return summary;
+    const char *notice = locale_translate(pool, RENDER_ARCHIVE_NOTICE_KEY, lang, -1);
+    if (notice == NULL || notice[0] == '\0' || strncmp(summary, notice, strlen(notice)) == 0)
+        return summary;
+    const char *both = neptun_pool_printf(pool, "%s\n\n%s", notice, summary);
+    return both != NULL ? both : summary;
+}
+
 /* One <entry> written element by element. */
 static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlTextWriterPtr w,
                              const char *const *chain, const struct neptun_item *item)
@@ -55,7 +73,7 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     int rc = NEPTUN_ERROR;
     struct render_pick p;
     const char *url = render_item_url(pool, lang, item);
-    int64_t updated = item->updated != 0 ? item->updated : render_pub_time(item);
+    int64_t updated = render_feed_time(item);
     const char *author = conf_site(lang, CONF_SITE_TITLE);
     size_t human_len;
 
@@ -68,8 +86,9 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     /* The permalink identifies the entry: edits keep it. */
     W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST url));
     W(text_el(w, "title", p.title, p.title_lang, lang));
+    /* No <published>: readers show it before <updated> (SimplePie does),
+     * and the feed is ordered by updated. */
     W(date_el(pool, w, "updated", updated));
-    W(date_el(pool, w, "published", render_pub_time(item)));
     W(xmlTextWriterStartElement(w, BAD_CAST "author"));
     W(xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST(author != NULL ? author : "neptun")));
     W(xmlTextWriterEndElement(w));
@@ -85,7 +104,8 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
         W(xmlTextWriterEndElement(w));
     }
     if (p.summary != NULL)
-        W(text_el(w, "summary", p.summary, p.summary_lang, lang));
+        W(text_el(w, "summary", archived_summary(pool, item, lang, p.summary), p.summary_lang,
+                  lang));
     W(xmlTextWriterStartElement(w, BAD_CAST "content"));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "xhtml"));
     /* The block as a libxml2 writer wrote it (no indentation here). */
@@ -119,14 +139,17 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     /* The first page's URL names the feed whichever page this is. */
     const char *id = f->first_url != NULL ? f->first_url : f->self_url;
     const char *author = conf_site(f->lang, CONF_SITE_TITLE);
+    /* Readers show the feed's own title: it names the format, as the OPML
+     * outline does. */
+    const char *title = render_format_title(pool, f->title, "ATOM");
 
-    if (render_doc_begin(&o, 0) != NEPTUN_OK)
+    if (title == NULL || render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(xmlTextWriterStartElementNS(w, NULL, BAD_CAST "feed", BAD_CAST RENDER_ATOM_NS));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST f->lang));
     W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST(id != NULL ? id : render_base_url())));
-    W(text_el(w, "title", f->title != NULL ? f->title : "", NULL, NULL));
+    W(text_el(w, "title", title, NULL, NULL));
     if (f->description != NULL && f->description[0] != '\0')
         W(text_el(w, "subtitle", f->description, NULL, NULL));
     W(date_el(pool, w, "updated", f->updated != 0 ? f->updated : render_started_at()));

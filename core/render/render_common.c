@@ -1,7 +1,8 @@
 /*
  * render_common.c - what every answer writer shares: an item's text chosen
  * field by field along the language's fallback chain, the human XHTML block
- * (sanitised body followed by the type's render_xhtml), URLs and times.
+ * (the archive notice of an archived item, the sanitised body, then the
+ * type's render_xhtml), URLs, times and the feeds' titles per format.
  */
 #include <limits.h>
 #include <stdatomic.h>
@@ -153,6 +154,18 @@ int64_t render_pub_time(const struct neptun_item *item)
     return item->updated;
 }
 
+int64_t render_feed_time(const struct neptun_item *item)
+{
+    return item->updated != 0 ? item->updated : render_pub_time(item);
+}
+
+const char *render_format_title(struct neptun_pool *pool, const char *name, const char *format)
+{
+    const char *title = neptun_pool_printf(pool, "%s (%s)", name != NULL ? name : "",
+                                           strcmp(format, "ATOM") == 0 ? "Atom" : "RSS");
+    return title;
+}
+
 int64_t render_started_at(void)
 {
     /* Set once by whichever thread asks first; every later call agrees. */
@@ -234,6 +247,15 @@ int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,
     const struct neptun_type *type = types_find(rc->item->type);
     if (xmlTextWriterStartElementNS(w, NULL, BAD_CAST "div", BAD_CAST NEPTUN_XHTML_NS) < 0)
         return NEPTUN_ERROR;
+    if (rc->item->status == NEPTUN_STATUS_ARCHIVED) {
+        /* First, so that a reader showing only the start shows it too. */
+        const char *notice = locale_translate(rc->pool, RENDER_ARCHIVE_NOTICE_KEY, rc->lang, -1);
+        if (notice != NULL && notice[0] != '\0' &&
+            (xmlTextWriterStartElement(w, BAD_CAST "p") < 0 ||
+             xmlTextWriterWriteAttribute(w, BAD_CAST "class", BAD_CAST "archive-notice") < 0 ||
+             xmlTextWriterWriteString(w, BAD_CAST notice) < 0 || xmlTextWriterEndElement(w) < 0))
+            return NEPTUN_ERROR;
+    }
     if (p->body != NULL) {
         /* A body that fell back is wrapped to say its language; the type's
          * block after it is in the answer's language. */

@@ -35,9 +35,23 @@ const char *render_base_host(struct neptun_pool *pool);
 /* When the item was published: publish_at if set, else created, else
  * updated. */
 int64_t render_pub_time(const struct neptun_item *item);
+/* The time a feed is ordered by (updated, else the publication time): the
+ * date RSS pubDate and Atom updated show, so that readers' dates agree with
+ * the feed's order. */
+int64_t render_feed_time(const struct neptun_item *item);
+
+/* A feed's title naming its format: "name (RSS)", or "name (Atom)" for
+ * format "ATOM" (OPML's version names).  The OPML outlines and the feeds'
+ * own channel titles say the same.  Pool-owned; NULL on failure. */
+const char *render_format_title(struct neptun_pool *pool, const char *name, const char *format);
+
+/* The catalog key of the notice every archived item carries, in the
+ * answer's language, in every format. */
+#define RENDER_ARCHIVE_NOTICE_KEY "archive.notice"
 
 
-/* Write <div xmlns="XHTML"> with the body and the type's render_xhtml
+/* Write <div xmlns="XHTML"> with, for an archived item, the archive notice
+ * (<p class="archive-notice">), then the body and the type's render_xhtml
  * block.  NEPTUN_OK or NEPTUN_ERROR. */
 int render_write_human(xmlTextWriterPtr w, const struct neptun_render_ctx *rc,
                        const struct render_pick *p);

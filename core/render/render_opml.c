@@ -23,8 +23,7 @@ static int feed_outline(struct neptun_pool *pool, xmlTextWriterPtr w, const char
                         const char *name, const char *rest, const char *html_rest,
                         const char *version)
 {
-    const char *title = neptun_pool_printf(pool, "%s (%s)", name,
-                                           strcmp(version, "ATOM") == 0 ? "Atom" : "RSS");
+    const char *title = render_format_title(pool, name, version);
     if (title == NULL)
         return -1;
     if (xmlTextWriterStartElement(w, BAD_CAST "outline") < 0 ||

@@ -11,7 +11,9 @@
  * the permalink guid.  Its translations are atom:link rel="related" with
  * hreflang, never rel="alternate", which readers take for the item's link
  * before <link> (SimplePie does).  Every item names its author in
- * dc:creator: the portal, in the feed's language.
+ * dc:creator: the portal, in the feed's language.  pubDate is the time the
+ * feed is ordered by (the last change), so the dates readers show never
+ * rise down the feed; the channel title names the format ("… (RSS)").
  * Search results name the language whose text matched in
  * <neptun:matched-lang> (namespace urn:neptun:1), as the XML API's
  * matched-lang attribute does.
@@ -50,7 +52,9 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     /* The human block, already escaped as the description's text. */
     const char *description = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN_TEXT,
                                            &described, render_human_text_piece);
-    const char *pub = locale_rfc822(pool, render_pub_time(item));
+    /* The time the feed is ordered by, so the dates readers show agree
+     * with the order; the XML API keeps the publication time. */
+    const char *pub = locale_rfc822(pool, render_feed_time(item));
     const char *fell_back = render_pick_fallback(&p, lang);
     const char *author = conf_site(lang, CONF_SITE_TITLE);
     if (description == NULL || pub == NULL)
@@ -117,10 +121,13 @@ int render_rss(const struct render_feed *f, char **out, size_t *len)
     struct xmlutil_out o;
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(f->pool, f->lang);
     const char *built = locale_rfc822(f->pool, f->updated != 0 ? f->updated : render_started_at());
+    /* Readers show the channel's own title: it names the format, as the
+     * OPML outline does. */
+    const char *title = render_format_title(f->pool, f->title, "RSS2");
 
     /* Not indented: items are written whole from kept pieces, which an
      * indenting writer would not line up. */
-    if (built == NULL || render_doc_begin(&o, 0) != NEPTUN_OK)
+    if (built == NULL || title == NULL || render_doc_begin(&o, 0) != NEPTUN_OK)
         return NEPTUN_ERROR;
     xmlTextWriterPtr w = o.w;
     W(xmlTextWriterStartElement(w, BAD_CAST "rss"));
@@ -130,7 +137,7 @@ int render_rss(const struct render_feed *f, char **out, size_t *len)
     if (f->matched_lang != NULL)
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:neptun", BAD_CAST NEPTUN_XML_NS));
     W(xmlTextWriterStartElement(w, BAD_CAST "channel"));
-    W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST(f->title != NULL ? f->title : "")));
+    W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST title));
     W(xmlTextWriterWriteElement(w, BAD_CAST "link",
                                 BAD_CAST(f->html_url != NULL ? f->html_url : render_base_url())));
     W(xmlTextWriterWriteElement(w, BAD_CAST "description",
@@ -145,7 +152,7 @@ int render_rss(const struct render_feed *f, char **out, size_t *len)
     if (f->image_url != NULL) {
         W(xmlTextWriterStartElement(w, BAD_CAST "image"));
         W(xmlTextWriterWriteElement(w, BAD_CAST "url", BAD_CAST f->image_url));
-        W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST(f->title != NULL ? f->title : "")));
+        W(xmlTextWriterWriteElement(w, BAD_CAST "title", BAD_CAST title));
         W(xmlTextWriterWriteElement(w, BAD_CAST "link",
                                     BAD_CAST(f->html_url != NULL ? f->html_url : render_base_url())));
         W(xmlTextWriterEndElement(w));

@@ -124,7 +124,7 @@ static int write_entry(struct neptun_pool *pool, xmlTextWriterPtr w, const char 
     W(write_links(w, item));
     W(write_translations(pool, w, lang, item));
     if (item->status == NEPTUN_STATUS_ARCHIVED) {
-        const char *notice = locale_translate(pool, "archive.notice", lang, -1);
+        const char *notice = locale_translate(pool, RENDER_ARCHIVE_NOTICE_KEY, lang, -1);
         W(write_text_el(w, "archive-notice", notice != NULL ? notice : "", NULL, lang));
     }
     if (fields_len > 0)

@@ -163,6 +163,7 @@ static char *xpath_str(xmlDocPtr doc, const char *expr)
     xmlXPathRegisterNs(ctx, BAD_CAST "n", BAD_CAST NEPTUN_XML_NS);
     xmlXPathRegisterNs(ctx, BAD_CAST "a", BAD_CAST "http://www.w3.org/2005/Atom");
     xmlXPathRegisterNs(ctx, BAD_CAST "dc", BAD_CAST "http://purl.org/dc/elements/1.1/");
+    xmlXPathRegisterNs(ctx, BAD_CAST "x", BAD_CAST NEPTUN_XHTML_NS);
     xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
     char *s = o != NULL ? (char *)xmlXPathCastToString(o) : NULL;
     xmlXPathFreeObject(o);
@@ -240,7 +241,8 @@ static void test_rss(struct neptun_pool *pool, struct neptun_item **items)
     CHECK(doc != NULL);
     if (doc != NULL) {
         check_xpath(doc, "string(/rss/@version)", "2.0");
-        check_xpath(doc, "string(/rss/channel/title)", HOSTILE);
+        /* the channel's own title names its format, as the OPML outline does */
+        check_xpath(doc, "string(/rss/channel/title)", HOSTILE " (RSS)");
         check_xpath(doc, "string(/rss/channel/language)", "de");
         check_xpath(doc, "string(/rss/channel/lastBuildDate)", "Tue, 20 Jun 2017 12:00:00 GMT");
         check_xpath(doc, "string(/rss/channel/a:link[@rel='self']/@href)", f.self_url);
@@ -249,7 +251,10 @@ static void test_rss(struct neptun_pool *pool, struct neptun_item **items)
         check_xpath(doc, "string(/rss/channel/item/guid/@isPermaLink)", "true");
         check_xpath(doc, "string(/rss/channel/item/guid)",
                      "http://127.0.0.1:8080/de/talks/miasta-integrujace-2017");
-        check_xpath(doc, "string(/rss/channel/item/pubDate)", "Mon, 15 May 2017 07:00:00 GMT");
+        /* the time the feed is ordered by (updated), not the publication */
+        check_xpath(doc, "string(/rss/channel/item/pubDate)", "Tue, 20 Jun 2017 12:00:00 GMT");
+        check_xpath(doc, "count(/rss/channel/item/description[contains(., 'archive-notice')])",
+                     "0");
         check_xpath(doc, "count(/rss/channel/item/category)", "2");
         /* German is missing: the text fell back to English and says so */
         check_xpath(doc, "string(/rss/channel/item/dc:language)", "en");
@@ -264,6 +269,21 @@ static void test_rss(struct neptun_pool *pool, struct neptun_item **items)
     }
     /* the raw bytes never carry the hostile markup unescaped */
     CHECK(out != NULL && strstr(out, "<script>") == NULL);
+    free(out);
+    /* an archived item's description opens with the notice, in the feed's language */
+    init_feed(&f, pool, "de", items, 2);
+    out = NULL;
+    CHECK(render_rss(&f, &out, &len) == NEPTUN_OK);
+    doc = out != NULL ? parse(out, len) : NULL;
+    CHECK(doc != NULL);
+    if (doc != NULL) {
+        char *desc = xpath_str(doc, "string(/rss/channel/item[2]/description)");
+        CHECK(desc != NULL && strstr(desc, "<p class=\"archive-notice\">Archived de</p>") != NULL);
+        const char *opening = "<div xmlns=\"" NEPTUN_XHTML_NS "\"><p class=";
+        CHECK(desc != NULL && strncmp(desc, opening, strlen(opening)) == 0);
+        xmlFree(desc);
+        xmlFreeDoc(doc);
+    }
     free(out);
 }
 
@@ -283,7 +303,15 @@ static void test_atom(struct neptun_pool *pool, struct neptun_item **items, cons
         check_xpath(doc, "string(/a:feed/a:link[@rel='previous']/@href)", f.prev_url);
         check_xpath(doc, "string(/a:feed/a:entry[1]/a:title/@xml:lang)", "en");
         check_xpath(doc, "string(/a:feed/a:entry[1]/a:title)", HOSTILE);
-        check_xpath(doc, "string(/a:feed/a:entry[1]/a:published)", "2017-05-15T07:00:00Z");
+        /* one date, the one the feed is ordered by: readers show published first */
+        check_xpath(doc, "string(/a:feed/a:entry[1]/a:updated)", "2017-06-20T12:00:00Z");
+        check_xpath(doc, "count(/a:feed/a:entry/a:published)", "0");
+        check_xpath(doc, "string(/a:feed/a:title)", HOSTILE " (Atom)");
+        /* the archived entry opens its content and its summary with the notice */
+        check_xpath(doc, "count(/a:feed/a:entry[1]//x:p[@class='archive-notice'])", "0");
+        check_xpath(doc, "string(/a:feed/a:entry[2]/a:content/x:div/*[1][self::x:p]"
+                         "[@class='archive-notice'])", "Archived de");
+        check_xpath(doc, "starts-with(/a:feed/a:entry[2]/a:summary, 'Archived de')", "true");
         check_xpath(doc, "string(/a:feed/a:entry[1]/a:content/@type)", "xhtml");
         check_xpath(doc, "count(/a:feed/a:entry[1]/a:link[@rel='alternate'])", "1");
         check_xpath(doc, "count(/a:feed/a:entry[1]/a:link[@rel='related'][@hreflang])", "2");
