@@ -6,10 +6,13 @@
  * store and, for serve, the Lua rules and the built-in routes.  Everything
  * registered here is read-only once the workers start.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <libxml/parser.h>
 #include "http.h"
@@ -219,6 +222,46 @@ static int open_store(const struct conf *c, int init, struct store **s)
     return 0;
 }
 
+/* One server per store: an advisory lock on <db>.lock, held for the
+ * server's life and holding its PID.  The kernel drops it when the process
+ * ends, however it ends, so no stale lock outlives a crash; the file itself
+ * stays (removing it would let two servers lock two different files).
+ * import and export take no lock: SQLite orders their writes and reads.
+ * Returns the descriptor to keep open (the caller closes it), or -1 with
+ * the reason logged. */
+static int lock_store(const char *db_path)
+{
+    char path[4096];
+    char pid[32];
+    int fd = -1;
+    if (snprintf(path, sizeof(path), "%s.lock", db_path) >= (int)sizeof(path)) {
+        log_error("the store path %s is too long for its lock file", db_path);
+        return -1;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_error("cannot open the store's lock file %s: %s; not starting", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\r\n")] = '\0';
+            log_error("the store %s is in use by another neptun server (PID %s, lock %s); "
+                      "not starting", db_path, pid[0] != '\0' ? pid : "unknown", path);
+        } else {
+            log_error("cannot lock the store's lock file %s: %s; not starting", path, strerror(errno));
+        }
+        close(fd);
+        return -1;
+    }
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        log_warn("cannot write the PID into the lock file %s: %s", path, strerror(errno));
+    return fd;
+}
+
 /* glibc's allocator, tuned for a server whose requests allocate and free
  * small blocks at a high rate: without fastbins, frees do not pile up for
  * malloc_consolidate (measured: +4 % on small cached answers), and a few
@@ -238,10 +281,15 @@ static int cmd_serve(const struct conf *c, const struct options *o)
 {
     struct store *s = NULL;
     int64_t count = 0;
+    int lock_fd = -1;
+    int rc = 1;
     if (check_dev_secrets(c) < 0)
-        return 1;
+        goto out;
+    lock_fd = lock_store(c->db_path);
+    if (lock_fd < 0)
+        goto out;
     if (open_store(c, o->init, &s) < 0)
-        return 1;
+        goto out;
     if (store_count(s, &count) == NEPTUN_OK && count == 0 && c->content_dir != NULL) {
         log_info("empty store: importing the sample content from %s", c->content_dir);
         if (cli_import_dir(s, c->content_dir) < 0)
@@ -249,19 +297,22 @@ static int cmd_serve(const struct conf *c, const struct options *o)
     }
     store_close(s);
     if (cache_init(c->cache_bytes) < 0)
-        return 1;
+        goto out;
     if (c->scripts_dir != NULL && rules_reload(c->scripts_dir) != NEPTUN_OK)
         log_warn("the Lua rules in %s did not load; serving without rules", c->scripts_dir);
     if (log_access_open(c->access_log) < 0)
-        return 1;
+        goto out;
     tune_malloc(c);
     admin_init();
     handlers_system_init();
     handlers_read_init();
-    int rc = server_run(c);
+    rc = server_run(c);
     log_access_close();
     rules_cleanup();
     cache_cleanup();
+out:
+    if (lock_fd >= 0)
+        close(lock_fd);  /* releases the store for the next server */
     return rc;
 }
 

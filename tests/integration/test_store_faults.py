@@ -2,9 +2,11 @@
 answer cache follows within a second or two), the database file renamed or
 deleted under the running server (writes refused, never acknowledged into
 a file the next start cannot see; the next start refuses to create an
-empty store in its place)."""
+empty store in its place), and a second server on the same store (refused
+while the first runs; import beside it still works)."""
 import os
 import re
+import subprocess
 import time
 
 import harness
@@ -109,6 +111,46 @@ def test_only_init_makes_a_new_store_where_one_was_lost():
         assert "--init" in s.log() or "creat" in s.log(), s.log()[-2000:]
     finally:
         s.__exit__(None, None, None)
+
+
+def test_a_second_server_on_the_same_store_does_not_start():
+    with harness.Server(workers=1) as first:
+        second = harness.Server(workers=1, db=first.db)  # another port, same store
+        try:
+            t0 = time.time()
+            p = subprocess.run(second.command(), capture_output=True, text=True, timeout=30,
+                               cwd=second.tmp)
+            took = time.time() - t0
+        finally:
+            harness.shutil.rmtree(second.tmp, ignore_errors=True)
+        out = p.stdout + p.stderr
+        assert p.returncode != 0, (p.returncode, out)
+        assert took < 10, took
+        assert first.db in out and "in use" in out, out[-2000:]
+        assert "PID %d" % first.proc.pid in out, out[-2000:]
+        assert first.get("/healthz").status == 200
+        assert first.get("/pl/campaigns").status == 200
+        # import beside the running server takes no lock and is served
+        path = os.path.join(first.tmp, "beside.xml")
+        with open(path, "wb") as f:
+            f.write(doc("beside-the-lock", "Obok"))
+        p = harness.neptun("import", "-c", first.conf, "--db", first.db, path)
+        assert p.returncode == 0, p.stderr
+        p = harness.neptun("export", "-c", first.conf, "--db", first.db)
+        assert p.returncode == 0 and "beside-the-lock" in p.stdout, p.stderr
+        t0 = time.time()
+        while time.time() - t0 < 2.5:
+            if first.get("/pl/campaigns/beside-the-lock").status == 200:
+                break
+            time.sleep(0.05)
+        assert first.get("/pl/campaigns/beside-the-lock").status == 200
+        db = first.db
+        assert first.stop() == 0
+        assert os.path.exists(db + ".lock")  # left behind, and no obstacle
+        # after the first stops, a new server on that store starts
+        third = harness.Server(workers=1, db=db)
+        with third:
+            assert third.get("/pl/campaigns/beside-the-lock").status == 200
 
 
 if __name__ == "__main__":
