@@ -457,6 +457,49 @@ static void conf_defaults(struct conf *c)
 }
 
 /* Fill what the file left out: languages, fallback chains, paths. */
+
+/* The host of a base URL as a tag: authority (RFC 4151 wants a DNS name):
+ * lower-cased, without user or port; NULL for an address literal or
+ * "localhost", which name no deployment. */
+static char *base_url_host(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h != NULL ? h + 3 : url;
+    size_t n = strcspn(h, "/?#");
+    const char *at = memchr(h, '@', n);
+    if (at != NULL) {
+        n -= (size_t)(at + 1 - h);
+        h = at + 1;
+    }
+    if (n > 0 && h[0] == '[')
+        return NULL;
+    const char *colon = memchr(h, ':', n);
+    if (colon != NULL)
+        n = (size_t)(colon - h);
+    while (n > 0 && h[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 253)
+        return NULL;
+    int letters = 0;
+    char *host = malloc(n + 1);
+    if (host == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)h[i];
+        if (!isalnum(ch) && ch != '-' && ch != '.') {
+            free(host);
+            return NULL;
+        }
+        letters |= isalpha(ch) != 0;
+        host[i] = (char)tolower(ch);
+    }
+    host[n] = '\0';
+    if (!letters || strcmp(host, "localhost") == 0) {
+        free(host);
+        return NULL;
+    }
+    return host;
+}
 static void conf_finish(struct conf *c)
 {
     static const char *const default_langs[] = {"pl", "en", "de"};
@@ -489,6 +532,8 @@ static void conf_finish(struct conf *c)
             l->chain[k++] = c->langs[0].code;
         l->chain[k] = NULL;
     }
+    if (c->base_url != NULL && c->base_host == NULL)
+        c->base_host = base_url_host(c->base_url);
     if (c->base_url == NULL) {
         char buf[300];
         snprintf(buf, sizeof(buf), "http://%s%s%s:%d", strchr(c->listen_host, ':') ? "[" : "",
@@ -608,6 +653,7 @@ void conf_free(struct conf *c)
         free(c->langs[i].site_description);
     }
     free(c->base_url);
+    free(c->base_host);
     free(c->timezone);
     for (size_t i = 0; i < c->nplugins; i++)
         free(c->plugins[i]);
@@ -708,4 +754,29 @@ int conf_is_loopback(const char *host)
 {
     return host == NULL || strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
            strcmp(host, "::1") == 0;
+}
+
+/* Written once before workers start, read-only after (see conf.h). */
+static char identity_authority[256] = "neptun.invalid";
+static char identity_date[16] = "2000-01-01";
+static int identity_is_set;
+
+void conf_identity_set(const char *authority, const char *date)
+{
+    if (identity_is_set || authority == NULL || date == NULL || authority[0] == '\0' ||
+        strlen(authority) >= sizeof identity_authority || strlen(date) >= sizeof identity_date)
+        return;
+    memcpy(identity_authority, authority, strlen(authority) + 1);
+    memcpy(identity_date, date, strlen(date) + 1);
+    identity_is_set = 1;
+}
+
+const char *conf_identity_authority(void)
+{
+    return identity_authority;
+}
+
+const char *conf_identity_date(void)
+{
+    return identity_date;
 }

@@ -77,6 +77,8 @@ struct conf {
     size_t lua_memory;        /* bytes per Lua state */
     int lua_slow_ms;          /* hooks slower than this are logged */
     int watch_scripts;        /* reload when a script file changes */
+    char *base_host;          /* the host of the file's base_url, without a
+                               * port; NULL when the file sets none */
 };
 
 /* Read path into *out.  On failure prints "FILE:LINE: message" lines to
@@ -104,6 +106,18 @@ const struct conf_secret *conf_match_secret(const struct conf_secret *v, size_t 
 extern const struct conf *neptun_conf;
 /* The built-in configuration (defaults only); lives for the process. */
 const struct conf *conf_builtin(void);
+
+/* The identity of this deployment's items (SPEC 7, "Identity"): the
+ * authority and date of their tag: URIs (RFC 4151), as the store keeps
+ * them.  Set once, by the first store opened for writing at start-up
+ * (before workers run); later calls change nothing.  Never depends on the
+ * address the server listens on. */
+void conf_identity_set(const char *authority, const char *date);
+/* The authority ("events.gdansk.pl", "neptun-3f2a9c1d0e4b") and date
+ * ("2026-12-04") in force; until a store sets them, "neptun.invalid" and
+ * "2000-01-01".  Borrowed, for the process. */
+const char *conf_identity_authority(void);
+const char *conf_identity_date(void);
 
 
 

@@ -73,6 +73,7 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     int rc = NEPTUN_ERROR;
     struct render_pick p;
     const char *url = render_item_url(pool, lang, item);
+    const char *id = render_item_id(pool, lang, item);
     int64_t updated = render_feed_time(item);
     const char *author = conf_site(lang, CONF_SITE_TITLE);
     size_t human_len;
@@ -80,11 +81,9 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     render_pick_text(item, chain, &p);
     const char *human = render_piece(pool, item, lang, chain, RENDER_PIECE_HUMAN, &human_len,
                                      render_human_piece);
-    if (human == NULL)
+    if (human == NULL || url == NULL || id == NULL)
         goto out;
     W(xmlTextWriterStartElement(w, BAD_CAST "entry"));
-    /* The permalink identifies the entry: edits keep it. */
-    W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST url));
     W(text_el(w, "title", p.title, p.title_lang, lang));
     /* No <published>: readers show it before <updated> (SimplePie does),
      * and the feed is ordered by updated. */
@@ -92,12 +91,19 @@ static int write_entry_parts(struct neptun_pool *pool, const char *lang, xmlText
     W(xmlTextWriterStartElement(w, BAD_CAST "author"));
     W(xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST(author != NULL ? author : "neptun")));
     W(xmlTextWriterEndElement(w));
-    W(link_el(w, "alternate", url, "application/xml", lang));
+    /* No type on the page's link: feedparser takes an alternate as the
+     * entry's link only when it is (or defaults to) HTML, and falls back to
+     * <id>, which is no URL. */
+    W(link_el(w, "alternate", url, NULL, lang));
     for (size_t i = 0; i < item->ntexts; i++) {
         const char *tl = item->texts[i].lang;
         if (tl != NULL && strcmp(tl, lang) != 0)
             W(link_el(w, "related", render_item_url(pool, tl, item), "application/xml", tl));
     }
+    /* A tag: URI identifies the entry: neither an edit nor the server's
+     * address changes it (SPEC 7, "Identity").  After the links:
+     * feedparser takes an <id> met before any link for the entry's link. */
+    W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST id));
     for (size_t i = 0; i < item->ntags; i++) {
         W(xmlTextWriterStartElement(w, BAD_CAST "category"));
         W(xmlTextWriterWriteAttribute(w, BAD_CAST "term", BAD_CAST item->tags[i]));
@@ -137,7 +143,7 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     struct neptun_pool *pool = f->pool;
     const char *const *chain = f->fallback != NULL ? f->fallback : render_chain(pool, f->lang);
     /* The first page's URL names the feed whichever page this is. */
-    const char *id = f->first_url != NULL ? f->first_url : f->self_url;
+    const char *id = render_feed_id(pool, f->first_url != NULL ? f->first_url : f->self_url);
     const char *author = conf_site(f->lang, CONF_SITE_TITLE);
     /* Readers show the feed's own title: it names the format, as the OPML
      * outline does. */
@@ -148,7 +154,6 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     xmlTextWriterPtr w = o.w;
     W(xmlTextWriterStartElementNS(w, NULL, BAD_CAST "feed", BAD_CAST RENDER_ATOM_NS));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST f->lang));
-    W(xmlTextWriterWriteElement(w, BAD_CAST "id", BAD_CAST(id != NULL ? id : render_base_url())));
     W(text_el(w, "title", title, NULL, NULL));
     if (f->description != NULL && f->description[0] != '\0')
         W(text_el(w, "subtitle", f->description, NULL, NULL));
@@ -161,11 +166,14 @@ int render_atom(const struct render_feed *f, char **out, size_t *len)
     if (f->image_url != NULL)
         W(xmlTextWriterWriteElement(w, BAD_CAST "logo", BAD_CAST f->image_url));
     W(link_el(w, "self", f->self_url, "application/atom+xml", NULL));
-    W(link_el(w, "alternate", f->html_url, "application/xml", NULL));
+    W(link_el(w, "alternate", f->html_url, NULL, NULL)); /* untyped, as an entry's */
     W(link_el(w, "first", f->first_url, "application/atom+xml", NULL));
     W(link_el(w, "previous", f->prev_url, "application/atom+xml", NULL));
     W(link_el(w, "next", f->next_url, "application/atom+xml", NULL));
     W(link_el(w, "last", f->last_url, "application/atom+xml", NULL));
+    /* after the links, as in an entry */
+    W(xmlTextWriterWriteElement(w, BAD_CAST "id",
+                                BAD_CAST(id != NULL ? id : render_feed_id(pool, render_base_url()))));
     for (size_t i = 0; i < f->nitems; i++)
         /* each entry as kept whole */
         if (render_write_piece(w, pool, f->items[i], f->lang, chain, RENDER_PIECE_ATOM_ENTRY,

@@ -112,15 +112,27 @@ const char *render_base_url(void)
     return neptun_conf->base_url;
 }
 
-const char *render_base_host(struct neptun_pool *pool)
+const char *render_item_id(struct neptun_pool *pool, const char *lang,
+                           const struct neptun_item *item)
+{
+    return neptun_pool_printf(pool, "tag:%s,%s:%s/%s/%s", conf_identity_authority(),
+                              conf_identity_date(), lang, item->type, item->slug);
+}
+
+const char *render_feed_id(struct neptun_pool *pool, const char *url)
 {
     const char *base = render_base_url();
-    const char *host = strstr(base, "://");
-    host = host != NULL ? host + 3 : base;
-    size_t n = strcspn(host, "/");
-    if (n == 0)
-        return "localhost";
-    return neptun_pool_strndup(pool, host, n);
+    size_t bl = strlen(base);
+    if (url == NULL || strncmp(url, base, bl) != 0 || (url[bl] != '/' && url[bl] != '\0'))
+        return url;
+    const char *rest = url[bl] == '/' ? url + bl + 1 : url + bl;
+    return neptun_pool_printf(pool, "tag:%s,%s:%s", conf_identity_authority(),
+                              conf_identity_date(), rest);
+}
+
+const char *render_item_uid(struct neptun_pool *pool, const struct neptun_item *item)
+{
+    return neptun_pool_printf(pool, "%s@%s", item->slug, conf_identity_authority());
 }
 
 const char *render_lang_url(struct neptun_pool *pool, const char *lang, const char *rest)

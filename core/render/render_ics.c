@@ -330,7 +330,7 @@ static int put_event_parts(struct neptun_pool *pool, const char *lang, struct ne
     hd.type = types_find(item->type);
     hd.local = strcmp(zone_name(), "Europe/Warsaw") == 0;
     hd.stamp = item->updated != 0 ? item->updated : render_pub_time(item);
-    hd.uid = neptun_pool_printf(pool, "%s@%s", item->slug, render_base_host(pool));
+    hd.uid = render_item_uid(pool, item);
     render_pick_text(item, chain, &hd.pick);
     /* A title that fell back says its language (RFC 5545 LANGUAGE). */
     hd.title_params = hd.pick.title_lang != NULL && strcmp(hd.pick.title_lang, lang) != 0

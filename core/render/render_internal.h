@@ -29,8 +29,19 @@ void render_pick_text(const struct neptun_item *item, const char *const *chain,
  * back to), or NULL when every field is in lang. */
 const char *render_pick_fallback(const struct render_pick *p, const char *lang);
 
-/* Host part of the base URL ("127.0.0.1:8080"), pool-owned. */
-const char *render_base_host(struct neptun_pool *pool);
+/* Identity (SPEC 7): names that never depend on the address the server
+ * listens on, from the authority and date the store keeps
+ * (conf_identity_authority/_date).  Links stay URLs.  All pool-owned.
+ * An item in a language: "tag:AUTHORITY,DATE:pl/events/slug" (RSS guid,
+ * Atom entry id). */
+const char *render_item_id(struct neptun_pool *pool, const char *lang,
+                           const struct neptun_item *item);
+/* A feed: the tag: URI of url's path and query below the base URL
+ * ("tag:AUTHORITY,DATE:pl/events.atom"); url itself when it is not below
+ * it. */
+const char *render_feed_id(struct neptun_pool *pool, const char *url);
+/* An item's iCalendar UID, the same in every language: "slug@AUTHORITY". */
+const char *render_item_uid(struct neptun_pool *pool, const struct neptun_item *item);
 
 /* When the item was published: publish_at if set, else created, else
  * updated. */

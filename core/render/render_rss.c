@@ -7,8 +7,9 @@
  * document is not indented.  Paging links follow RFC 5005 as
  * atom:link elements; an item whose text fell back to another language
  * names that language in dc:language (RSS has no xml:lang on items).
- * An item's only link is its page in the feed's own language: <link> and
- * the permalink guid.  Its translations are atom:link rel="related" with
+ * An item's only link is its page in the feed's own language: <link>; its
+ * guid is a tag: URI (isPermaLink="false") that does not follow the
+ * server's address.  Its translations are atom:link rel="related" with
  * hreflang, never rel="alternate", which readers take for the item's link
  * before <link> (SimplePie does).  Every item names its author in
  * dc:creator: the portal, in the feed's language.  pubDate is the time the
@@ -46,6 +47,7 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     int rc = NEPTUN_ERROR;
     struct render_pick p;
     const char *url = render_item_url(pool, lang, item);
+    const char *guid = render_item_id(pool, lang, item);
     size_t described;
 
     render_pick_text(item, chain, &p);
@@ -57,7 +59,7 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     const char *pub = locale_rfc822(pool, render_feed_time(item));
     const char *fell_back = render_pick_fallback(&p, lang);
     const char *author = conf_site(lang, CONF_SITE_TITLE);
-    if (description == NULL || pub == NULL)
+    if (description == NULL || pub == NULL || url == NULL || guid == NULL)
         goto out;
 
     W(xmlTextWriterStartElement(w, BAD_CAST "item"));
@@ -69,10 +71,11 @@ static int write_item_parts(struct neptun_pool *pool, const char *lang, xmlTextW
     W(xmlTextWriterEndElement(w));
     for (size_t i = 0; i < item->ntags; i++)
         W(xmlTextWriterWriteElement(w, BAD_CAST "category", BAD_CAST item->tags[i]));
-    /* The URL never changes when the item is edited: a stable permalink. */
+    /* A tag: URI that neither an edit nor the server's address changes
+     * (SPEC 7, "Identity"); the page is <link>. */
     W(xmlTextWriterStartElement(w, BAD_CAST "guid"));
-    W(xmlTextWriterWriteAttribute(w, BAD_CAST "isPermaLink", BAD_CAST "true"));
-    W(xmlTextWriterWriteString(w, BAD_CAST url));
+    W(xmlTextWriterWriteAttribute(w, BAD_CAST "isPermaLink", BAD_CAST "false"));
+    W(xmlTextWriterWriteString(w, BAD_CAST guid));
     W(xmlTextWriterEndElement(w));
     W(xmlTextWriterWriteElement(w, BAD_CAST "pubDate", BAD_CAST pub));
     W(xmlTextWriterWriteElementNS(w, BAD_CAST "dc", BAD_CAST "creator", NULL,

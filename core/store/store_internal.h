@@ -13,7 +13,7 @@
 #include "store.h"
 
 /* The schema version the migrations in store_migrate.c lead to. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Columns of an items row, in the order store_item_from_row() reads them. */
 #define STORE_ITEM_COLS \

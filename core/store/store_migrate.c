@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store_internal.h"
+#include "conf.h"
 #include "log.h"
 
 struct migration {
@@ -153,6 +154,20 @@ static const struct migration migrations[] = {
      "INSERT INTO type_changes(type, changed_at)"
      "  SELECT type, max(max(updated), max(created), CAST(strftime('%s', 'now') AS INTEGER))"
      "  FROM items GROUP BY type;"},
+    {5, "the store's identity",
+     /* Facts about the store itself, written once.  "created" is the date
+      * of the tag: URIs that name its items (guid, Atom id, UID): for a
+      * store older than this step, the day of its first item.  The
+      * authority beside it is chosen in C (store_identity_settle), once:
+      * the configured base_url's host, else a generated name, never the
+      * address the server listens on, so a moved or second server names
+      * the items as the first did. */
+     "CREATE TABLE IF NOT EXISTS meta ("
+     "  key TEXT PRIMARY KEY,"
+     "  value TEXT NOT NULL) WITHOUT ROWID;"
+     "INSERT OR IGNORE INTO meta(key, value) VALUES ('created', strftime('%Y-%m-%d',"
+     "  coalesce((SELECT min(created) FROM items WHERE created > 0),"
+     "           CAST(strftime('%s', 'now') AS INTEGER)), 'unixepoch'));"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -170,6 +185,54 @@ int store_schema_version(struct store *s, int *version)
     ret = NEPTUN_OK;
 out:
     sqlite3_finalize(st);
+    return ret;
+}
+
+/* One value of meta, malloc'd, or NULL when there is none. */
+static char *meta_get(struct store *s, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    char *value = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        value = strdup((const char *)sqlite3_column_text(st, 0));
+out:
+    sqlite3_finalize(st);
+    return value;
+}
+
+/* The authority of the items' identity, chosen at the first start after
+ * step 5 and kept: the configured base_url's host, else "neptun-" and 12
+ * random hex digits.  Then handed to conf_identity_set() for the
+ * renderers.  Runs inside the migration's transaction. */
+static int store_identity_settle(struct store *s)
+{
+    int ret = NEPTUN_ERROR;
+    sqlite3_stmt *st = NULL;
+    char *authority = meta_get(s, "authority"), *created = NULL;
+    if (authority == NULL) {
+        const char *host = neptun_conf->base_host;
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT INTO meta(key, value) VALUES ('authority',"
+                               " coalesce(?1, 'neptun-' || lower(hex(randomblob(6)))))",
+                               -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_DONE)
+            goto out;
+        authority = meta_get(s, "authority");
+    }
+    created = meta_get(s, "created");
+    if (authority == NULL || created == NULL)
+        goto out;
+    conf_identity_set(authority, created);
+    ret = NEPTUN_OK;
+out:
+    sqlite3_finalize(st);
+    free(authority);
+    free(created);
     return ret;
 }
 
@@ -220,6 +283,10 @@ int store_migrate(struct store *s, char **err)
             goto out;
         }
         log_info("store %s: schema migrated to version %d (%s)", s->path, m->version, m->what);
+    }
+    if (store_identity_settle(s) != NEPTUN_OK) {
+        *err = migrate_error(s, "the store's identity");
+        goto out;
     }
     if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         *err = migrate_error(s, "commit");

@@ -115,7 +115,9 @@ def test_every_rss_feed_parses():
         for item in ch.findall("item"):
             for name in ("title", "link", "guid", "pubDate", "description"):
                 assert item.find(name) is not None, (path, name)
-            assert item.find("guid").get("isPermaLink") == "true"
+            # identity (SPEC 7): a tag: URI, never the server's address
+            assert item.find("guid").get("isPermaLink") == "false"
+            assert item.findtext("guid").startswith("tag:"), item.findtext("guid")
             assert RFC822.match(item.findtext("pubDate")), item.findtext("pubDate")
 
 
@@ -366,9 +368,9 @@ def test_edit_changes_only_its_type():
     assert "Edited: Miasta" in after.body.decode("utf-8")
     assert get_ok("/pl/forums.atom").headers["etag"] == before_forums
     assert get_ok("/pl/feed.atom").headers["etag"] != before_all
-    # the permalink guid is stable across the edit
+    # the guid is stable across the edit
     d = feedparser.parse(get_ok("/pl/events.rss").body)
-    assert any(e.id.endswith("/pl/events/" + EVENT) for e in d.entries)
+    assert any(e.id.endswith(":pl/events/" + EVENT) for e in d.entries)
 
 
 if __name__ == "__main__":

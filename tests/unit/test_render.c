@@ -248,8 +248,11 @@ static void test_rss(struct neptun_pool *pool, struct neptun_item **items)
         check_xpath(doc, "string(/rss/channel/a:link[@rel='self']/@href)", f.self_url);
         check_xpath(doc, "string(/rss/channel/a:link[@rel='next']/@href)", f.next_url);
         check_xpath(doc, "string(/rss/channel/item/title)", HOSTILE);
-        check_xpath(doc, "string(/rss/channel/item/guid/@isPermaLink)", "true");
+        /* identity (SPEC 7): a tag: URI, not the address; the page is <link> */
+        check_xpath(doc, "string(/rss/channel/item/guid/@isPermaLink)", "false");
         check_xpath(doc, "string(/rss/channel/item/guid)",
+                     "tag:neptun.invalid,2000-01-01:de/talks/miasta-integrujace-2017");
+        check_xpath(doc, "string(/rss/channel/item/link)",
                      "http://127.0.0.1:8080/de/talks/miasta-integrujace-2017");
         /* the time the feed is ordered by (updated), not the publication */
         check_xpath(doc, "string(/rss/channel/item/pubDate)", "Tue, 20 Jun 2017 12:00:00 GMT");
@@ -316,6 +319,10 @@ static void test_atom(struct neptun_pool *pool, struct neptun_item **items, cons
         check_xpath(doc, "count(/a:feed/a:entry[1]/a:link[@rel='alternate'])", "1");
         check_xpath(doc, "count(/a:feed/a:entry[1]/a:link[@rel='related'][@hreflang])", "2");
         check_xpath(doc, "count(/a:feed/a:entry[1]/a:category)", "2");
+        /* identity (SPEC 7): tag: URIs, not the address */
+        check_xpath(doc, "string(/a:feed/a:entry[1]/a:id)",
+                     "tag:neptun.invalid,2000-01-01:de/talks/miasta-integrujace-2017");
+        check_xpath(doc, "starts-with(/a:feed/a:id, 'tag:neptun.invalid,2000-01-01:')", "true");
         xmlFreeDoc(doc);
     }
     free(out);
@@ -470,7 +477,7 @@ static void test_ics(struct neptun_pool *pool, struct neptun_item **items)
         CHECK(strstr(u, "X-WR-CALNAME:Talks\\, \"all\"\\; of them\r\n") != NULL);
         CHECK(strstr(u, "BEGIN:VTIMEZONE\r\nTZID:Europe/Warsaw\r\n") != NULL);
         CHECK(strstr(u, "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n") != NULL);
-        CHECK(strstr(u, "UID:miasta-integrujace-2017@127.0.0.1:8080\r\n") != NULL);
+        CHECK(strstr(u, "UID:miasta-integrujace-2017@neptun.invalid\r\n") != NULL);
         CHECK(strstr(u, "DTSTART;TZID=Europe/Warsaw:20170629T133000\r\n") != NULL);
         CHECK(strstr(u, "DTSTAMP:20170620T120000Z\r\n") != NULL);
         CHECK(strstr(u, "DESCRIPTION:A conference\\; with\\, commas\\\\and a backslash"

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "check.h"
+#include "conf.h"
 #include "store.h"
 #include "store_internal.h" /* STORE_SEEN_MS */
 
@@ -752,6 +753,32 @@ static void test_type_changes(struct store *s, struct store *reader)
     CHECK(store_changed_at(s, "forums", now) == forums); /* other types left alone */
 }
 
+/* The identity of the store's items: an authority and a date written once
+ * into meta (a migration run again keeps them), and in force for the
+ * renderers; no listen address in it. */
+static void test_identity(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char authority[256] = "", created[32] = "";
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &st, NULL) == SQLITE_OK);
+    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        if (strcmp(k, "authority") == 0)
+            snprintf(authority, sizeof authority, "%s", v);
+        else if (strcmp(k, "created") == 0)
+            snprintf(created, sizeof created, "%s", v);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(strncmp(authority, "neptun-", 7) == 0 && strlen(authority) == 19);
+    CHECK(strlen(created) == 10 && created[4] == '-' && created[7] == '-');
+    CHECK(strcmp(conf_identity_authority(), authority) == 0);
+    CHECK(strcmp(conf_identity_date(), created) == 0);
+}
+
 /* A store of schema version 3 (no change times): opening it for writing
  * migrates it; the times start at the upgrade, never before an item's. */
 static void test_migrate_from_3(const char *path)
@@ -765,7 +792,7 @@ static void test_migrate_from_3(const char *path)
     sqlite3_close(db);
     /* a read connection refuses the old schema, naming both versions */
     CHECK(store_open(path, STORE_READONLY, &s, &err) == NEPTUN_ERROR && s == NULL);
-    CHECK(err != NULL && strstr(err, "schema version 3, this neptun needs 4") != NULL);
+    CHECK(err != NULL && strstr(err, "schema version 3, this neptun needs 5") != NULL);
     free(err);
     err = NULL;
     int64_t before = (int64_t)time(NULL);
@@ -786,6 +813,7 @@ static void test_migrate_from_3(const char *path)
     CHECK(store_changed_at(s, "forums", before) > forums);
     CHECK(store_delete(s, "forums", "after-upgrade") == NEPTUN_OK);
     store_close(s);
+    test_identity(path);
 }
 
 int main(void)
