@@ -456,8 +456,6 @@ static void conf_defaults(struct conf *c)
     c->watch_scripts = 1;
 }
 
-/* Fill what the file left out: languages, fallback chains, paths. */
-
 /* The host of a base URL as a tag: authority (RFC 4151 wants a DNS name):
  * lower-cased, without user or port; NULL for an address literal or
  * "localhost", which name no deployment. */
@@ -500,6 +498,8 @@ static char *base_url_host(const char *url)
     }
     return host;
 }
+
+/* Fill what the file left out: languages, fallback chains, paths. */
 static void conf_finish(struct conf *c)
 {
     static const char *const default_langs[] = {"pl", "en", "de"};
